@@ -1,0 +1,27 @@
+/**
+ * One cached value together with the metadata every layer keeps for it.
+ * Times are epoch milliseconds; `expiresAt: null` means the entry never expires.
+ */
+export interface CacheEntry<T = unknown> {
+  readonly value: T;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+}
+
+/** Builds an entry for `value` that lives `ttlMs` milliseconds from `now` (no expiry when `ttlMs` is 0 or absent). */
+export function createCacheEntry<T>(value: T, ttlMs: number | undefined, now: number = Date.now()): CacheEntry<T> {
+  return { value, createdAt: now, expiresAt: ttlMs !== undefined && ttlMs > 0 ? now + ttlMs : null };
+}
+
+/**
+ * Milliseconds the entry still has to live: `undefined` when it never expires,
+ * `0` or less when it has expired.
+ */
+export function remainingTtl(entry: CacheEntry, now: number = Date.now()): number | undefined {
+  return entry.expiresAt === null ? undefined : entry.expiresAt - now;
+}
+
+/** True when the entry has an expiry and it has passed. */
+export function isExpired(entry: CacheEntry, now: number = Date.now()): boolean {
+  return entry.expiresAt !== null && entry.expiresAt <= now;
+}

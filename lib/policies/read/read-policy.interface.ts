@@ -1,0 +1,23 @@
+import type { CacheEntry } from '../../core/cache-entry';
+import type { CacheLayer } from '../../core/errors';
+import type { Offload } from '../../offload/offload.interface';
+
+/** Reads one layer: the entry, or `undefined` on a miss. */
+export type LayerRead<T = unknown> = (key: string) => Promise<CacheEntry<T> | undefined>;
+
+/** A hit and the layer that served it. A read policy resolves to this or to `undefined` (a miss). */
+export interface ReadHit<T = unknown> {
+  readonly entry: CacheEntry<T>;
+  readonly source: CacheLayer;
+}
+
+/**
+ * Decides how a read travels across the two layers. Control flow only: the closures do the I/O and
+ * report their own failures; the policy decides which failures reach the caller.
+ */
+export interface ReadPolicy {
+  execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): Promise<ReadHit<T> | undefined>;
+}
+
+/** DI token of the read policy. */
+export const READ_POLICY: unique symbol = Symbol('READ_POLICY');

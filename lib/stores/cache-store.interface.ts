@@ -1,0 +1,27 @@
+import type { CacheEntry } from '../core/cache-entry';
+
+/**
+ * A cache layer. Any object with these methods can be used as L1 or L2 (or as a layer of a nested
+ * composition). Every method is async; a store reports failures by rejecting, never by hanging:
+ * stores that talk to a network bound each call with a timeout.
+ */
+export interface CacheStore {
+  /** Resolves to the entry, or `undefined` when the key is absent or expired. */
+  get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined>;
+  /**
+   * Stores the entry. `ttlMs` is how long the layer should keep it (the entry's remaining lifetime);
+   * `undefined` keeps it until evicted.
+   */
+  set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void>;
+  /** Removes the key; resolves whether or not it existed. */
+  delete(key: string): Promise<void>;
+  /** Removes every key that starts with `prefix`, or everything this store holds when no prefix is given. */
+  clear?(prefix?: string): Promise<void>;
+  /** Releases connections and timers the store owns. */
+  close?(): Promise<void>;
+}
+
+/** DI token of the in-process layer. The interface and its token share one name, as in `@nestjs/throttler`. */
+export const L1_STORE: unique symbol = Symbol('L1_STORE');
+/** DI token of the shared layer (absent when the module runs L1 only). */
+export const L2_STORE: unique symbol = Symbol('L2_STORE');
