@@ -2,3 +2,179 @@
  * Every message this library shows a user, in one place. Each says what was wrong and how to fix it.
  * This file imports nothing from Nest so that the core can use it too.
  */
+
+/** A numeric option that must be a positive integer was not. */
+export const INVALID_POSITIVE_INTEGER_OPTION = (owner: string, option: string, value: unknown): string =>
+  `${owner} option "${option}" must be a positive integer, got ${String(value)}. Pass a whole number greater than 0 or leave it out to use the default.`;
+
+/** A decorated method's default key cannot encode one of its arguments. */
+export const UNKEYABLE_ARGUMENT = (path: string, what: string): string =>
+  `Cannot build a cache key: ${path} is ${what}. Give the decorator a "key" function that picks the arguments that identify the result.`;
+
+/** An OffloadService option (or a per-call timeout) has a value it cannot use. */
+export const OFFLOAD_INVALID_OPTION = (option: string, value: unknown, expected: string): string =>
+  `OffloadService "${option}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Pass a valid value or leave it out to use the default.`;
+
+/** A background task threw or rejected; the caller that started it was not affected. */
+export const OFFLOAD_TASK_FAILED = (kind: string, key: string | undefined, cause: string): string =>
+  `Background "${kind}" task (key ${key === undefined ? 'none' : JSON.stringify(key)}) failed: ${cause}. The caller was not affected; fix the task or the layer it talks to.`;
+
+/** A background task outlived its timeout; its signal was aborted and its slot given to the next task. */
+export const OFFLOAD_TASK_TIMED_OUT = (kind: string, key: string | undefined, timeoutMs: number): string =>
+  `Background "${kind}" task (key ${key === undefined ? 'none' : JSON.stringify(key)}) did not settle within ${timeoutMs} ms; its AbortSignal was aborted and its slot freed. Make the task honour its signal or raise "timeoutMs".`;
+
+/** Shutdown gave up on background work that had not settled by its deadline. */
+export const OFFLOAD_SHUTDOWN_ABANDONED = (running: number, queued: number, timeoutMs: number): string =>
+  `OffloadService shutdown abandoned ${running + queued} background task(s) still pending after ${timeoutMs} ms: ${running} running (aborted) and ${queued} never started. Give shutdown a longer timeout or make tasks honour their AbortSignal.`;
+
+/** Abort reason given to tasks still running when shutdown gives up on them. */
+export const OFFLOAD_ABORTED_BY_SHUTDOWN = 'The offload service shut down before this background task settled.';
+
+/** The onEvent hook threw; the service ignores it and carries on. */
+export const OFFLOAD_HOOK_FAILED = (cause: string): string =>
+  `OffloadService "onEvent" hook threw: ${cause}. The service carried on; make the hook catch its own errors.`;
+
+/** `set` was given `undefined`. */
+export const UNDEFINED_NOT_CACHEABLE = (key: string): string =>
+  `Cannot cache undefined under "${key}": undefined means "not cached" when read back. Call delete("${key}") to remove the entry, or cache null to remember that there is no value.`;
+
+/** A TTL option was not a finite, non-negative number of milliseconds. */
+export const INVALID_TTL = (ttl: unknown): string =>
+  `Invalid ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
+
+/** A key function returned something other than a non-empty string. */
+export const INVALID_KEY_RESULT = (className: string, methodName: string, key: unknown): string =>
+  `The key function of ${className}.${methodName} returned ${typeof key === 'string' ? 'an empty string' : String(key)}; it must return a non-empty string. The call ran without the cache.`;
+
+/** A cache decorator was put on something that is not a method. */
+export const NOT_A_METHOD = (decorator: string, className: string, member: string): string =>
+  `${decorator} on ${className}.${member} cannot be applied: it is not a method. Put it on a method of the class.`;
+
+/** A decorator's key option is neither a non-empty string nor a function. */
+export const INVALID_DECORATOR_KEY = (decorator: string, key: unknown): string =>
+  `${decorator} got key ${JSON.stringify(key) ?? String(key)}: a key must be a non-empty string or a function of the method's arguments that returns one.`;
+
+/** A decorator's ttl option is not a finite, non-negative number. */
+export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string =>
+  `${decorator} got ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
+
+/** A decorated method was called on an instance that no LayeredCacheModule serves. */
+export const METHOD_NOT_BOUND = (decorator: string, className: string, methodName: string): string =>
+  `${decorator} on ${className}.${methodName} ran without the cache: this instance is not served by a LayeredCacheModule. Import LayeredCacheModule.forRoot() in the application that provides ${className} (isGlobal: true makes it reach every module), and get ${className} from Nest's container instead of creating it with new.`;
+
+/** Logged once at startup when no L2 is configured. */
+export const L1_ONLY =
+  'No L2 store configured: caching in process memory only (L1). Pass l2: { url } (Redis) or any CacheStore to share the cache between instances.';
+
+/** @Cacheable on a method that returns synchronously. */
+export const SYNC_CACHEABLE_METHOD = (className: string, methodName: string): string =>
+  `@Cacheable on ${className}.${methodName} cannot be served: the method returns a plain value, but reading the cache is asynchronous. Make the method async (return a Promise) or return an Observable.`;
+
+/** A decorated method on a request-scoped or transient-with-request-dependencies provider. */
+export const NON_STATIC_PROVIDER = (className: string, methodName: string): string =>
+  `Cache decorators on ${className}.${methodName} cannot be served: ${className} is request-scoped (or depends on a request-scoped provider), so it has no instance at startup. Make it a singleton, or inject LayeredCache and call getOrSet directly.`;
+
+/** Two cache modules tried to serve the same instance. */
+export const INSTANCE_SERVED_TWICE = (name: string): string =>
+  `${name} is served by two LayeredCacheModule registrations in one application, so its cached methods could not know which cache to use. Register LayeredCacheModule.forRoot() once (with isGlobal: true to reach every module).`;
+
+/** Shutdown could not finish background writes in time. */
+export const SHUTDOWN_LEFT_WORK = (pending: number): string =>
+  `Shutdown timed out with ${pending} background cache task(s) unfinished; they were aborted and their writes may be missing from the cache. Raise shutdownTimeoutMs if your L2 needs longer.`;
+
+/** Parts of a value that the JSON serializer refuses, each with how to cache it instead. */
+export const UNSERIALIZABLE_KINDS = {
+  bigint: ['a BigInt', 'store it as a string (or a number when it is small enough) and convert it back after reading'],
+  function: ['a function', 'cache plain data only and rebuild behaviour after reading'],
+  symbol: ['a symbol', 'replace it with a string'],
+  nan: ['NaN', 'use null (or leave the property out) instead'],
+  infinity: ['an infinite number', 'use null or a very large finite number instead'],
+  'undefined-in-array': ['undefined inside an array', 'use null there instead (JSON would turn it into null)'],
+  undefined: ['undefined', 'cache null instead, or delete the key'],
+  map: ['a Map', 'cache Object.fromEntries(map) or [...map.entries()] and rebuild the Map after reading'],
+  set: ['a Set', 'cache [...set] and rebuild the Set after reading'],
+  'weak-collection': ['a WeakMap or WeakSet, whose contents cannot be read', 'cache the data it maps instead'],
+  regexp: ['a RegExp', 'cache its source and flags and rebuild it after reading'],
+  binary: ['binary data (Buffer, typed array or ArrayBuffer)', 'cache it as a base64 string'],
+  promise: ['a Promise', 'await it and cache the result'],
+  circular: ['a circular reference to an object that contains it', 'cache a copy without the cycle'],
+} as const;
+
+/** Name of a part of a value that the JSON serializer refuses. */
+export type UnserializableKind = keyof typeof UNSERIALIZABLE_KINDS;
+
+/** The JSON serializer refused part of a value; `path` is like `value.items[2].id`. */
+export const UNSERIALIZABLE_VALUE = (path: string, kind: UnserializableKind): string =>
+  `Cannot store this value in the shared cache layer: ${path} is ${UNSERIALIZABLE_KINDS[kind][0]}, which JSON cannot store faithfully. To fix it, ${UNSERIALIZABLE_KINDS[kind][1]}, or give the store a serializer that supports it.`;
+
+/** JSON.stringify (or a toJSON method) threw for a reason the serializer could not pin down. */
+export const SERIALIZATION_FAILED = (cause: string): string =>
+  `Cannot store this value in the shared cache layer: serializing it failed (${cause}). Cache plain data (objects, arrays, strings, finite numbers, booleans, null, Date), or give the store a serializer that supports it.`;
+
+/** A payload read from the shared layer is not valid serializer output. */
+export const PAYLOAD_UNDECODABLE = (cause: string): string =>
+  `A cached value read from the shared layer could not be decoded (${cause}). It is corrupt or was written with another serializer: make every instance use the same serializer, or delete the key.`;
+
+/** A custom serializer returned something other than a string. */
+export const SERIALIZER_RETURNED_NON_STRING = (type: string): string =>
+  `The store's serializer returned ${type} from serialize(); it must return a string. Fix the serializer, or leave the option out to use JsonSerializer.`;
+
+/** An entry given to the shared layer has a time that is not epoch milliseconds. */
+export const ENVELOPE_INVALID_TIME = (field: string, value: unknown): string =>
+  `Cannot store the cache entry: ${field} must be a whole number of epoch milliseconds (>= 0), got ${String(value)}. Build entries with createCacheEntry().`;
+
+/** A value in the shared layer is not in this library's entry format. */
+export const ENVELOPE_MALFORMED = (problem: string): string =>
+  `A value in the shared cache layer is not a nestjs-layered-cache entry (${problem}). Another program wrote to this key or the value is corrupt: give the cache a namespace of its own, or delete the key.`;
+
+/** A value in the shared layer was written in a format version this release does not read. */
+export const ENVELOPE_UNKNOWN_VERSION = (version: string, supported: string): string =>
+  `A value in the shared cache layer has entry format version ${JSON.stringify(version)}, but this release of nestjs-layered-cache reads only version ${supported}. A newer release wrote it: upgrade every instance that shares this cache, or give each release its own namespace while both run.`;
+
+/** A value in the shared layer uses format features this release does not know. */
+export const ENVELOPE_UNKNOWN_FLAGS = (flags: number): string =>
+  `A value in the shared cache layer uses entry format features this release does not understand (flags ${flags}). A newer release wrote it: upgrade every instance that shares this cache, or give each release its own namespace while both run.`;
+
+/** A Redis command did not settle within the store's timeout. */
+export const REDIS_COMMAND_TIMED_OUT = (command: string, timeoutMs: number, connectionError: string | undefined): string =>
+  `Redis ${command} did not answer within ${timeoutMs} ms${connectionError === undefined ? '' : ` (the connection is down: ${connectionError})`}. Check that Redis is reachable and not overloaded, or raise "commandTimeoutMs" in the RedisStore options if your network needs longer.`;
+
+/** A RedisStore method was called after close(). */
+export const REDIS_STORE_CLOSED =
+  'This RedisStore is closed, so it no longer sends commands. Create a new RedisStore, or stop using this one before closing it.';
+
+/** RedisStore.clear() was called without a prefix. */
+export const REDIS_CLEAR_NEEDS_PREFIX =
+  'RedisStore.clear() needs a non-empty key prefix: it refuses to delete every key of a Redis that other applications may share. Pass the prefix to delete (e.g. "myapp:"), or give the cache a namespace so that clearing it passes one.';
+
+/** RedisStore was given a `client` it cannot use. */
+export const REDIS_UNKNOWN_CLIENT = (description: string): string =>
+  `RedisStore "client" must be a node-redis v5 client (createClient() from "redis") or an ioredis instance (new Redis()), got ${description}. Pass one of those, or pass "url" and let the store create the client.`;
+
+/** RedisStore was given a cluster or sentinel client. */
+export const REDIS_UNSUPPORTED_TOPOLOGY = (kind: string): string =>
+  `RedisStore does not support ${kind} clients: clear() must scan every node and commands are sent to a single server. Pass a client for a single Redis server (createClient() from "redis" or new Redis() from "ioredis").`;
+
+/** RedisStore was given both an existing client and options for creating one. */
+export const REDIS_CLIENT_WITH_CONNECTION_OPTIONS = (options: string): string =>
+  `RedisStore got "client" together with ${options}, which only apply when the store creates its own client. Pass either "client" or connection options, not both.`;
+
+/** RedisStore "driver" option is not one it knows. */
+export const REDIS_UNKNOWN_DRIVER = (driver: unknown): string =>
+  `RedisStore "driver" must be "node-redis" or "ioredis", got ${JSON.stringify(driver) ?? String(driver)}. Leave it out to use node-redis.`;
+
+/** The ioredis driver was requested but the package cannot be loaded. */
+export const REDIS_IOREDIS_MISSING = (cause: string): string =>
+  `RedisStore driver "ioredis" needs the "ioredis" package, which could not be loaded (${cause}). Install it with "npm install ioredis", or leave "driver" out to use node-redis.`;
+
+/** RedisStore could not create its client from the options. */
+export const REDIS_CLIENT_CREATION_FAILED = (driver: string, cause: string): string =>
+  `RedisStore could not create its ${driver} client: ${cause}. Check "url" (redis[s]://[[user][:password]@]host[:port][/db]) and "clientOptions".`;
+
+/** RedisStore.set got a ttl that is not a number of milliseconds. */
+export const REDIS_INVALID_TTL = (ttlMs: unknown): string =>
+  `RedisStore.set got ttlMs ${String(ttlMs)}: it must be a number of milliseconds (0 or less deletes the key) or undefined for no expiry.`;
+
+/** cache-manager has no delete-by-prefix. */
+export const CACHE_MANAGER_PREFIX_CLEAR = (prefix: string): string =>
+  `CacheManagerStore cannot clear the keys under "${prefix}": cache-manager has no delete-by-prefix. Give this cache its own Keyv namespace and call clear() without a namespace, or use RedisStore, which clears by prefix.`;

@@ -1,0 +1,117 @@
+import { Observable, Subject } from 'rxjs';
+import type { CacheLayer, CacheOperation } from './errors';
+
+/** A layer answered a read with a value. */
+export interface CacheHitEvent { readonly type: 'hit'; readonly layer: CacheLayer; readonly key: string }
+/** A layer answered a read without a value. */
+export interface CacheMissEvent { readonly type: 'miss'; readonly layer: CacheLayer; readonly key: string }
+/** A layer stored an entry. */
+export interface CacheWriteEvent { readonly type: 'write'; readonly layer: CacheLayer; readonly key: string }
+/** A layer removed a key. */
+export interface CacheDeleteEvent { readonly type: 'delete'; readonly layer: CacheLayer; readonly key: string }
+/** L1 received a copy of an entry that L2 served. */
+export interface CacheRefillEvent { readonly type: 'refill'; readonly key: string }
+/** An operation failed. The caller may not have seen it (a policy can tolerate one layer failing). */
+export interface CacheErrorEvent {
+  readonly type: 'error';
+  readonly layer?: CacheLayer;
+  readonly operation: CacheOperation | 'serialize' | 'key';
+  readonly key?: string;
+  readonly error: Error;
+}
+/** A background task settled or was refused. */
+export interface CacheOffloadEvent {
+  readonly type: 'offload';
+  readonly kind: string;
+  readonly key?: string;
+  readonly outcome: 'completed' | 'failed' | 'timed-out' | 'rejected' | 'deduplicated';
+  readonly error?: unknown;
+}
+
+/** Everything the cache reports, as one discriminated union (switch on `type`). */
+export type CacheEvent =
+  | CacheHitEvent
+  | CacheMissEvent
+  | CacheWriteEvent
+  | CacheDeleteEvent
+  | CacheRefillEvent
+  | CacheErrorEvent
+  | CacheOffloadEvent;
+
+/** Counters of one layer. */
+export interface CacheLayerStats {
+  hits: number;
+  misses: number;
+  writes: number;
+  deletes: number;
+  errors: number;
+}
+
+/** Counters of the cache's own operations (offload counts are added by `LayeredCache.stats()`). */
+export interface CacheCounters {
+  readonly l1: CacheLayerStats;
+  readonly l2: CacheLayerStats;
+  readonly refills: number;
+  readonly errors: number;
+}
+
+const newLayerStats = (): CacheLayerStats => ({ hits: 0, misses: 0, writes: 0, deletes: 0, errors: 0 });
+
+/**
+ * Counts cache activity and publishes it as an rxjs stream. Counting is a field increment; an event
+ * object is only built when someone subscribes, which keeps the hit path free of allocations.
+ */
+export class CacheEventBus {
+  private readonly subject = new Subject<CacheEvent>();
+  private readonly layers: Record<CacheLayer, CacheLayerStats> = { l1: newLayerStats(), l2: newLayerStats() };
+  private refills = 0;
+  private errors = 0;
+
+  /** Every event, as it happens. Completes when the bus is closed. */
+  readonly events$: Observable<CacheEvent> = this.subject.asObservable();
+
+  hit(layer: CacheLayer, key: string): void {
+    this.layers[layer].hits++;
+    if (this.subject.observed) this.subject.next({ type: 'hit', layer, key });
+  }
+
+  miss(layer: CacheLayer, key: string): void {
+    this.layers[layer].misses++;
+    if (this.subject.observed) this.subject.next({ type: 'miss', layer, key });
+  }
+
+  write(layer: CacheLayer, key: string): void {
+    this.layers[layer].writes++;
+    if (this.subject.observed) this.subject.next({ type: 'write', layer, key });
+  }
+
+  deleted(layer: CacheLayer, key: string): void {
+    this.layers[layer].deletes++;
+    if (this.subject.observed) this.subject.next({ type: 'delete', layer, key });
+  }
+
+  refill(key: string): void {
+    this.refills++;
+    if (this.subject.observed) this.subject.next({ type: 'refill', key });
+  }
+
+  error(event: Omit<CacheErrorEvent, 'type'>): void {
+    this.errors++;
+    if (event.layer) this.layers[event.layer].errors++;
+    if (this.subject.observed) this.subject.next({ type: 'error', ...event });
+  }
+
+  offload(event: Omit<CacheOffloadEvent, 'type'>): void {
+    if (this.subject.observed) this.subject.next({ type: 'offload', ...event });
+  }
+
+  /** A copy of the counters. */
+  counters(): CacheCounters {
+    return { l1: { ...this.layers.l1 }, l2: { ...this.layers.l2 }, refills: this.refills, errors: this.errors };
+  }
+
+  /** Completes the stream. */
+  close(): void {
+    this.subject.complete();
+  }
+}

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { UNKEYABLE_ARGUMENT } from '../layered-cache.messages';
+import { LayeredCacheError } from './errors';
+
+/** Keys longer than this are shortened to a prefix plus a SHA-256 digest, to stay cheap to store and compare. */
+export const MAX_KEY_LENGTH = 256;
+
+/**
+ * Encodes method arguments as a stable string that is injective: arguments that differ never give the
+ * same text. Strings are quoted, numbers/booleans/null/undefined/bigint/Dates are tagged, object keys
+ * are sorted (so `{a, b}` and `{b, a}` match), and the argument list is bracketed, so `("a:b")` and
+ * `("a", "b")` differ. Functions, symbols and circular structures cannot be keyed and throw.
+ */
+export function encodeArguments(args: readonly unknown[]): string {
+  if (args.length === 0) return '()';
+  if (args.length === 1) {
+    const only = args[0];
+    // The hot case: one primitive id.
+    if (typeof only === 'string') return `(${JSON.stringify(only)})`;
+    if (typeof only === 'number' && !Object.is(only, -0)) return `(${only})`;
+  }
+  let out = '(';
+  const seen = new Set<object>();
+  for (let i = 0; i < args.length; i++) {
+    if (i > 0) out += ',';
+    out += encodeValue(args[i], seen, `argument ${i}`);
+  }
+  return out + ')';
+}
+
+function encodeValue(value: unknown, seen: Set<object>, path: string): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+      return 'undefined';
+    case 'bigint':
+      return `${value}n`;
+    case 'object':
+      return value === null ? 'null' : encodeObject(value, seen, path);
+    default:
+      throw new LayeredCacheError(UNKEYABLE_ARGUMENT(path, typeof value));
+  }
+}
+
+function encodeObject(value: object, seen: Set<object>, path: string): string {
+  if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
+  if (seen.has(value)) throw new LayeredCacheError(UNKEYABLE_ARGUMENT(path, 'a circular reference'));
+  seen.add(value);
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[' + value.map((item, i) => encodeValue(item, seen, `${path}[${i}]`)).join(',') + ']';
+  } else if (value instanceof Map) {
+    const pairs = [...value.entries()].map(([k, v]) => `${encodeValue(k, seen, `${path} key`)}=>${encodeValue(v, seen, `${path} value`)}`);
+    out = '#Map{' + pairs.sort().join(',') + '}';
+  } else if (value instanceof Set) {
+    out = '#Set{' + [...value].map((item) => encodeValue(item, seen, `${path} item`)).sort().join(',') + '}';
+  } else {
+    const record = value as Record<string, unknown>;
+    const proto: unknown = Object.getPrototypeOf(value);
+    const tag = proto === Object.prototype || proto === null ? '' : (value.constructor?.name ?? 'Object');
+    const keys = Object.keys(record).sort();
+    out = tag + '{' + keys.map((k) => `${JSON.stringify(k)}:${encodeValue(record[k], seen, `${path}.${k}`)}`).join(',') + '}';
+  }
+  seen.delete(value);
+  return out;
+}
+
+/**
+ * Bounds a key's length: keys up to {@link MAX_KEY_LENGTH} pass unchanged; longer ones keep a readable
+ * prefix and end in a SHA-256 digest of the whole key, so distinct long keys stay distinct.
+ */
+export function boundKeyLength(key: string): string {
+  if (key.length <= MAX_KEY_LENGTH) return key;
+  const digest = createHash('sha256').update(key).digest('base64url');
+  return `${key.slice(0, 64)}…#${digest}`;
+}

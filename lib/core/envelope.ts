@@ -1,0 +1,132 @@
+import {
+  ENVELOPE_INVALID_TIME,
+  ENVELOPE_MALFORMED,
+  ENVELOPE_UNKNOWN_FLAGS,
+  ENVELOPE_UNKNOWN_VERSION,
+  PAYLOAD_UNDECODABLE,
+  SERIALIZER_RETURNED_NON_STRING,
+} from '../layered-cache.messages';
+import type { CacheEntry } from './cache-entry';
+import { CacheSerializationError, describeCause } from './errors';
+import { JsonSerializer, type Serializer } from './serializer';
+
+/**
+ * The text a shared layer stores for one entry (format version 1):
+ *
+ * ```
+ * 1|<createdAt>|<expiresAt>|<flags>|<payload>
+ * ```
+ *
+ * - `createdAt`, `expiresAt`: epoch milliseconds as decimal digits; `expiresAt` is empty when the entry
+ *   never expires.
+ * - `flags`: decimal bit set of payload features (compression, for instance). Version 1 defines none
+ *   and writes `0`; a reader rejects bits it does not know rather than misread the payload.
+ * - `payload`: the serializer's text for the value; it may contain `|`.
+ *
+ * The fields of a version are fixed and the header is read field by field, so adding one means a new
+ * version. Version 2 is planned as `2|<createdAt>|<expiresAt>|<staleUntil>|<flags>|<payload>`.
+ * A reader given a version it does not know throws `CacheSerializationError`, which the cache treats
+ * as a miss.
+ */
+export const ENVELOPE_VERSION = 1;
+
+const VERSION_PREFIX = `${ENVELOPE_VERSION}|`;
+const SEPARATOR = '|';
+const KNOWN_FLAGS = 0;
+// 16 digits hold every epoch millisecond up to year 318857 and stay below Number.MAX_SAFE_INTEGER.
+const MAX_DIGITS = 16;
+// A version is a few digits; a longer first field means the text is not an envelope at all.
+const MAX_VERSION_LENGTH = 8;
+
+const defaultSerializer = new JsonSerializer();
+
+/**
+ * Encodes an entry for a shared layer. Throws `CacheSerializationError` when the value cannot be
+ * serialized or a time is not whole epoch milliseconds.
+ *
+ * @example
+ * encodeEnvelope(createCacheEntry({ id: 1 }, 60_000)); // '1|1700000000000|1700000060000|0|{"id":1}'
+ */
+export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defaultSerializer): string {
+  assertTime('createdAt', entry.createdAt);
+  if (entry.expiresAt !== null) assertTime('expiresAt', entry.expiresAt);
+  const payload: unknown = serializer.serialize(entry.value);
+  if (typeof payload !== 'string') throw new CacheSerializationError(SERIALIZER_RETURNED_NON_STRING(typeof payload));
+  return `${VERSION_PREFIX}${entry.createdAt}|${entry.expiresAt ?? ''}|${KNOWN_FLAGS}|${payload}`;
+}
+
+/**
+ * Decodes text written by {@link encodeEnvelope}. Throws `CacheSerializationError` for an unknown
+ * version, a truncated or malformed header, unknown flags, or a payload the serializer cannot read.
+ *
+ * @example
+ * decodeEnvelope('1|1700000000000||0|"hi"'); // { value: 'hi', createdAt: 1700000000000, expiresAt: null }
+ */
+export function decodeEnvelope(text: string, serializer: Serializer = defaultSerializer): CacheEntry {
+  if (!text.startsWith(VERSION_PREFIX)) throw versionError(text);
+
+  const createdAtEnd = nextSeparator(text, VERSION_PREFIX.length, 'createdAt');
+  const createdAt = parseTime(text, VERSION_PREFIX.length, createdAtEnd, 'createdAt');
+  const expiresAtEnd = nextSeparator(text, createdAtEnd + 1, 'expiresAt');
+  const expiresAt = expiresAtEnd === createdAtEnd + 1 ? null : parseTime(text, createdAtEnd + 1, expiresAtEnd, 'expiresAt');
+  const flagsEnd = nextSeparator(text, expiresAtEnd + 1, 'flags');
+  const flags = parseDigits(text, expiresAtEnd + 1, flagsEnd);
+  if (Number.isNaN(flags)) throw malformed('flags is not a number');
+  if ((flags & ~KNOWN_FLAGS) !== 0) throw new CacheSerializationError(ENVELOPE_UNKNOWN_FLAGS(flags));
+
+  return { value: decodePayload(text.slice(flagsEnd + 1), serializer), createdAt, expiresAt };
+}
+
+function decodePayload(payload: string, serializer: Serializer): unknown {
+  try {
+    return serializer.deserialize(payload);
+  } catch (error) {
+    if (error instanceof CacheSerializationError) throw error;
+    throw new CacheSerializationError(PAYLOAD_UNDECODABLE(describeCause(error)), { cause: error });
+  }
+}
+
+function nextSeparator(text: string, from: number, field: string): number {
+  const index = text.indexOf(SEPARATOR, from);
+  if (index === -1 || index - from > MAX_DIGITS) {
+    throw malformed(index === -1 ? `the header is cut off at ${field}` : `${field} is longer than ${MAX_DIGITS} digits`);
+  }
+  return index;
+}
+
+function parseTime(text: string, start: number, end: number, field: string): number {
+  const value = parseDigits(text, start, end);
+  if (Number.isNaN(value)) throw malformed(`${field} is not a whole number of milliseconds`);
+  return value;
+}
+
+/** Decimal digits in `text[start, end)` as a number; NaN when empty or when anything else is there. */
+function parseDigits(text: string, start: number, end: number): number {
+  if (end <= start || end - start > MAX_DIGITS) return Number.NaN;
+  let value = 0;
+  for (let index = start; index < end; index++) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value <= Number.MAX_SAFE_INTEGER ? value : Number.NaN;
+}
+
+function versionError(text: string): CacheSerializationError {
+  const end = text.indexOf(SEPARATOR);
+  const version = end === -1 ? '' : text.slice(0, end);
+  if (end > 0 && end <= MAX_VERSION_LENGTH && /^\d+$/.test(version)) {
+    return new CacheSerializationError(ENVELOPE_UNKNOWN_VERSION(version, String(ENVELOPE_VERSION)));
+  }
+  return malformed(text.length === 0 ? 'the value is empty' : 'it does not start with a format version');
+}
+
+function malformed(problem: string): CacheSerializationError {
+  return new CacheSerializationError(ENVELOPE_MALFORMED(problem));
+}
+
+function assertTime(field: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new CacheSerializationError(ENVELOPE_INVALID_TIME(`entry.${field}`, value));
+  }
+}

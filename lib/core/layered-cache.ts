@@ -1,0 +1,189 @@
+import type { Observable } from 'rxjs';
+import { UNDEFINED_NOT_CACHEABLE, INVALID_TTL } from '../layered-cache.messages';
+import type { OffloadCounts } from '../offload';
+import type { Offload } from '../offload/offload.interface';
+import type { ReadPolicy } from '../policies/read/read-policy.interface';
+import type { RefillPolicy } from '../policies/refill/refill-policy';
+import type { WritePolicy } from '../policies/write/write-policy.interface';
+import type { CacheStore } from '../stores/cache-store.interface';
+import { createCacheEntry } from './cache-entry';
+import { type CacheCounters, type CacheEvent, CacheEventBus } from './cache-events';
+import { boundKeyLength } from './cache-key';
+import { LayeredCacheError } from './errors';
+import { LayeredStore } from './layered-store';
+
+/** Default time to live of an entry, in milliseconds. */
+export const DEFAULT_TTL_MS = 60_000;
+
+/** What a {@link LayeredCache} is built from. Only `l1` and `offload` are required. */
+export interface LayeredCacheDependencies {
+  l1: CacheStore;
+  l2?: CacheStore | null;
+  readPolicy?: ReadPolicy;
+  writePolicy?: WritePolicy;
+  refillPolicy?: RefillPolicy;
+  /** Runs background work; its counts appear in `stats()` when it can report them. */
+  offload: Offload & { counts?(): OffloadCounts };
+  events?: CacheEventBus;
+  /** Prefix of every key this cache touches (`namespace:key`). */
+  namespace?: string;
+  /** Default time to live in milliseconds; 0 means entries never expire. Default 60 000. */
+  ttl?: number;
+}
+
+/** Per-call options of reads. */
+export interface CacheReadOptions {
+  /** Use this read policy for this call instead of the module's. */
+  readPolicy?: ReadPolicy;
+}
+
+/** Per-call options of writes. */
+export interface CacheWriteOptions {
+  /** Time to live in milliseconds for this entry; 0 means it never expires. */
+  ttl?: number;
+  /** Use this write policy for this call instead of the module's. */
+  writePolicy?: WritePolicy;
+}
+
+/** Options of {@link LayeredCache.getOrSet}. */
+export interface GetOrSetOptions extends CacheReadOptions, CacheWriteOptions {
+  /** Return the factory's value without waiting for the cache write, which then runs on the offload service. */
+  background?: boolean;
+}
+
+/** Counters of the cache and of its offload service. */
+export interface LayeredCacheStats extends CacheCounters {
+  readonly offload: OffloadCounts | undefined;
+}
+
+/**
+ * The two-layer cache engine. Decorators use it; you can call it directly.
+ * Keys are prefixed with the namespace; values are kept by reference in L1 and serialized in L2.
+ *
+ * @example
+ * const user = await cache.getOrSet(`user:${id}`, () => this.users.findOne(id), { ttl: 30_000 });
+ */
+export class LayeredCache {
+  /** The composition of the layers (a `CacheStore` itself, usable as a layer of another cache). */
+  readonly store: LayeredStore;
+  readonly namespace: string;
+  readonly defaultTtl: number;
+  private readonly prefix: string;
+  private readonly bus: CacheEventBus;
+  private readonly offload: LayeredCacheDependencies['offload'];
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(dependencies: LayeredCacheDependencies) {
+    this.bus = dependencies.events ?? new CacheEventBus();
+    this.offload = dependencies.offload;
+    this.namespace = dependencies.namespace ?? '';
+    this.prefix = this.namespace === '' ? '' : `${this.namespace}:`;
+    this.defaultTtl = validTtl(dependencies.ttl ?? DEFAULT_TTL_MS);
+    this.store = new LayeredStore({ ...dependencies, events: this.bus });
+  }
+
+  /** Every cache event (hits and misses per layer, writes, refills, errors, offloaded work). */
+  get events$(): Observable<CacheEvent> {
+    return this.bus.events$;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): LayeredCacheStats {
+    return { ...this.bus.counters(), offload: this.offload.counts?.() };
+  }
+
+  /** The full key stored in the layers for `key`: namespaced, and shortened with a digest when very long. */
+  fullKey(key: string): string {
+    return boundKeyLength(this.prefix + key);
+  }
+
+  /**
+   * The cached value, or `undefined` on a miss. Rejects when the read policy does (for the default
+   * sequential policy: when L2 fails after an L1 miss).
+   */
+  async get<T>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
+    const hit = await this.store.read<T>(this.fullKey(key), options?.readPolicy);
+    return hit?.entry.value;
+  }
+
+  /** Writes through the write policy; rejects as the policy does. `undefined` cannot be cached. */
+  async set<T>(key: string, value: T, options?: CacheWriteOptions): Promise<void> {
+    if (value === undefined) throw new LayeredCacheError(UNDEFINED_NOT_CACHEABLE(key));
+    const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
+    await this.store.write(this.fullKey(key), createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy);
+  }
+
+  /** Deletes from both layers; rejects only when both fail. */
+  delete(key: string): Promise<void> {
+    return this.store.delete(this.fullKey(key));
+  }
+
+  /**
+   * The cached value, or the factory's, which is then cached. Concurrent calls for one key share one
+   * read and one factory call (single-flight). Cache failures are reported as events and never make this
+   * call fail: only the factory's own error rejects. `undefined` results are returned but not cached.
+   */
+  getOrSet<T>(key: string, factory: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T> {
+    const fullKey = this.fullKey(key);
+    const pending = this.inflight.get(fullKey);
+    if (pending !== undefined) return pending as Promise<T>;
+    const load = this.load(fullKey, factory, options);
+    this.inflight.set(fullKey, load);
+    return load;
+  }
+
+  /** Alias of {@link LayeredCache.getOrSet}. */
+  wrap<T>(key: string, factory: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T> {
+    return this.getOrSet(key, factory, options);
+  }
+
+  /**
+   * Writes `value` under `key` for a method result: failures are reported, never thrown. With
+   * `background`, the write runs on the offload service and this resolves at once.
+   */
+  async put<T>(key: string, value: T, options?: GetOrSetOptions): Promise<void> {
+    if (value === undefined) return;
+    await this.writeQuietly(this.fullKey(key), value, options);
+  }
+
+  /** Deletes every key of `namespace` (default: this cache's namespace) from both layers. */
+  clear(namespace: string = this.namespace): Promise<void> {
+    return this.store.clear(namespace === '' ? undefined : `${namespace}:`);
+  }
+
+  private async load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined): Promise<T> {
+    try {
+      try {
+        const hit = await this.store.read<T>(fullKey, options?.readPolicy);
+        if (hit !== undefined) return hit.entry.value;
+      } catch {
+        // Reported by the layer that failed; a cache that cannot be read is a miss for getOrSet.
+      }
+      const value = await factory();
+      if (value !== undefined) await this.writeQuietly(fullKey, value, options);
+      return value;
+    } finally {
+      this.inflight.delete(fullKey);
+    }
+  }
+
+  private async writeQuietly<T>(fullKey: string, value: T, options: GetOrSetOptions | undefined): Promise<void> {
+    const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
+    const write = () => this.store.write(fullKey, createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy);
+    if (options?.background) {
+      // No dedup key: a newer value for the same key must not be dropped in favour of an older one.
+      this.offload.run('write', write);
+      return;
+    }
+    try {
+      await write();
+    } catch {
+      // Each failed layer was reported where it failed; the caller keeps its value.
+    }
+  }
+}
+
+function validTtl(ttl: number): number {
+  if (!Number.isFinite(ttl) || ttl < 0) throw new LayeredCacheError(INVALID_TTL(ttl));
+  return ttl;
+}

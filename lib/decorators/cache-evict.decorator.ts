@@ -1,0 +1,14 @@
+import type { CacheEvictOptions } from './cached-method.definition';
+import { createCachedMethodDecorator } from './create-cached-method.decorator';
+
+/**
+ * Deletes the key(s) from both layers after the method succeeds (or before it runs, with
+ * `beforeInvocation: true`). A failed delete is reported as an event and never fails the call.
+ *
+ * @example
+ * \@CacheEvict({ key: (id: string) => `product:${id}` })
+ * async remove(id: string): Promise<void> { ... }
+ */
+export function CacheEvict(options: CacheEvictOptions = {}): MethodDecorator {
+  return createCachedMethodDecorator('@CacheEvict', 'evict', options);
+}

@@ -1,0 +1,15 @@
+import type { CacheWriteOptions } from './cached-method.definition';
+import { createCachedMethodDecorator } from './create-cached-method.decorator';
+
+/**
+ * Calls the method and writes its result under the key through the write policy, then returns the
+ * result. A failed write is reported as an event and never turns a successful call into an error.
+ * With `background: true` the result is returned without waiting for the write.
+ *
+ * @example
+ * \@CacheWrite({ key: (id: string) => `product:${id}` })
+ * async update(id: string, patch: ProductPatch): Promise<Product> { ... }
+ */
+export function CacheWrite(options: CacheWriteOptions = {}): MethodDecorator {
+  return createCachedMethodDecorator('@CacheWrite', 'write', options);
+}

@@ -1,0 +1,53 @@
+import type { ReadPolicy } from '../policies/read/read-policy.interface';
+import type { WritePolicy } from '../policies/write/write-policy.interface';
+
+/**
+ * A cache key: a fixed string, or a function of the method's arguments (typed as you like:
+ * `(id: string) => \`product:${id}\``).
+ */
+export type CacheKeyOption = string | ((...args: never[]) => string);
+
+/** Options shared by the decorators that write. */
+export interface CacheStoreOptions {
+  /** Key of the entry. Default: `ClassName.method:` plus a collision-free encoding of the arguments. */
+  key?: CacheKeyOption;
+  /** Time to live in milliseconds; default the module's `ttl`. 0 keeps the entry until evicted. */
+  ttl?: number;
+  /** Write policy for this method instead of the module's. */
+  writePolicy?: WritePolicy;
+  /** Return without waiting for the cache write; the write runs on the offload service. Default false. */
+  background?: boolean;
+}
+
+/** Options of `@Cacheable`. */
+export interface CacheableOptions extends CacheStoreOptions {
+  /** Read policy for this method instead of the module's. */
+  readPolicy?: ReadPolicy;
+}
+
+/** Options of `@CacheWrite`. */
+export type CacheWriteOptions = CacheStoreOptions;
+
+/** Options of `@CacheEvict`. */
+export interface CacheEvictOptions {
+  /** Key or keys to delete. Default: the default key of this method and arguments. */
+  key?: CacheKeyOption | readonly CacheKeyOption[];
+  /** Delete before calling the method instead of after it succeeded. Default false. */
+  beforeInvocation?: boolean;
+}
+
+/** How a decorated method returns its result, read from TypeScript's `design:returntype` metadata. */
+export type CachedMethodReturnKind = 'promise' | 'observable' | 'sync' | 'unknown';
+
+/** Everything the module needs to serve one decorated method. */
+export type CachedMethodDefinition =
+  | { readonly kind: 'cacheable'; readonly options: CacheableOptions; readonly common: CachedMethodCommon }
+  | { readonly kind: 'write'; readonly options: CacheWriteOptions; readonly common: CachedMethodCommon }
+  | { readonly kind: 'evict'; readonly options: CacheEvictOptions; readonly common: CachedMethodCommon };
+
+/** Facts about the decorated method itself. */
+export interface CachedMethodCommon {
+  readonly className: string;
+  readonly methodName: string;
+  readonly returns: CachedMethodReturnKind;
+}

@@ -1,0 +1,1 @@
+export type { LayeredCacheModuleOptions } from './layered-cache-module-options.interface';

@@ -1,0 +1,15 @@
+import { Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { CachedMethodDefinition } from './decorators/cached-method.definition';
+import { CACHED_METHOD_METADATA } from './layered-cache.constants';
+
+/** The only class that reads the cache decorators' metadata. */
+@Injectable()
+export class LayeredCacheMetadataAccessor {
+  constructor(private readonly reflector: Reflector) {}
+
+  getDefinitions(method: unknown): readonly CachedMethodDefinition[] {
+    if (typeof method !== 'function') return [];
+    return this.reflector.get<CachedMethodDefinition[] | undefined>(CACHED_METHOD_METADATA, method) ?? [];
+  }
+}

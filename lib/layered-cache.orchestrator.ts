@@ -1,0 +1,45 @@
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { CacheEventBus } from './core/cache-events';
+import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
+import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
+import { LayeredCacheExplorer } from './layered-cache.explorer';
+import { L1_ONLY, SHUTDOWN_LEFT_WORK } from './layered-cache.messages';
+import { MODULE_OWNED_STORES } from './layered-cache.providers';
+import { OffloadService } from './offload/offload.service';
+import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interface';
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
+
+/**
+ * The module's lifecycle: binds decorated methods on startup; on shutdown drains accepted background
+ * writes first, then closes the stores the module created.
+ */
+@Injectable()
+export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('LayeredCache');
+
+  constructor(
+    private readonly explorer: LayeredCacheExplorer,
+    private readonly offload: OffloadService,
+    private readonly events: CacheEventBus,
+    @Inject(LAYERED_CACHE_OPTIONS) private readonly options: LayeredCacheModuleOptions,
+    @Inject(L1_STORE) private readonly l1: CacheStore,
+    @Inject(L2_STORE) private readonly l2: CacheStore | null,
+    @Inject(MODULE_OWNED_STORES) private readonly owned: WeakSet<CacheStore>,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.l2 === null) this.logger.log(L1_ONLY);
+    this.explorer.explore();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const result = await this.offload.shutdown(this.options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    if (!result.drained) this.logger.error(SHUTDOWN_LEFT_WORK(result.pending));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.l1, this.l2].filter((s): s is CacheStore => s !== null && this.owned.has(s)).map((s) => s.close?.()));
+    this.events.close();
+  }
+}

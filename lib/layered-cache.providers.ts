@@ -1,0 +1,95 @@
+import { Logger, type Provider } from '@nestjs/common';
+import { CacheEventBus } from './core/cache-events';
+import { LayeredCache } from './core/layered-cache';
+import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
+import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
+import { OffloadService } from './offload/offload.service';
+import { READ_POLICY, type ReadPolicy } from './policies/read/read-policy.interface';
+import { SequentialReadPolicy } from './policies/read/sequential-read.policy';
+import { REFILL_POLICY, RefillPolicy } from './policies/refill/refill-policy';
+import { OptimisticParallelWritePolicy } from './policies/write/optimistic-parallel-write.policy';
+import { WRITE_POLICY, type WritePolicy } from './policies/write/write-policy.interface';
+import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interface';
+import { isCacheStore } from './stores/is-cache-store';
+import { MemoryStore } from './stores/memory.store';
+import { RedisStore } from './stores/redis';
+import { CachedMethodRunner } from './decorators/cached-method.runner';
+
+/** Stores this module created from options (and so must close); stores handed in stay the owner's. */
+export const MODULE_OWNED_STORES: unique symbol = Symbol('MODULE_OWNED_STORES');
+
+const logger = new Logger('LayeredCache');
+
+/** The module's default providers; each token can be replaced by a provider of the user's. */
+export function createLayeredCacheProviders(): Provider[] {
+  return [
+    { provide: MODULE_OWNED_STORES, useValue: new WeakSet<CacheStore>() },
+    {
+      provide: L1_STORE,
+      inject: [LAYERED_CACHE_OPTIONS, MODULE_OWNED_STORES],
+      useFactory: (options: LayeredCacheModuleOptions, owned: WeakSet<CacheStore>): CacheStore => {
+        if (isCacheStore(options.l1)) return options.l1;
+        const store = new MemoryStore(options.l1);
+        owned.add(store);
+        return store;
+      },
+    },
+    {
+      provide: L2_STORE,
+      inject: [LAYERED_CACHE_OPTIONS, MODULE_OWNED_STORES],
+      useFactory: (options: LayeredCacheModuleOptions, owned: WeakSet<CacheStore>): CacheStore | null => {
+        if (options.l2 === undefined || options.l2 === false) return null;
+        if (isCacheStore(options.l2)) return options.l2;
+        const store = new RedisStore(options.l2);
+        owned.add(store);
+        return store;
+      },
+    },
+    {
+      provide: READ_POLICY,
+      inject: [LAYERED_CACHE_OPTIONS],
+      useFactory: (options: LayeredCacheModuleOptions): ReadPolicy => options.readPolicy ?? new SequentialReadPolicy(),
+    },
+    {
+      provide: WRITE_POLICY,
+      inject: [LAYERED_CACHE_OPTIONS],
+      useFactory: (options: LayeredCacheModuleOptions): WritePolicy => options.writePolicy ?? new OptimisticParallelWritePolicy(),
+    },
+    {
+      provide: REFILL_POLICY,
+      inject: [LAYERED_CACHE_OPTIONS],
+      useFactory: (options: LayeredCacheModuleOptions): RefillPolicy => options.refillPolicy ?? RefillPolicy.Always,
+    },
+    { provide: CacheEventBus, useFactory: () => new CacheEventBus() },
+    {
+      provide: OffloadService,
+      inject: [LAYERED_CACHE_OPTIONS, CacheEventBus],
+      useFactory: (options: LayeredCacheModuleOptions, events: CacheEventBus) =>
+        new OffloadService(options.offload, {
+          logger,
+          onEvent: (event) => {
+            if (event.outcome !== 'completed') events.offload(event);
+          },
+        }),
+    },
+    {
+      provide: LayeredCache,
+      inject: [LAYERED_CACHE_OPTIONS, L1_STORE, L2_STORE, READ_POLICY, WRITE_POLICY, REFILL_POLICY, OffloadService, CacheEventBus],
+      useFactory: (
+        options: LayeredCacheModuleOptions,
+        l1: CacheStore,
+        l2: CacheStore | null,
+        readPolicy: ReadPolicy,
+        writePolicy: WritePolicy,
+        refillPolicy: RefillPolicy,
+        offload: OffloadService,
+        events: CacheEventBus,
+      ) => new LayeredCache({ l1, l2, readPolicy, writePolicy, refillPolicy, offload, events, namespace: options.namespace, ttl: options.ttl }),
+    },
+    {
+      provide: CachedMethodRunner,
+      inject: [LayeredCache, CacheEventBus],
+      useFactory: (cache: LayeredCache, events: CacheEventBus) => new CachedMethodRunner(cache, events),
+    },
+  ];
+}

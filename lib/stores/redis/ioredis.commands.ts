@@ -1,0 +1,111 @@
+import { LayeredCacheError, describeCause } from '../../core/errors';
+import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../layered-cache.messages';
+import { ConnectionErrorTracker, type RedisCommands, type ScanPage, escapeGlob, toPxMilliseconds } from './redis-commands';
+
+/**
+ * The parts of an ioredis instance (`new Redis()`) that `RedisStore` uses. Declared here so that the
+ * published types do not need `ioredis`, which is an optional peer dependency.
+ */
+export interface IoRedisClientLike {
+  readonly status: string;
+  readonly options: { readonly keyPrefix?: string };
+  readonly isCluster?: boolean;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
+  set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number): Promise<unknown>;
+  unlink(...keys: string[]): Promise<number>;
+  scan(cursor: string, matchToken: 'MATCH', pattern: string, countToken: 'COUNT', count: number): Promise<[cursor: string, keys: string[]]>;
+  disconnect(): void;
+  on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
+  off(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
+}
+
+/** Options ioredis's constructor accepts (`RedisOptions` of `ioredis`), kept loose so that ioredis stays optional. */
+export interface IoRedisClientOptions {
+  readonly [option: string]: unknown;
+}
+
+type IoRedisConstructor = new (...args: [string, IoRedisClientOptions] | [IoRedisClientOptions]) => IoRedisClientLike;
+
+/** True for objects that look like an ioredis instance or cluster. */
+export function looksLikeIoRedis(value: object): value is IoRedisClientLike {
+  const candidate = value as Partial<Record<keyof IoRedisClientLike, unknown>>;
+  return typeof candidate.status === 'string' && typeof candidate.options === 'object' && candidate.options !== null;
+}
+
+/**
+ * Creates an ioredis client for the store to own. ioredis connects on creation (unless `lazyConnect`)
+ * and reconnects in the background; it is loaded only here, so projects on node-redis need not install it.
+ */
+export function createIoRedisClient(url: string | undefined, options: IoRedisClientOptions | undefined): IoRedisClientLike {
+  const IoRedis = loadIoRedis();
+  try {
+    return url === undefined ? new IoRedis(options ?? {}) : new IoRedis(url, options ?? {});
+  } catch (error) {
+    throw new LayeredCacheError(REDIS_CLIENT_CREATION_FAILED('ioredis', describeCause(error)), { cause: error });
+  }
+}
+
+function loadIoRedis(): IoRedisConstructor {
+  let exported: { default?: IoRedisConstructor } & IoRedisConstructor;
+  try {
+    // A runtime require keeps ioredis optional; `import` at the top would make every user install it.
+    exported = require('ioredis') as typeof exported;
+  } catch (error) {
+    throw new LayeredCacheError(REDIS_IOREDIS_MISSING(describeCause(error)), { cause: error });
+  }
+  return exported.default ?? exported;
+}
+
+/**
+ * Commands over an ioredis instance. Keys passed to commands get the client's `keyPrefix` from
+ * ioredis itself; SCAN patterns and SCAN results do not, so `scan` adds and strips it here.
+ * @internal
+ */
+export class IoRedisCommands implements RedisCommands {
+  readonly driver = 'ioredis';
+  private readonly errors = new ConnectionErrorTracker();
+  private readonly keyPrefix: string;
+
+  constructor(
+    private readonly client: IoRedisClientLike,
+    private readonly owned: boolean,
+  ) {
+    this.keyPrefix = client.options.keyPrefix ?? '';
+    client.on('error', this.errors.onError);
+    client.on('ready', this.errors.onReady);
+  }
+
+  get connectionError(): Error | undefined {
+    return this.errors.current(this.client.status === 'ready');
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.client.get(key);
+  }
+
+  async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    await (ttlMs === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', toPxMilliseconds(ttlMs)));
+  }
+
+  async del(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.client.unlink(...keys);
+  }
+
+  async scan(cursor: string, match: string, count: number): Promise<ScanPage> {
+    const [next, keys] = await this.client.scan(cursor, 'MATCH', escapeGlob(this.keyPrefix) + match, 'COUNT', count);
+    const prefixLength = this.keyPrefix.length;
+    return { cursor: next, keys: prefixLength === 0 ? keys : keys.map((key) => key.slice(prefixLength)) };
+  }
+
+  async quit(): Promise<void> {
+    if (!this.owned) {
+      this.client.off('error', this.errors.onError);
+      this.client.off('ready', this.errors.onReady);
+      return;
+    }
+    // disconnect() rather than quit(): QUIT waits for a reply that never comes while Redis is unreachable,
+    // and the store has already waited for its own commands. The 'error' listener stays for late events.
+    if (this.client.status !== 'end') this.client.disconnect();
+  }
+}

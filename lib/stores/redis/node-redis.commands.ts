@@ -1,0 +1,109 @@
+import { createClient, type RedisClientOptions } from 'redis';
+import { LayeredCacheError, describeCause } from '../../core/errors';
+import { REDIS_CLIENT_CREATION_FAILED } from '../../layered-cache.messages';
+import { ConnectionErrorTracker, type RedisCommands, type ScanPage, toPxMilliseconds } from './redis-commands';
+
+/**
+ * The parts of a node-redis v5 client (`createClient()` from `redis`) that `RedisStore` uses. Any
+ * node-redis v5 client satisfies it, whatever its modules, scripts or RESP version.
+ */
+export interface NodeRedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>;
+  destroy(): void;
+  on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
+  off(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
+}
+
+/** Options node-redis's `createClient` accepts. */
+export type NodeRedisClientOptions = RedisClientOptions;
+
+/** True for objects that look like a node-redis v5 client, cluster or sentinel. */
+export function looksLikeNodeRedis(value: object): value is NodeRedisClientLike {
+  const candidate = value as Partial<Record<keyof NodeRedisClientLike, unknown>>;
+  return typeof candidate.isOpen === 'boolean' && typeof candidate.sendCommand === 'function';
+}
+
+/** Creates a node-redis client for the store to own; it is not connected yet. */
+export function createNodeRedisClient(url: string | undefined, options: NodeRedisClientOptions | undefined): NodeRedisClientLike {
+  try {
+    return createClient(url === undefined ? options : { ...options, url });
+  } catch (error) {
+    throw new LayeredCacheError(REDIS_CLIENT_CREATION_FAILED('node-redis', describeCause(error)), { cause: error });
+  }
+}
+
+/**
+ * Commands over a node-redis v5 client. A client that is not open is connected here: node-redis
+ * retries in the background, so connecting never fails while Redis is down.
+ * @internal
+ */
+export class NodeRedisCommands implements RedisCommands {
+  readonly driver = 'node-redis';
+  private readonly errors = new ConnectionErrorTracker();
+
+  /**
+   * @param offlineTimeoutMs While the client is not ready, node-redis queues commands; this bound makes
+   *   it drop the ones the store has given up on instead of sending them after reconnecting.
+   */
+  constructor(
+    private readonly client: NodeRedisClientLike,
+    private readonly owned: boolean,
+    private readonly offlineTimeoutMs: number,
+  ) {
+    client.on('error', this.errors.onError);
+    client.on('ready', this.errors.onReady);
+    if (!client.isOpen) {
+      client.connect().catch(() => {
+        // Rejects only when a user-supplied reconnectStrategy gives up; the 'error' listener has the cause.
+      });
+    }
+  }
+
+  get connectionError(): Error | undefined {
+    return this.errors.current(this.client.isReady);
+  }
+
+  async get(key: string): Promise<string | null> {
+    const reply = await this.send(['GET', key]);
+    return reply === null ? null : toText(reply);
+  }
+
+  async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
+    await this.send(ttlMs === undefined ? ['SET', key, value] : ['SET', key, value, 'PX', String(toPxMilliseconds(ttlMs))]);
+  }
+
+  async del(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.send(['UNLINK', ...keys]);
+  }
+
+  async scan(cursor: string, match: string, count: number): Promise<ScanPage> {
+    const reply = await this.send(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)]);
+    // Raw SCAN reply: [cursor, [key, ...]] (sendCommand skips the typed method's transform).
+    const [next, keys] = reply as [unknown, unknown[]];
+    return { cursor: toText(next), keys: keys.map(toText) };
+  }
+
+  async quit(): Promise<void> {
+    if (!this.owned) {
+      this.client.off('error', this.errors.onError);
+      this.client.off('ready', this.errors.onReady);
+      return;
+    }
+    // destroy() rather than close(): close() waits for every queued reply, which never comes while
+    // Redis is unreachable. The store has already waited for its own commands. The 'error' listener
+    // stays because node-redis may still emit from a reconnect attempt that was under way.
+    if (this.client.isOpen) this.client.destroy();
+  }
+
+  private send(args: string[]): Promise<unknown> {
+    return this.client.isReady ? this.client.sendCommand(args) : this.client.sendCommand(args, { timeout: this.offlineTimeoutMs });
+  }
+}
+
+/** A reply as text; node-redis returns Buffers when the client maps blob strings to them. */
+function toText(reply: unknown): string {
+  return typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
+}

@@ -1,0 +1,61 @@
+/** Which Redis client library a `RedisStore` drives. */
+export type RedisDriver = 'node-redis' | 'ioredis';
+
+/** One page of a SCAN: the cursor to continue from (`'0'` when done) and the keys found. */
+export interface ScanPage {
+  readonly cursor: string;
+  readonly keys: readonly string[];
+}
+
+/**
+ * The few Redis commands `RedisStore` sends, independent of the client library. Implementations do not
+ * bound their calls with a timeout (the store does) and never throw synchronously.
+ * @internal
+ */
+export interface RedisCommands {
+  readonly driver: RedisDriver;
+  /** The last connection error while the client is not ready; `undefined` once it is ready again. */
+  readonly connectionError: Error | undefined;
+  /** GET: the stored text, or `null` when the key is absent. */
+  get(key: string): Promise<string | null>;
+  /** SET with `PX` when `ttlMs` is given (see {@link toPxMilliseconds}), without expiry otherwise. */
+  set(key: string, value: string, ttlMs: number | undefined): Promise<void>;
+  /** UNLINK (deletes without blocking Redis on large values). */
+  del(keys: readonly string[]): Promise<void>;
+  /** SCAN with MATCH and COUNT; `match` is a Redis glob pattern. */
+  scan(cursor: string, match: string, count: number): Promise<ScanPage>;
+  /** Disconnects a client the store created; only detaches from a client it was given. */
+  quit(): Promise<void>;
+}
+
+/** The `PX` argument for a TTL: whole milliseconds rounded up, at least 1 (`PX 0` is an error in Redis). */
+export function toPxMilliseconds(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
+}
+
+const GLOB_SPECIAL = /[*?[\]\\]/g;
+
+/** Escapes `* ? [ ] \` so that `text` matches only itself in a SCAN MATCH pattern. */
+export function escapeGlob(text: string): string {
+  return text.replace(GLOB_SPECIAL, '\\$&');
+}
+
+/**
+ * Remembers the last connection error of a client until it is ready again, so that a timeout can say
+ * why. The `'error'` listener also keeps an unlistened error event from crashing the process.
+ * @internal
+ */
+export class ConnectionErrorTracker {
+  private lastError: Error | undefined;
+  readonly onError = (error: unknown): void => {
+    this.lastError = error instanceof Error ? error : new Error(String(error));
+  };
+  readonly onReady = (): void => {
+    this.lastError = undefined;
+  };
+
+  /** The remembered error, or `undefined` when `ready` says the client is ready. */
+  current(ready: boolean): Error | undefined {
+    return ready ? undefined : this.lastError;
+  }
+}

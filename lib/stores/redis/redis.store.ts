@@ -1,0 +1,249 @@
+import { type CacheEntry, isExpired } from '../../core/cache-entry';
+import { decodeEnvelope, encodeEnvelope } from '../../core/envelope';
+import { CacheTimeoutError, LayeredCacheError } from '../../core/errors';
+import { JsonSerializer, type Serializer } from '../../core/serializer';
+import {
+  INVALID_POSITIVE_INTEGER_OPTION,
+  REDIS_CLEAR_NEEDS_PREFIX,
+  REDIS_CLIENT_WITH_CONNECTION_OPTIONS,
+  REDIS_COMMAND_TIMED_OUT,
+  REDIS_INVALID_TTL,
+  REDIS_STORE_CLOSED,
+  REDIS_UNKNOWN_CLIENT,
+  REDIS_UNKNOWN_DRIVER,
+  REDIS_UNSUPPORTED_TOPOLOGY,
+} from '../../layered-cache.messages';
+import type { CacheStore } from '../cache-store.interface';
+import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands';
+import {
+  NodeRedisCommands,
+  type NodeRedisClientLike,
+  type NodeRedisClientOptions,
+  createNodeRedisClient,
+  looksLikeNodeRedis,
+} from './node-redis.commands';
+import { type RedisCommands, type RedisDriver, escapeGlob } from './redis-commands';
+
+/** Options every form of {@link RedisStoreOptions} accepts. */
+export interface RedisStoreCommonOptions {
+  /**
+   * Longest wait for any single Redis command, in milliseconds; a slower command rejects with
+   * `CacheTimeoutError`. It also bounds waits while Redis is down. Default 200.
+   */
+  commandTimeoutMs?: number;
+  /** Turns values into text and back. Default `JsonSerializer`. */
+  serializer?: Serializer;
+}
+
+/** The store creates, connects and owns a node-redis v5 client (the default driver). */
+export interface NodeRedisStoreOptions extends RedisStoreCommonOptions {
+  driver?: 'node-redis';
+  /** `redis[s]://[[user][:password]@]host[:port][/db]`; default `redis://localhost:6379`. */
+  url?: string;
+  /** Passed to node-redis's `createClient` (`url` wins over `clientOptions.url`). */
+  clientOptions?: NodeRedisClientOptions;
+  client?: undefined;
+}
+
+/** The store creates and owns an ioredis client; needs the optional `ioredis` package. */
+export interface IoRedisStoreOptions extends RedisStoreCommonOptions {
+  driver: 'ioredis';
+  /** `redis[s]://[[user][:password]@]host[:port][/db]`; default `redis://localhost:6379`. */
+  url?: string;
+  /** Passed to `new Redis(url, clientOptions)` (ioredis `RedisOptions`; the url wins where both set a field). */
+  clientOptions?: IoRedisClientOptions;
+  client?: undefined;
+}
+
+/**
+ * The store uses a client you created and keeps owning: `close()` leaves it open. The kind is detected.
+ * A node-redis client that is not open yet is connected by the store (and is still yours to close).
+ */
+export interface ExistingRedisClientStoreOptions extends RedisStoreCommonOptions {
+  client: NodeRedisClientLike | IoRedisClientLike;
+  driver?: undefined;
+  url?: undefined;
+  clientOptions?: undefined;
+}
+
+/** Options of {@link RedisStore}: connection options for a client it creates, or an existing `client`. */
+export type RedisStoreOptions = NodeRedisStoreOptions | IoRedisStoreOptions | ExistingRedisClientStoreOptions;
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 200;
+const SCAN_BATCH = 1000;
+
+/**
+ * Shared cache layer on Redis. Entries are stored as versioned text (see `encodeEnvelope`) with the
+ * layer's TTL as `PX`. Every command is bounded by `commandTimeoutMs`, so a slow or unreachable Redis
+ * turns into `CacheTimeoutError` rejections rather than waiting callers. A client the store creates
+ * connects at once, reconnects in the background while Redis is down, and is closed by `close()`.
+ *
+ * @example
+ * const store = new RedisStore({ url: process.env.REDIS_URL, commandTimeoutMs: 100 });
+ * await store.set('user:1', createCacheEntry({ name: 'Ada' }, 60_000), 60_000);
+ * const entry = await store.get<{ name: string }>('user:1');
+ * await store.clear('user:'); // deletes user:* only; clear() without a prefix is refused
+ * await store.close();
+ *
+ * @example
+ * // An existing client stays the caller's: close() does not close it.
+ * const client = createClient({ url }).on('error', console.error);
+ * await client.connect();
+ * const store = new RedisStore({ client });
+ */
+export class RedisStore implements CacheStore {
+  /** The client library in use. */
+  readonly driver: RedisDriver;
+  private readonly commands: RedisCommands;
+  private readonly serializer: Serializer;
+  private readonly timeoutMs: number;
+  private inFlight = 0;
+  private onIdle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RedisStoreOptions = {}) {
+    this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    if (!Number.isInteger(this.timeoutMs) || this.timeoutMs <= 0) {
+      throw new LayeredCacheError(INVALID_POSITIVE_INTEGER_OPTION('RedisStore', 'commandTimeoutMs', options.commandTimeoutMs));
+    }
+    this.serializer = options.serializer ?? new JsonSerializer();
+    this.commands = createCommands(options, this.timeoutMs);
+    this.driver = this.commands.driver;
+  }
+
+  /** Reads and decodes the entry; rejects with `CacheSerializationError` when the stored text is not a valid entry. */
+  async get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
+    const text = await this.run('GET', () => this.commands.get(key));
+    if (text === null) return undefined;
+    const entry = decodeEnvelope(text, this.serializer) as CacheEntry<T>;
+    // Redis expires the key itself; this covers clock skew between the writer and Redis.
+    return isExpired(entry) ? undefined : entry;
+  }
+
+  /** Stores with `PX ttlMs`; `undefined` (or `Infinity`) stores without expiry; `ttlMs <= 0` deletes the key. */
+  async set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
+    if (ttlMs !== undefined && (typeof ttlMs !== 'number' || Number.isNaN(ttlMs))) {
+      throw new LayeredCacheError(REDIS_INVALID_TTL(ttlMs));
+    }
+    if (ttlMs !== undefined && ttlMs <= 0) return this.delete(key);
+    const text = encodeEnvelope(entry, this.serializer);
+    const px = ttlMs === Number.POSITIVE_INFINITY ? undefined : ttlMs;
+    await this.run('SET', () => this.commands.set(key, text, px));
+  }
+
+  /** Deletes the key with UNLINK. */
+  async delete(key: string): Promise<void> {
+    await this.run('UNLINK', () => this.commands.del([key]));
+  }
+
+  /**
+   * Deletes every key that starts with `prefix`, scanning in batches (glob characters in the prefix are
+   * matched literally). Rejects without a prefix: the store will not wipe a Redis others may share.
+   */
+  async clear(prefix?: string): Promise<void> {
+    if (prefix === undefined || prefix === '') throw new LayeredCacheError(REDIS_CLEAR_NEEDS_PREFIX);
+    const match = `${escapeGlob(prefix)}*`;
+    let cursor = '0';
+    do {
+      const from = cursor;
+      const page = await this.run('SCAN', () => this.commands.scan(from, match, SCAN_BATCH));
+      const keys = page.keys.filter((key) => key.startsWith(prefix));
+      if (keys.length > 0) await this.run('UNLINK', () => this.commands.del(keys));
+      cursor = page.cursor;
+    } while (cursor !== '0');
+  }
+
+  /**
+   * Waits for commands in flight (each is bounded by the timeout), then disconnects a client the store
+   * created. A client passed in stays open. Later calls reject; calling `close()` again is harmless.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.drainAndQuit();
+    return this.closing;
+  }
+
+  private async drainAndQuit(): Promise<void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+    await this.commands.quit();
+  }
+
+  /** Runs one command, rejecting with `CacheTimeoutError` once `timeoutMs` has passed. */
+  private run<R>(command: string, send: () => Promise<R>): Promise<R> {
+    if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
+    this.inFlight++;
+    return new Promise<R>((resolve, reject) => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        if (--this.inFlight === 0) this.onIdle?.();
+        return true;
+      };
+      // Created before the command is sent so that it fires before node-redis's own offline timeout.
+      const timer = setTimeout(() => {
+        if (settle()) reject(this.timeoutError(command));
+      }, this.timeoutMs);
+      // A pending command must not keep the process alive on its own.
+      timer.unref();
+      let sent: Promise<R>;
+      try {
+        sent = send();
+      } catch (error) {
+        sent = Promise.reject(error);
+      }
+      sent.then(
+        (value) => {
+          if (settle()) resolve(value);
+        },
+        (error: unknown) => {
+          if (settle()) reject(error);
+        },
+      );
+    });
+  }
+
+  private timeoutError(command: string): CacheTimeoutError {
+    const cause = this.commands.connectionError;
+    return new CacheTimeoutError(REDIS_COMMAND_TIMED_OUT(command, this.timeoutMs, cause?.message), { cause });
+  }
+}
+
+function createCommands(options: RedisStoreOptions, timeoutMs: number): RedisCommands {
+  if (options.client !== undefined) {
+    const extra = (['driver', 'url', 'clientOptions'] as const).filter((name) => options[name] !== undefined);
+    if (extra.length > 0) throw new LayeredCacheError(REDIS_CLIENT_WITH_CONNECTION_OPTIONS(extra.map((name) => `"${name}"`).join(', ')));
+    return commandsForClient(options.client, timeoutMs);
+  }
+  const driver: unknown = options.driver ?? 'node-redis';
+  if (driver === 'node-redis') {
+    const nodeRedis = options as NodeRedisStoreOptions;
+    return new NodeRedisCommands(createNodeRedisClient(nodeRedis.url, nodeRedis.clientOptions), true, timeoutMs);
+  }
+  if (driver === 'ioredis') {
+    const ioRedis = options as IoRedisStoreOptions;
+    return new IoRedisCommands(createIoRedisClient(ioRedis.url, ioRedis.clientOptions), true);
+  }
+  throw new LayeredCacheError(REDIS_UNKNOWN_DRIVER(driver));
+}
+
+function commandsForClient(client: unknown, timeoutMs: number): RedisCommands {
+  if (typeof client !== 'object' || client === null) throw new LayeredCacheError(REDIS_UNKNOWN_CLIENT(describeValue(client)));
+  if (looksLikeIoRedis(client)) {
+    if (client.isCluster === true) throw new LayeredCacheError(REDIS_UNSUPPORTED_TOPOLOGY('ioredis Cluster'));
+    return new IoRedisCommands(client, false);
+  }
+  if (looksLikeNodeRedis(client)) {
+    if ('masters' in client) throw new LayeredCacheError(REDIS_UNSUPPORTED_TOPOLOGY('node-redis cluster'));
+    if ('getMasterNode' in client) throw new LayeredCacheError(REDIS_UNSUPPORTED_TOPOLOGY('node-redis sentinel'));
+    return new NodeRedisCommands(client, false, timeoutMs);
+  }
+  throw new LayeredCacheError(REDIS_UNKNOWN_CLIENT(describeValue(client)));
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' && name !== '' && name !== 'Object' ? `an instance of ${name}` : 'a plain object';
+}

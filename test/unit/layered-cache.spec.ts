@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BothLayersFailedError,
+  CacheLayerError,
+  createCacheEntry,
+  LayeredCache,
+  LayeredCacheError,
+  LayeredStore,
+  MemoryStore,
+  OffloadService,
+  RefillPolicy,
+  SequentialWritePolicy,
+} from '../../lib';
+import { FailingStore } from '../support/test-stores';
+
+function newCache(overrides: Partial<ConstructorParameters<typeof LayeredCache>[0]> = {}) {
+  const l1 = new MemoryStore();
+  const l2 = new MemoryStore();
+  const offload = new OffloadService();
+  const cache = new LayeredCache({ l1, l2, offload, namespace: 'ns', ...overrides });
+  return { cache, l1, l2, offload };
+}
+
+describe('LayeredCache', () => {
+  it('prefixes keys with the namespace and writes both layers', async () => {
+    const { cache, l1, l2 } = newCache();
+    await cache.set('k', 'v');
+    expect((await l1.get('ns:k'))?.value).toBe('v');
+    expect((await l2.get('ns:k'))?.value).toBe('v');
+    expect(await cache.get('k')).toBe('v');
+  });
+
+  it('refills L1 after an L2 hit with the remaining TTL, without making the caller wait', async () => {
+    const { cache, l1, l2, offload } = newCache();
+    const entry = createCacheEntry('v', 5_000, Date.now() - 4_000);
+    await l2.set('ns:k', entry, 1_000);
+    expect(await cache.get('k')).toBe('v');
+    await offload.drain();
+    const refilled = await l1.get('ns:k');
+    expect(refilled?.expiresAt).toBe(entry.expiresAt);
+    expect(cache.stats().refills).toBe(1);
+  });
+
+  it('does not refill when the refill policy is never', async () => {
+    const { cache, l1, l2, offload } = newCache({ refillPolicy: RefillPolicy.Never });
+    await l2.set('ns:k', createCacheEntry('v', 5_000), 5_000);
+    expect(await cache.get('k')).toBe('v');
+    await offload.drain();
+    expect(await l1.get('ns:k')).toBeUndefined();
+  });
+
+  it('rejects undefined values with a message saying what to do instead', async () => {
+    const { cache } = newCache();
+    await expect(cache.set('k', undefined)).rejects.toThrow(/Cannot cache undefined under "k".*delete\("k"\)/);
+  });
+
+  it('getOrSet calls the factory once for concurrent callers and caches its value', async () => {
+    const { cache } = newCache();
+    let calls = 0;
+    const factory = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 10));
+      return { n: calls };
+    };
+    const results = await Promise.all(Array.from({ length: 100 }, () => cache.getOrSet('k', factory)));
+    expect(calls).toBe(1);
+    expect(results.every((r) => r.n === 1)).toBe(true);
+    expect(await cache.getOrSet('k', factory)).toEqual({ n: 1 });
+    expect(calls).toBe(1);
+  });
+
+  it('getOrSet returns the factory value when both layers fail, and rejects only with the factory error', async () => {
+    const boom = new Error('down');
+    const { cache } = newCache({ l1: new FailingStore(boom), l2: new FailingStore(boom) });
+    expect(await cache.getOrSet('k', () => 42)).toBe(42);
+    const factoryError = new Error('factory');
+    await expect(cache.getOrSet('k', () => Promise.reject(factoryError))).rejects.toBe(factoryError);
+    expect(cache.stats().errors).toBeGreaterThanOrEqual(4);
+  });
+
+  it('set rejects with BothLayersFailedError naming both causes when both layers fail', async () => {
+    const { cache } = newCache({ l1: new FailingStore(new Error('l1 is full')), l2: new FailingStore(new Error('l2 is down')) });
+    const error = await cache.set('k', 1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BothLayersFailedError);
+    const both = error as BothLayersFailedError;
+    expect(both.message).toMatch(/L1: .*l1 is full.*L2: .*l2 is down/);
+    expect(both.l1Error).toBeInstanceOf(CacheLayerError);
+    expect((both.l1Error as CacheLayerError).layer).toBe('l1');
+    expect((both.l2Error as CacheLayerError).layer).toBe('l2');
+  });
+
+  it('honours a per-call write policy', async () => {
+    const l1 = new FailingStore(new Error('l1 down'));
+    const l2 = new MemoryStore();
+    const { cache } = newCache({ l1, l2 });
+    await expect(cache.set('k', 1)).resolves.toBeUndefined(); // default policy tolerates one layer
+    await expect(cache.set('k', 1, { writePolicy: new SequentialWritePolicy() })).rejects.toBeInstanceOf(CacheLayerError);
+  });
+
+  it('deletes from both layers; one failure is reported, both reject', async () => {
+    const { cache, l2 } = newCache({ l1: new FailingStore(new Error('l1 down')) });
+    await l2.set('ns:k', createCacheEntry(1, 0), undefined);
+    await expect(cache.delete('k')).resolves.toBeUndefined();
+    expect(await l2.get('ns:k')).toBeUndefined();
+    const both = newCache({ l1: new FailingStore(new Error('a')), l2: new FailingStore(new Error('b')) });
+    await expect(both.cache.delete('k')).rejects.toBeInstanceOf(BothLayersFailedError);
+  });
+
+  it('clears one namespace only', async () => {
+    const { cache, l1, l2 } = newCache();
+    await cache.set('a', 1);
+    await l2.set('other:a', createCacheEntry(1, 0), undefined);
+    await cache.clear();
+    expect(await cache.get('a')).toBeUndefined();
+    expect(await l2.get('other:a')).toBeDefined();
+    expect(l1.size).toBe(0);
+  });
+
+  it('runs L1 only when there is no L2', async () => {
+    const { cache, l1 } = newCache({ l2: null });
+    await cache.set('k', 1);
+    expect((await l1.get('ns:k'))?.value).toBe(1);
+    expect(await cache.get('k')).toBe(1);
+  });
+
+  it('rejects an invalid ttl with a clear error', async () => {
+    const { cache } = newCache();
+    await expect(cache.set('k', 1, { ttl: -1 })).rejects.toThrow(LayeredCacheError);
+    expect(() => newCache({ ttl: Number.NaN })).toThrow(/ttl is in milliseconds/);
+  });
+
+  it('composes three layers: a LayeredStore is the L2 of another cache', async () => {
+    const offload = new OffloadService();
+    const l2 = new MemoryStore();
+    const l3 = new MemoryStore();
+    const inner = new LayeredStore({ l1: l2, l2: l3, offload });
+    const l1 = new MemoryStore();
+    const cache = new LayeredCache({ l1, l2: inner, offload });
+
+    await cache.set('k', 'v');
+    expect((await l1.get('k'))?.value).toBe('v');
+    expect((await l2.get('k'))?.value).toBe('v');
+    expect((await l3.get('k'))?.value).toBe('v');
+
+    await l1.clear();
+    await l2.clear();
+    expect(await cache.get('k')).toBe('v'); // served by L3
+    await offload.drain();
+    expect((await l2.get('k'))?.value).toBe('v'); // the inner composition refilled its L1
+    expect((await l1.get('k'))?.value).toBe('v'); // the outer one refilled its L1
+  });
+});

@@ -1,0 +1,446 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BothLayersFailedError } from '../../lib/core/errors';
+import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../../lib/offload/offload.interface';
+import {
+  OptimisticParallelWritePolicy,
+  RaceLoser,
+  RaceWritePolicy,
+  SequentialWritePolicy,
+  type LayerWrite,
+} from '../../lib/policies';
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Records every task it is given; `accept` decides what `run` answers (false: service full). */
+class FakeOffload implements Offload {
+  readonly calls: { kind: OffloadTaskKind; task: OffloadTask; options: OffloadRunOptions | undefined }[] = [];
+  constructor(private readonly accept = true) {}
+  run(kind: OffloadTaskKind, task: OffloadTask, options?: OffloadRunOptions): boolean {
+    this.calls.push({ kind, task, options });
+    return this.accept;
+  }
+}
+
+/** Two layer writes the test settles by hand; `calls` logs which closure was called, in order, with which key. */
+function fakeLayers() {
+  const calls: string[] = [];
+  const l1 = deferred<void>();
+  const l2 = deferred<void>();
+  const writeL1: LayerWrite = (key) => {
+    calls.push(`l1:${key}`);
+    return l1.promise;
+  };
+  const writeL2: LayerWrite = (key) => {
+    calls.push(`l2:${key}`);
+    return l2.promise;
+  };
+  return { calls, l1, l2, writeL1, writeL2 };
+}
+
+type Observed = { state: 'pending' } | { state: 'resolved'; value: unknown } | { state: 'rejected'; error: unknown };
+
+/** Watches a promise without awaiting it, so a test can assert it is still pending. */
+function observe(promise: Promise<unknown>): { readonly current: Observed } {
+  const box: { current: Observed } = { current: { state: 'pending' } };
+  promise.then(
+    (value) => (box.current = { state: 'resolved', value }),
+    (error: unknown) => (box.current = { state: 'rejected', error }),
+  );
+  return box;
+}
+
+/** Lets every pending promise reaction run, and Node report unhandled rejections, before asserting. */
+const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+const abortSignal = (): AbortSignal => new AbortController().signal;
+
+const unhandled = vi.fn();
+beforeAll(() => {
+  process.on('unhandledRejection', unhandled);
+});
+afterAll(() => {
+  process.off('unhandledRejection', unhandled);
+});
+afterEach(async () => {
+  await flush();
+  expect(unhandled).not.toHaveBeenCalled();
+  unhandled.mockClear();
+});
+
+describe('SequentialWritePolicy', () => {
+  it('writes L1 first, calls L2 only after L1 succeeded, and resolves once both are written', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const result = observe(new SequentialWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    await flush();
+    expect(layers.calls).toEqual(['l1:k']);
+    layers.l1.resolve();
+    await flush();
+    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+    expect(result.current.state).toBe('pending');
+    layers.l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls).toEqual([]);
+  });
+
+  it('rejects with the L1 error and never calls L2 when L1 fails', async () => {
+    const layers = fakeLayers();
+    const l1Error = new Error('l1 down');
+    const pending = new SequentialWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
+    layers.l1.reject(l1Error);
+
+    await expect(pending).rejects.toBe(l1Error);
+    await flush();
+    expect(layers.calls).toEqual(['l1:k']);
+  });
+
+  it('rejects with the L2 error and leaves the L1 write in place when L2 fails', async () => {
+    const layers = fakeLayers();
+    const l2Error = new Error('l2 down');
+    const pending = new SequentialWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
+    layers.l1.resolve();
+    await flush();
+    layers.l2.reject(l2Error);
+
+    await expect(pending).rejects.toBe(l2Error);
+    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+  });
+
+  it('treats a synchronous throw of the L1 closure as an L1 failure and does not call L2', async () => {
+    const l1Error = new Error('sync');
+    const writeL2 = vi.fn<LayerWrite>(() => Promise.resolve());
+    const pending = new SequentialWritePolicy().execute(
+      'k',
+      () => {
+        throw l1Error;
+      },
+      writeL2,
+      new FakeOffload(),
+    );
+
+    await expect(pending).rejects.toBe(l1Error);
+    expect(writeL2).not.toHaveBeenCalled();
+  });
+});
+
+describe('OptimisticParallelWritePolicy', () => {
+  it('starts both writes at once, L1 first', () => {
+    const layers = fakeLayers();
+    void new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
+
+    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+    layers.l1.resolve();
+    layers.l2.resolve();
+  });
+
+  it('waits for L2 to settle even after L1 succeeded, then resolves', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const result = observe(new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers.l1.resolve();
+    await flush();
+    expect(result.current.state).toBe('pending');
+    layers.l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls).toEqual([]);
+  });
+
+  it('resolves when L1 fails and L2 succeeds, after both settled', async () => {
+    const layers = fakeLayers();
+    const result = observe(
+      new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload()),
+    );
+
+    layers.l1.reject(new Error('l1 down'));
+    await flush();
+    expect(result.current.state).toBe('pending');
+    layers.l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+  });
+
+  it('resolves when L2 fails and L1 succeeds, after both settled', async () => {
+    const layers = fakeLayers();
+    const result = observe(
+      new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload()),
+    );
+
+    layers.l2.reject(new Error('l2 down'));
+    await flush();
+    expect(result.current.state).toBe('pending');
+    layers.l1.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+  });
+
+  it.each([
+    ['L1 fails first', 'l1'],
+    ['L2 fails first', 'l2'],
+  ] as const)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
+    const layers = fakeLayers();
+    const l1Error = new Error('l1 down');
+    const l2Error = new Error('l2 down');
+    const pending = new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
+    if (first === 'l1') {
+      layers.l1.reject(l1Error);
+      await flush();
+      layers.l2.reject(l2Error);
+    } else {
+      layers.l2.reject(l2Error);
+      await flush();
+      layers.l1.reject(l1Error);
+    }
+
+    const error = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BothLayersFailedError);
+    expect((error as BothLayersFailedError).l1Error).toBe(l1Error);
+    expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
+  });
+
+  it('still writes L2 and resolves when the L1 closure throws synchronously', async () => {
+    const writeL2 = vi.fn<LayerWrite>(() => Promise.resolve());
+    await new OptimisticParallelWritePolicy().execute(
+      'k',
+      () => {
+        throw new Error('sync');
+      },
+      writeL2,
+      new FakeOffload(),
+    );
+
+    expect(writeL2).toHaveBeenCalledWith('k');
+  });
+});
+
+describe('RaceWritePolicy', () => {
+  it('offloads the loser by default', () => {
+    expect(new RaceWritePolicy().loser).toBe(RaceLoser.Offload);
+  });
+
+  it('starts both writes at once, L1 first', () => {
+    const layers = fakeLayers();
+    void new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
+
+    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+    layers.l1.resolve();
+    layers.l2.resolve();
+  });
+
+  it('returns before L2 finishes and hands the L2 write to the offload service', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers.l1.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls).toHaveLength(1);
+    expect(offload.calls[0]?.kind).toBe('race-loser');
+    expect(offload.calls[0]?.options).toBeUndefined();
+
+    const task = observe(offload.calls[0]!.task(abortSignal()));
+    await flush();
+    expect(task.current.state).toBe('pending');
+    layers.l2.resolve();
+    await flush();
+    expect(task.current).toEqual({ state: 'resolved', value: undefined });
+  });
+
+  it('returns before L1 finishes when L2 wins, and hands the L1 write to the offload service', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers.l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls.map((c) => [c.kind, c.options])).toEqual([['race-loser', undefined]]);
+
+    const l1Error = new Error('late l1 failure');
+    const task = offload.calls[0]!.task(abortSignal());
+    layers.l1.reject(l1Error);
+    await expect(task).rejects.toBe(l1Error);
+  });
+
+  it('lets an offloaded loser fail later without an unhandled rejection', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const pending = new RaceWritePolicy(RaceLoser.Offload).execute('k', layers.writeL1, layers.writeL2, offload);
+    layers.l1.resolve();
+    await pending;
+
+    expect(offload.calls).toHaveLength(1);
+    layers.l2.reject(new Error('late l2 failure'));
+    await flush();
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+
+  it('swallows the loser rejection when the offload service is full', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload(false);
+    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers.l1.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls).toHaveLength(1);
+    layers.l2.reject(new Error('late l2 failure'));
+    await flush();
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+
+  it('still resolves and swallows the loser rejection when a broken offload service throws', async () => {
+    const layers = fakeLayers();
+    const offload: Offload = {
+      run: () => {
+        throw new Error('broken offload');
+      },
+    };
+    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers.l1.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    layers.l2.reject(new Error('late l2 failure'));
+    await flush();
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+
+  it('drops the loser without offloading it and swallows its later rejection', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const result = observe(new RaceWritePolicy(RaceLoser.Drop).execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers.l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls).toEqual([]);
+    layers.l1.reject(new Error('late l1 failure'));
+    await flush();
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+
+  it('waits for L2 when L1 fails first, resolves when L2 succeeds, and offloads nothing', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers.l1.reject(new Error('l1 down'));
+    await flush();
+    expect(result.current.state).toBe('pending');
+    layers.l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls).toEqual([]);
+  });
+
+  it('waits for L1 when L2 fails first, resolves when L1 succeeds, and offloads nothing', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers.l2.reject(new Error('l2 down'));
+    await flush();
+    expect(result.current.state).toBe('pending');
+    layers.l1.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls).toEqual([]);
+  });
+
+  it.each([
+    ['L1 fails first', 'l1'],
+    ['L2 fails first', 'l2'],
+  ] as const)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const l1Error = new Error('l1 down');
+    const l2Error = new Error('l2 down');
+    const pending = new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload);
+    if (first === 'l1') {
+      layers.l1.reject(l1Error);
+      await flush();
+      layers.l2.reject(l2Error);
+    } else {
+      layers.l2.reject(l2Error);
+      await flush();
+      layers.l1.reject(l1Error);
+    }
+
+    const error = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BothLayersFailedError);
+    expect((error as BothLayersFailedError).l1Error).toBe(l1Error);
+    expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
+    expect(offload.calls).toEqual([]);
+  });
+
+  it('treats a synchronous throw of the L1 closure as an L1 failure and waits for L2', async () => {
+    const l2 = deferred<void>();
+    const writeL2 = vi.fn<LayerWrite>(() => l2.promise);
+    const result = observe(
+      new RaceWritePolicy().execute(
+        'k',
+        () => {
+          throw new Error('sync');
+        },
+        writeL2,
+        new FakeOffload(),
+      ),
+    );
+
+    await flush();
+    expect(writeL2).toHaveBeenCalledWith('k');
+    expect(result.current.state).toBe('pending');
+    l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+  });
+
+  it('rejects with BothLayersFailedError when both closures throw synchronously', async () => {
+    const l1Error = new Error('sync l1');
+    const l2Error = new Error('sync l2');
+    const error = await new RaceWritePolicy()
+      .execute(
+        'k',
+        () => {
+          throw l1Error;
+        },
+        () => {
+          throw l2Error;
+        },
+        new FakeOffload(),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+    expect(error).toBeInstanceOf(BothLayersFailedError);
+    expect((error as BothLayersFailedError).l1Error).toBe(l1Error);
+    expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
+  });
+});
