@@ -1,0 +1,69 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LayeredCacheStats } from '../../lib';
+import { AppModule } from '../../sample-app/src/app.module';
+import { ProductRepository } from '../../sample-app/src/catalog/product.repository';
+import { connectRawRedis, deleteKeys, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
+
+describe.each([
+  { label: 'memory only', redis: false },
+  { label: 'with Redis', redis: true },
+])('sample app over HTTP ($label)', ({ redis: withRedis }) => {
+  let app: INestApplication;
+  let redis: RawRedis;
+  const namespace = uniqueNamespace('sample-app');
+
+  beforeAll(async () => {
+    redis = await connectRawRedis();
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.register({ redisUrl: withRedis ? REDIS_URL : undefined, namespace })],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await deleteKeys(redis, namespace);
+    await redis.quit();
+  });
+
+  const stats = async (): Promise<LayeredCacheStats> => (await request(app.getHttpServer()).get('/cache/stats').expect(200)).body;
+
+  it('reads slowly from the repository first, then from the cache', async () => {
+    const started = performance.now();
+    const first = await request(app.getHttpServer()).get('/products/7').expect(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(ProductRepository.QUERY_DELAY_MS - 5);
+    expect(first.body).toMatchObject({ id: '7', name: 'Product 7', price: 70 });
+
+    const second = await request(app.getHttpServer()).get('/products/7').expect(200);
+    expect(second.body).toEqual(first.body);
+    const after = await stats();
+    expect(after.l1.hits).toBe(1);
+    expect(after.l1.misses).toBe(1);
+    if (withRedis) expect(await redis.exists(`${namespace}:product:7`)).toBe(1);
+  });
+
+  it('shows an update on the next read', async () => {
+    await request(app.getHttpServer()).patch('/products/8').send({ price: 5 }).expect(200);
+    const read = await request(app.getHttpServer()).get('/products/8').expect(200);
+    expect(read.body).toMatchObject({ id: '8', name: 'Product 8', price: 5 });
+    expect((await stats()).l1.hits).toBeGreaterThanOrEqual(2);
+  });
+
+  it('evicts a deleted product', async () => {
+    await request(app.getHttpServer()).get('/products/9').expect(200);
+    await request(app.getHttpServer()).delete('/products/9').expect(204);
+    await request(app.getHttpServer()).get('/products/9').expect(404);
+    if (withRedis) expect(await redis.exists(`${namespace}:product:9`)).toBe(0);
+  });
+
+  it('serves the uncached endpoint from the repository every time', async () => {
+    const before = (await stats()).l1.hits;
+    await request(app.getHttpServer()).get('/products/10/uncached').expect(200);
+    await request(app.getHttpServer()).get('/products/10/uncached').expect(200);
+    expect((await stats()).l1.hits).toBe(before);
+  });
+});
