@@ -1,0 +1,52 @@
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { L1_STORE, type CacheStore, type LayeredCacheModuleOptions, RedisStore } from '../../lib';
+import { ProductService, productKey, sampleProduct } from '../fixtures/products';
+import { createTestApp } from '../support/app';
+import { connectRawRedis, deleteKeys, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
+
+describe('decorated methods over each Redis client', () => {
+  let raw: RawRedis;
+  const ioredis = new Redis(REDIS_URL, { lazyConnect: true });
+  const nodeRedis = createClient({ url: REDIS_URL });
+  const namespaces: string[] = [];
+
+  beforeAll(async () => {
+    raw = await connectRawRedis();
+    await ioredis.connect();
+    await nodeRedis.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(namespaces.map((ns) => deleteKeys(raw, ns)));
+    await Promise.all([raw.quit(), ioredis.quit(), nodeRedis.quit()]);
+  });
+
+  it.each<{ label: string; l2: () => LayeredCacheModuleOptions['l2'] }>([
+    { label: 'node-redis v5 from a URL (the default)', l2: () => ({ url: REDIS_URL }) },
+    { label: 'ioredis from a URL', l2: () => ({ url: REDIS_URL, driver: 'ioredis' }) },
+    { label: 'an existing ioredis client', l2: () => new RedisStore({ client: ioredis }) },
+    { label: 'an existing node-redis client', l2: () => new RedisStore({ client: nodeRedis }) },
+  ])('writes, reads back from L2 and evicts with $label', async ({ l2 }) => {
+    const namespace = uniqueNamespace('clients');
+    namespaces.push(namespace);
+    const app = await createTestApp({ cache: { namespace, l2: l2() } });
+    const service = app.get(ProductService);
+    const key = `${namespace}:${productKey('c1')}`;
+
+    await service.save(sampleProduct('c1'));
+    expect(await raw.exists(key)).toBe(1);
+    await app.get<CacheStore>(L1_STORE).clear?.();
+    expect(await service.findOne('c1')).toEqual(sampleProduct('c1'));
+    expect(service.repository.calls.find).toBe(0);
+    await service.remove('c1');
+    expect(await raw.exists(key)).toBe(0);
+    await app.close();
+  });
+
+  it('leaves a client it was given open when the application closes', async () => {
+    const app = await createTestApp({ cache: { namespace: uniqueNamespace('owned'), l2: new RedisStore({ client: ioredis }) } });
+    await app.close();
+    expect(await ioredis.ping()).toBe('PONG');
+  });
+});
