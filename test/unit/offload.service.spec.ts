@@ -1,22 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CacheTimeoutError, LayeredCacheError } from '../../lib/core/errors';
 import { OffloadService, type OffloadEvent, type OffloadHooks } from '../../lib/offload';
-
-interface Deferred<T = void> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../support/deferred';
 
 /** Lets every queued microtask and promise callback run (real timers only). */
 function settle(): Promise<void> {

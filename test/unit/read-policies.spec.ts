@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CacheEntry } from '../../lib/core/cache-entry';
 import { BothLayersFailedError } from '../../lib/core/errors';
-import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../../lib/offload/offload.interface';
 import {
   ParallelReadPolicy,
   RaceLoser,
@@ -10,34 +9,10 @@ import {
   type LayerRead,
   type ReadPolicy,
 } from '../../lib/policies';
+import { deferred } from '../support/deferred';
+import { FakeOffload } from '../support/fake-offload';
 
 type Read = CacheEntry<string> | undefined;
-
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Records every task it is given; `accept` decides what `run` answers (false: service full). */
-class FakeOffload implements Offload {
-  readonly calls: { kind: OffloadTaskKind; task: OffloadTask; options: OffloadRunOptions | undefined }[] = [];
-  constructor(private readonly accept = true) {}
-  run(kind: OffloadTaskKind, task: OffloadTask, options?: OffloadRunOptions): boolean {
-    this.calls.push({ kind, task, options });
-    return this.accept;
-  }
-}
 
 /** Two layer reads the test settles by hand; `calls` logs which closure was called, in order, with which key. */
 function fakeLayers() {
