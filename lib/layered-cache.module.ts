@@ -1,11 +1,11 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CacheEventBus } from './core/cache-events';
 import { LayeredCache } from './core/layered-cache';
 import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor';
 import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
 import { LayeredCacheExplorer } from './layered-cache.explorer';
-import { ConfigurableModuleClass } from './layered-cache.module-definition';
+import { ConfigurableModuleClass, OPTIONS_TYPE } from './layered-cache.module-definition';
 import { LayeredCacheOrchestrator } from './layered-cache.orchestrator';
 import { createLayeredCacheProviders } from './layered-cache.providers';
 import { OffloadService } from './offload/offload.service';
@@ -30,4 +30,9 @@ import { L1_STORE, L2_STORE } from './stores/cache-store.interface';
   providers: [...createLayeredCacheProviders(), LayeredCacheMetadataAccessor, LayeredCacheExplorer, LayeredCacheOrchestrator],
   exports: [LAYERED_CACHE_OPTIONS, L1_STORE, L2_STORE, READ_POLICY, WRITE_POLICY, REFILL_POLICY, OffloadService, LayeredCache, CacheEventBus],
 })
-export class LayeredCacheModule extends ConfigurableModuleClass {}
+export class LayeredCacheModule extends ConfigurableModuleClass {
+  /** Registers the cache; every option is optional, so `forRoot()` gives an L1-only cache with defaults. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}
