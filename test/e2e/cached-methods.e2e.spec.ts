@@ -229,6 +229,13 @@ describe('startup checks', () => {
     await moduleRef.close();
   });
 
+  it('refuses two cache registrations that would both serve one instance', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [LayeredCacheModule.forRoot({ namespace: 'a' }), LayeredCacheModule.forRoot({ namespace: 'b' }), ProductsModule],
+    }).compile();
+    await expect(moduleRef.init()).rejects.toThrow(/ProductService is served by two LayeredCacheModule registrations/);
+  });
+
   it('runs the plain method, uncached, on an instance that no module serves', async () => {
     const service = new ProductService(new ProductRepository());
     service.repository.rows.set('n1', sampleProduct('n1'));

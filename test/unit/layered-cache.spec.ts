@@ -69,6 +69,12 @@ describe('LayeredCache', () => {
     expect(calls).toBe(1);
   });
 
+  it('wrap is getOrSet', async () => {
+    const { cache } = newCache();
+    expect(await cache.wrap('w', () => 'computed')).toBe('computed');
+    expect(await cache.wrap('w', () => 'again')).toBe('computed');
+  });
+
   it('getOrSet returns the factory value when both layers fail, and rejects only with the factory error', async () => {
     const boom = new Error('down');
     const { cache } = newCache({ l1: new FailingStore(boom), l2: new FailingStore(boom) });
