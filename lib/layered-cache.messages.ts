@@ -178,3 +178,51 @@ export const REDIS_INVALID_TTL = (ttlMs: unknown): string =>
 /** cache-manager has no delete-by-prefix. */
 export const CACHE_MANAGER_PREFIX_CLEAR = (prefix: string): string =>
   `CacheManagerStore cannot clear the keys under "${prefix}": cache-manager has no delete-by-prefix. Give this cache its own Keyv namespace and call clear() without a namespace, or use RedisStore, which clears by prefix.`;
+
+/** A resilience option (timeout, circuit breaker or replay queue) has a value it cannot use. */
+export const INVALID_RESILIENCE_OPTION = (option: string, value: unknown, expected: string): string =>
+  `Resilience option "${option}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Pass a valid value or leave it out to use the default.`;
+
+/** A per-call or decorator `timeoutMs` is not a usable number of milliseconds. */
+export const INVALID_TIMEOUT = (timeoutMs: unknown): string =>
+  `Invalid timeoutMs ${String(timeoutMs)}: it bounds how long a call waits for L2, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the module's resilience.timeoutMs.`;
+
+/** An L2 call did not settle within the timeout the cache gave it. */
+export const L2_CALL_TIMED_OUT = (operation: string, timeoutMs: number): string =>
+  `L2 ${operation} did not answer within ${timeoutMs} ms, so the cache went on without it. If L2 is healthy but slow, raise resilience.timeoutMs (or the call's timeoutMs); otherwise check that it is reachable.`;
+
+/** An L2 write was not sent because the call had already used its whole L2 time budget on its read. */
+export const L2_BUDGET_EXHAUSTED = (operation: string, timeoutMs: number): string =>
+  `L2 ${operation} was not attempted: this call already waited its whole L2 budget of ${timeoutMs} ms on its read. The write is kept for replay when the policy allows it; raise timeoutMs if L2 is healthy but slow.`;
+
+/** Message of the error a skipped L2 call rejects with while the circuit breaker is open. */
+export const CIRCUIT_OPEN_SKIPPED = (failures: number, cooldownMs: number): string =>
+  `L2 was not called: its circuit breaker opened after ${failures} consecutive failure(s) and rests for ${cooldownMs} ms before one call probes it again. Check that L2 (Redis) is reachable; tune resilience.breaker to trip later or rest longer.`;
+
+/** Logged when the L2 circuit breaker opens. */
+export const CIRCUIT_OPENED = (failures: number, cooldownMs: number, cause: string | undefined): string =>
+  `L2 failed ${failures} time(s) in a row${cause === undefined ? '' : ` (last: ${cause})`}: skipping it for ${cooldownMs} ms. Meanwhile reads are served by L1 or are misses, and writes go to L1 and are kept for replay. Check that L2 (Redis) is reachable.`;
+
+/** Logged when the L2 circuit breaker closes again. */
+export const CIRCUIT_CLOSED = (pending: number): string =>
+  `L2 answers again: its circuit breaker closed${pending > 0 ? `; replaying ${pending} kept write(s)` : ''}.`;
+
+/** Logged once per outage when the replay queue is full and starts dropping its oldest writes. */
+export const REPLAY_QUEUE_FULL = (maxEntries: number): string =>
+  `The L2 replay queue is full (${maxEntries} keys): the oldest kept writes are being dropped, so L2 will miss them after it recovers (L1 and the data source are unaffected). Raise resilience.replay.maxEntries if your outages outlast it.`;
+
+/** Logged when shutdown could not write every kept L2 write. */
+export const REPLAY_ABANDONED = (abandoned: number, timeoutMs: number): string =>
+  `Shutdown could not write ${abandoned} kept L2 write(s) within ${timeoutMs} ms because L2 did not answer; those keys are missing or stale in L2 until they are written again. Make L2 reachable during shutdown or raise shutdownTimeoutMs.`;
+
+/** Message of the failure a ChaosStore injects. */
+export const CHAOS_INJECTED_FAILURE = (operation: string, key: string): string =>
+  `ChaosStore injected a failure into ${operation} of "${key}". This is a test fault, not a real one: call recover() or lower failureRate to stop it.`;
+
+/** Rejection of ChaosStore calls still hanging when the store is closed. */
+export const CHAOS_STORE_CLOSED = (operation: string, key: string): string =>
+  `ChaosStore was closed while ${operation} of "${key}" was hanging. Call recover() before close() to let hanging calls reach the wrapped store.`;
+
+/** A ChaosStore option has a value it cannot use. */
+export const CHAOS_INVALID_OPTION = (option: string, value: unknown, expected: string): string =>
+  `ChaosStore option "${option}" must be ${expected}, got ${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}. Pass a valid value or leave it out.`;

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { CacheEventBus } from './core/cache-events';
+import { LayeredCache } from './core/layered-cache';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
 import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
 import { LayeredCacheExplorer } from './layered-cache.explorer';
@@ -12,7 +13,8 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 /**
  * The module's lifecycle: binds decorated methods on startup; on shutdown drains accepted background
- * writes first, then closes the stores the module created.
+ * writes, then replays the L2 writes kept while L2 was failing (both within `shutdownTimeoutMs`), then
+ * closes the stores the module created.
  */
 @Injectable()
 export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -22,6 +24,7 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
     private readonly explorer: LayeredCacheExplorer,
     private readonly offload: OffloadService,
     private readonly events: CacheEventBus,
+    private readonly cache: LayeredCache,
     @Inject(LAYERED_CACHE_OPTIONS) private readonly options: LayeredCacheModuleOptions,
     @Inject(L1_STORE) private readonly l1: CacheStore,
     @Inject(L2_STORE) private readonly l2: CacheStore | null,
@@ -34,8 +37,12 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    const result = await this.offload.shutdown(this.options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    const timeoutMs = this.options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    const result = await this.offload.shutdown(timeoutMs);
     if (!result.drained) this.logger.error(SHUTDOWN_LEFT_WORK(result.pending));
+    // Writes that failed on L2 while draining were kept: replay them with the time that is left.
+    await this.cache.store.shutdown(Math.max(0, deadline - Date.now()));
   }
 
   async onApplicationShutdown(): Promise<void> {

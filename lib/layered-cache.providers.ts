@@ -40,7 +40,9 @@ export function createLayeredCacheProviders(): Provider[] {
       useFactory: (options: LayeredCacheModuleOptions, owned: WeakSet<CacheStore>): CacheStore | null => {
         if (options.l2 === undefined || options.l2 === false) return null;
         if (isCacheStore(options.l2)) return options.l2;
-        const store = new RedisStore(options.l2);
+        // Unless told otherwise, each Redis command gets as long as the cache waits for L2.
+        const commandTimeoutMs = options.l2.commandTimeoutMs ?? (options.resilience === false ? undefined : options.resilience?.timeoutMs);
+        const store = new RedisStore({ ...options.l2, commandTimeoutMs });
         owned.add(store);
         return store;
       },
@@ -84,7 +86,20 @@ export function createLayeredCacheProviders(): Provider[] {
         refillPolicy: RefillPolicy,
         offload: OffloadService,
         events: CacheEventBus,
-      ) => new LayeredCache({ l1, l2, readPolicy, writePolicy, refillPolicy, offload, events, namespace: options.namespace, ttl: options.ttl }),
+      ) =>
+        new LayeredCache({
+          l1,
+          l2,
+          readPolicy,
+          writePolicy,
+          refillPolicy,
+          offload,
+          events,
+          namespace: options.namespace,
+          ttl: options.ttl,
+          resilience: options.resilience,
+          logger,
+        }),
     },
     {
       provide: CachedMethodRunner,

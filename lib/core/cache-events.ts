@@ -1,6 +1,9 @@
 import { Observable, Subject } from 'rxjs';
 import type { CacheLayer, CacheOperation } from './errors';
 
+/** State of a circuit breaker: see `CircuitBreaker`. */
+export type CacheCircuitState = 'closed' | 'open' | 'half-open';
+
 /** A layer answered a read with a value. */
 export interface CacheHitEvent { readonly type: 'hit'; readonly layer: CacheLayer; readonly key: string }
 /** A layer answered a read without a value. */
@@ -28,6 +31,31 @@ export interface CacheOffloadEvent {
   readonly error?: unknown;
 }
 
+/** The L2 circuit breaker changed state. */
+export interface CacheCircuitEvent {
+  readonly type: 'circuit';
+  readonly layer: CacheLayer;
+  readonly state: CacheCircuitState;
+  readonly previous: CacheCircuitState;
+  /** Consecutive failures counted when the state changed. */
+  readonly failures: number;
+  /** How long an open breaker rests before it lets one call probe the layer. */
+  readonly cooldownMs: number;
+  /** The failure that opened the breaker, when it opened. */
+  readonly error?: unknown;
+}
+/**
+ * An L2 write (or delete) that failed while its policy succeeded was kept for replay, or what became of
+ * a kept one: replayed, superseded by a newer write of the key, withdrawn, dropped (queue full), expired,
+ * or abandoned at shutdown.
+ */
+export interface CacheReplayEvent {
+  readonly type: 'replay';
+  readonly key: string;
+  readonly operation: 'set' | 'delete';
+  readonly outcome: 'kept' | 'replayed' | 'superseded' | 'withdrawn' | 'dropped' | 'expired' | 'abandoned';
+}
+
 /** Everything the cache reports, as one discriminated union (switch on `type`). */
 export type CacheEvent =
   | CacheHitEvent
@@ -36,7 +64,9 @@ export type CacheEvent =
   | CacheDeleteEvent
   | CacheRefillEvent
   | CacheErrorEvent
-  | CacheOffloadEvent;
+  | CacheOffloadEvent
+  | CacheCircuitEvent
+  | CacheReplayEvent;
 
 /** Counters of one layer. */
 export interface CacheLayerStats {
@@ -103,6 +133,14 @@ export class CacheEventBus {
 
   offload(event: Omit<CacheOffloadEvent, 'type'>): void {
     if (this.subject.observed) this.subject.next({ type: 'offload', ...event });
+  }
+
+  circuit(event: Omit<CacheCircuitEvent, 'type'>): void {
+    if (this.subject.observed) this.subject.next({ type: 'circuit', ...event });
+  }
+
+  replay(event: Omit<CacheReplayEvent, 'type'>): void {
+    if (this.subject.observed) this.subject.next({ type: 'replay', ...event });
   }
 
   /** A copy of the counters. */

@@ -42,6 +42,13 @@ export class CacheSerializationError extends LayeredCacheError {}
 /** A store call took longer than its timeout. */
 export class CacheTimeoutError extends LayeredCacheError {}
 
+/**
+ * A layer was not called because its circuit breaker is open (it failed repeatedly and is resting).
+ * Nothing was sent to the layer; the composition treats such a read as a miss and such a write as one to
+ * replay later.
+ */
+export class CircuitOpenError extends LayeredCacheError {}
+
 /** Text of an unknown thrown value, for messages. */
 export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;

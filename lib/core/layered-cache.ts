@@ -5,6 +5,7 @@ import type { Offload } from '../offload/offload.interface';
 import type { ReadPolicy } from '../policies/read/read-policy.interface';
 import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
+import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
 import { createCacheEntry } from './cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from './cache-events';
@@ -29,31 +30,53 @@ export interface LayeredCacheDependencies {
   namespace?: string;
   /** Default time to live in milliseconds; 0 means entries never expire. Default 60 000. */
   ttl?: number;
+  /** How L2 is protected (time limit, circuit breaker, replay of failed writes). Default: all on; `false`: off. */
+  resilience?: ResilienceOptions | false;
+  /** Receives breaker warnings and shutdown errors. Default: none. */
+  logger?: ResilienceLogger;
+}
+
+/** The per-call time limit every cache call accepts. */
+export interface CacheTimeoutOptions {
+  /**
+   * Longest wait for L2 in this call, in milliseconds, instead of the module's `resilience.timeoutMs`.
+   * After it the call goes on without L2 (a read falls back as its policy says, a write is kept for replay
+   * when its policy tolerates the failure).
+   */
+  timeoutMs?: number;
 }
 
 /** Per-call options of reads. */
-export interface CacheReadOptions {
+export interface CacheReadOptions extends CacheTimeoutOptions {
   /** Use this read policy for this call instead of the module's. */
   readPolicy?: ReadPolicy;
 }
 
 /** Per-call options of writes. */
-export interface CacheWriteOptions {
+export interface CacheWriteOptions extends CacheTimeoutOptions {
   /** Time to live in milliseconds for this entry; 0 means it never expires. */
   ttl?: number;
   /** Use this write policy for this call instead of the module's. */
   writePolicy?: WritePolicy;
 }
 
-/** Options of {@link LayeredCache.getOrSet}. */
+/** Per-call options of deletes. */
+export type CacheDeleteOptions = CacheTimeoutOptions;
+
+/**
+ * Options of {@link LayeredCache.getOrSet}. Its `timeoutMs` bounds the call's L2 waits together: the
+ * write after a miss gets what the read left of it (nothing after an L2 read that timed out).
+ */
 export interface GetOrSetOptions extends CacheReadOptions, CacheWriteOptions {
   /** Return the factory's value without waiting for the cache write, which then runs on the offload service. */
   background?: boolean;
 }
 
-/** Counters of the cache and of its offload service. */
+/** Counters of the cache, of its offload service and of the protection of L2. */
 export interface LayeredCacheStats extends CacheCounters {
   readonly offload: OffloadCounts | undefined;
+  /** L2 time limit, circuit breaker state and replay queue; `undefined` without L2 or with resilience off. */
+  readonly resilience: L2ResilienceStats | undefined;
 }
 
 /**
@@ -89,7 +112,7 @@ export class LayeredCache {
 
   /** A snapshot of the counters. */
   stats(): LayeredCacheStats {
-    return { ...this.bus.counters(), offload: this.offload.counts?.() };
+    return { ...this.bus.counters(), offload: this.offload.counts?.(), resilience: this.store.l2Resilience?.stats() };
   }
 
   /** The full key stored in the layers for `key`: namespaced, and shortened with a digest when very long. */
@@ -99,23 +122,27 @@ export class LayeredCache {
 
   /**
    * The cached value, or `undefined` on a miss. Rejects when the read policy does (for the default
-   * sequential policy: when L2 fails after an L1 miss).
+   * sequential policy: when L2 fails or times out after an L1 miss). While the L2 circuit breaker is open,
+   * L2 is not asked and counts as a miss.
    */
   async get<T>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
-    const hit = await this.store.read<T>(this.fullKey(key), options?.readPolicy);
+    const hit = await this.store.read<T>(this.fullKey(key), options?.readPolicy, callOptions(options));
     return hit?.entry.value;
   }
 
-  /** Writes through the write policy; rejects as the policy does. `undefined` cannot be cached. */
+  /**
+   * Writes through the write policy; rejects as the policy does (an L2 skipped by its open breaker counts
+   * as failed). `undefined` cannot be cached. A tolerated L2 failure is replayed when L2 recovers.
+   */
   async set<T>(key: string, value: T, options?: CacheWriteOptions): Promise<void> {
     if (value === undefined) throw new LayeredCacheError(UNDEFINED_NOT_CACHEABLE(key));
     const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
-    await this.store.write(this.fullKey(key), createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy);
+    await this.store.write(this.fullKey(key), createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy, callOptions(options));
   }
 
-  /** Deletes from both layers; rejects only when both fail. */
-  delete(key: string): Promise<void> {
-    return this.store.delete(this.fullKey(key));
+  /** Deletes from both layers; rejects only when both fail. A failed L2 delete is replayed when L2 recovers. */
+  async delete(key: string, options?: CacheDeleteOptions): Promise<void> {
+    await this.store.delete(this.fullKey(key), callOptions(options));
   }
 
   /**
@@ -124,6 +151,13 @@ export class LayeredCache {
    * call fail: only the factory's own error rejects. `undefined` results are returned but not cached.
    */
   getOrSet<T>(key: string, factory: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T> {
+    if (options?.timeoutMs !== undefined) {
+      try {
+        validTimeout(options.timeoutMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const fullKey = this.fullKey(key);
     const pending = this.inflight.get(fullKey);
     if (pending !== undefined) return pending as Promise<T>;
@@ -143,7 +177,7 @@ export class LayeredCache {
    */
   async put<T>(key: string, value: T, options?: GetOrSetOptions): Promise<void> {
     if (value === undefined) return;
-    await this.writeQuietly(this.fullKey(key), value, options);
+    await this.writeQuietly(this.fullKey(key), value, options, callOptions(options)?.timeoutMs);
   }
 
   /** Deletes every key of `namespace` (default: this cache's namespace) from both layers. */
@@ -153,23 +187,28 @@ export class LayeredCache {
 
   private async load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined): Promise<T> {
     try {
+      // One L2 budget for the call: the write after a miss gets what the read left of it.
+      const budget = options?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
+      const readStarted = budget === undefined ? 0 : Date.now();
       try {
-        const hit = await this.store.read<T>(fullKey, options?.readPolicy);
+        const hit = await this.store.read<T>(fullKey, options?.readPolicy, callOptions(options));
         if (hit !== undefined) return hit.entry.value;
       } catch {
         // Reported by the layer that failed; a cache that cannot be read is a miss for getOrSet.
       }
+      const left = budget === undefined ? undefined : budget - (Date.now() - readStarted);
       const value = await factory();
-      if (value !== undefined) await this.writeQuietly(fullKey, value, options);
+      if (value !== undefined) await this.writeQuietly(fullKey, value, options, options?.background ? options.timeoutMs : left);
       return value;
     } finally {
       this.inflight.delete(fullKey);
     }
   }
 
-  private async writeQuietly<T>(fullKey: string, value: T, options: GetOrSetOptions | undefined): Promise<void> {
+  private async writeQuietly<T>(fullKey: string, value: T, options: GetOrSetOptions | undefined, timeoutMs: number | undefined): Promise<void> {
     const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
-    const write = () => this.store.write(fullKey, createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy);
+    const call = timeoutMs === undefined ? undefined : { timeoutMs };
+    const write = () => this.store.write(fullKey, createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy, call);
     if (options?.background) {
       // No dedup key: a newer value for the same key must not be dropped in favour of an older one.
       this.offload.run('write', write);
@@ -181,6 +220,11 @@ export class LayeredCache {
       // Each failed layer was reported where it failed; the caller keeps its value.
     }
   }
+}
+
+/** The per-call options the store takes, with `timeoutMs` checked; `undefined` when there are none. */
+function callOptions(options: CacheTimeoutOptions | undefined): { timeoutMs: number } | undefined {
+  return options?.timeoutMs === undefined ? undefined : { timeoutMs: validTimeout(options.timeoutMs) };
 }
 
 function validTtl(ttl: number): number {

@@ -4,10 +4,12 @@ import { SequentialReadPolicy } from '../policies/read/sequential-read.policy';
 import { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy';
+import type { ReplayDecision } from '../resilience/l2-write-replay-queue';
+import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOptions, ResilientStore } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
 import { type CacheEntry, remainingTtl } from './cache-entry';
 import { CacheEventBus } from './cache-events';
-import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError } from './errors';
+import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from './errors';
 
 /** What a {@link LayeredStore} is made of. */
 export interface LayeredStoreOptions {
@@ -25,6 +27,22 @@ export interface LayeredStoreOptions {
   offload: Offload;
   /** Receives hits, misses, writes and errors. Default: a private bus. */
   events?: CacheEventBus;
+  /**
+   * How L2 is protected: time limit, circuit breaker, replay of failed writes (see `ResilienceOptions`).
+   * Default: all on with their defaults. `false` calls L2 bare (its own timeouts still apply).
+   */
+  resilience?: ResilienceOptions | false;
+  /** Receives breaker warnings and shutdown errors. Default: none. */
+  logger?: ResilienceLogger;
+}
+
+/** Per-call options of {@link LayeredStore} reads, writes and deletes. */
+export interface LayerCallOptions {
+  /**
+   * Longest wait for L2 in this call, in milliseconds (default: `resilience.timeoutMs`); 0 or less skips L2.
+   * Ignored when resilience is off.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -42,6 +60,8 @@ export class LayeredStore implements CacheStore {
   readonly readPolicy: ReadPolicy;
   readonly writePolicy: WritePolicy;
   readonly refillPolicy: RefillPolicy;
+  /** The guard around L2 (time limit, circuit breaker, replay queue); `null` without L2 or with resilience off. */
+  readonly l2Resilience: ResilientStore | null;
   private readonly offload: Offload;
   private readonly events: CacheEventBus;
 
@@ -53,6 +73,10 @@ export class LayeredStore implements CacheStore {
     this.refillPolicy = options.refillPolicy ?? RefillPolicy.Always;
     this.offload = options.offload;
     this.events = options.events ?? new CacheEventBus();
+    this.l2Resilience =
+      this.l2 === null || options.resilience === false
+        ? null
+        : new ResilientStore(this.l2, { ...options.resilience, events: this.events, logger: options.logger });
   }
 
   private readonly readL1: LayerRead = async (key) => {
@@ -67,11 +91,16 @@ export class LayeredStore implements CacheStore {
     return entry;
   };
 
-  private readonly readL2: LayerRead = async (key) => {
+  private readonly readL2: LayerRead = (key) => this.readLayer2(key, undefined);
+
+  private async readLayer2(key: string, timeoutMs: number | undefined): Promise<CacheEntry | undefined> {
     let entry: CacheEntry | undefined;
     try {
-      entry = await (this.l2 as CacheStore).get(key);
+      const guard = this.l2Resilience;
+      entry = await (guard === null ? (this.l2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs }));
     } catch (error) {
+      // L2 was skipped by its open circuit breaker: nothing was asked, so it is a miss that is not reported.
+      if (error instanceof CircuitOpenError) return undefined;
       const failure = this.failure('l2', 'get', key, error);
       // An entry that cannot be decoded (corrupt, foreign, or from an unknown format version) is a miss.
       if (error instanceof CacheSerializationError) {
@@ -84,14 +113,17 @@ export class LayeredStore implements CacheStore {
     if (entry === undefined) this.events.miss('l2', key);
     else this.events.hit('l2', key);
     return entry;
-  };
+  }
 
   get<T>(key: string): Promise<CacheEntry<T> | undefined> {
     return this.read<T>(key, this.readPolicy).then((hit) => hit?.entry);
   }
 
-  /** Reads through the layers with `policy`, refilling L1 after an L2 hit as the refill policy says. */
-  async read<T>(key: string, policy: ReadPolicy = this.readPolicy): Promise<ReadHit<T> | undefined> {
+  /**
+   * Reads through the layers with `policy`, refilling L1 after an L2 hit as the refill policy says.
+   * While the L2 circuit breaker is open, L2 answers every read with a miss without being asked.
+   */
+  async read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions): Promise<ReadHit<T> | undefined> {
     if (this.l2 === null) {
       try {
         const entry = (await this.readL1(key)) as CacheEntry<T> | undefined;
@@ -100,7 +132,9 @@ export class LayeredStore implements CacheStore {
         return undefined; // reported by readL1; with no L2 to fall back to, an L1 failure is a miss
       }
     }
-    const hit = await policy.execute(key, this.readL1 as LayerRead<T>, this.readL2 as LayerRead<T>, this.offload);
+    const timeoutMs = options?.timeoutMs;
+    const readL2 = timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
+    const hit = await policy.execute(key, this.readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);
     if (hit !== undefined && hit.source === 'l2' && this.refillPolicy === RefillPolicy.Always) this.refill(key, hit.entry);
     return hit;
   }
@@ -109,29 +143,79 @@ export class LayeredStore implements CacheStore {
     return this.write(key, entry, ttlMs, this.writePolicy);
   }
 
-  /** Writes the entry to the layers with `policy`. */
-  write<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, policy: WritePolicy = this.writePolicy): Promise<void> {
-    const writeL1 = (k: string) => this.writeLayer('l1', this.l1, k, entry, ttlMs);
-    if (this.l2 === null) return writeL1(key);
+  /**
+   * Writes the entry to the layers with `policy`. When L2 fails (or is skipped by its open breaker) and the
+   * policy still resolves, the L2 write is kept and replayed once L2 answers again.
+   */
+  write<T>(
+    key: string,
+    entry: CacheEntry<T>,
+    ttlMs: number | undefined,
+    policy: WritePolicy = this.writePolicy,
+    options?: LayerCallOptions,
+  ): Promise<void> {
+    const writeL1 = (k: string) => this.writeLayer('l1', k, () => this.l1.set(k, entry, ttlMs));
     const l2 = this.l2;
-    return policy.execute(key, writeL1, (k) => this.writeLayer('l2', l2, k, entry, ttlMs), this.offload);
+    if (l2 === null) return writeL1(key);
+    const guard = this.l2Resilience;
+    if (guard === null) return policy.execute(key, writeL1, (k) => this.writeLayer('l2', k, () => l2.set(k, entry, ttlMs)), this.offload);
+    const call = { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
+    const writeL2 = (k: string) => this.writeLayer('l2', k, () => guard.set(k, entry, ttlMs, call));
+    return policy.execute(key, writeL1, writeL2, this.offload).then(
+      () => guard.decide(key, call.decision, true),
+      (error: unknown) => {
+        guard.decide(key, call.decision, false);
+        throw error;
+      },
+    );
   }
 
-  async delete(key: string): Promise<void> {
-    await this.onBothLayers('delete', key, (store) => store.delete(key));
+  /**
+   * Deletes from both layers at once; one failure is reported, both reject with `BothLayersFailedError`.
+   * An L2 delete that failed while L1's succeeded is kept and replayed, like a tolerated write.
+   */
+  async delete(key: string, options?: LayerCallOptions): Promise<void> {
+    const guard = this.l2Resilience;
+    if (guard === null) {
+      await this.onBothLayers('delete', key, (store) => store.delete(key));
+      return;
+    }
+    const call = { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
+    try {
+      await this.onBothLayers('delete', key, (store, layer) => (layer === 'l1' ? store.delete(key) : guard.delete(key, call)));
+    } catch (error) {
+      guard.decide(key, call.decision, false);
+      throw error;
+    }
+    guard.decide(key, call.decision, true);
   }
 
   async clear(prefix?: string): Promise<void> {
-    await this.onBothLayers('clear', prefix ?? '*', (store) => (store.clear ? store.clear(prefix) : Promise.resolve()));
+    const guard = this.l2Resilience;
+    await this.onBothLayers('clear', prefix ?? '*', (store, layer) => {
+      if (layer === 'l2' && guard !== null) return guard.clear(prefix);
+      return store.clear ? store.clear(prefix) : Promise.resolve();
+    });
   }
 
+  /**
+   * Replays the L2 writes kept while L2 was failing, for up to `timeoutMs`, then stops keeping them; what
+   * could not be written is counted (`stats().resilience.replay.abandoned`) and logged. The module calls
+   * it on application shutdown, after draining the offload service.
+   */
+  shutdown(timeoutMs: number): Promise<ReplayShutdownResult> {
+    return this.l2Resilience === null ? Promise.resolve({ replayed: 0, abandoned: 0 }) : this.l2Resilience.shutdown(timeoutMs);
+  }
+
+  /** Gives up on kept L2 writes (counted and logged; call `shutdown` first to replay them), then closes both layers. */
   async close(): Promise<void> {
+    await this.l2Resilience?.shutdown(0);
     await Promise.allSettled([this.l1.close?.(), this.l2?.close?.()]);
   }
 
-  private async writeLayer(layer: CacheLayer, store: CacheStore, key: string, entry: CacheEntry, ttlMs: number | undefined): Promise<void> {
+  private async writeLayer(layer: CacheLayer, key: string, write: () => Promise<void>): Promise<void> {
     try {
-      await store.set(key, entry, ttlMs);
+      await write();
     } catch (error) {
       throw this.failure(layer, 'set', key, error);
     }
@@ -139,10 +223,10 @@ export class LayeredStore implements CacheStore {
   }
 
   /** Runs an operation on both layers at once: one failure is reported, both reject with both causes. */
-  private async onBothLayers(operation: CacheOperation, key: string, run: (store: CacheStore) => Promise<void>): Promise<void> {
+  private async onBothLayers(operation: CacheOperation, key: string, run: (store: CacheStore, layer: CacheLayer) => Promise<void>): Promise<void> {
     const attempt = async (layer: CacheLayer, store: CacheStore): Promise<unknown> => {
       try {
-        await run(store);
+        await run(store, layer);
         if (operation === 'delete') this.events.deleted(layer, key);
         return undefined;
       } catch (error) {
@@ -170,9 +254,13 @@ export class LayeredStore implements CacheStore {
     );
   }
 
-  /** Reports a layer failure once, at its source, and returns the error to throw. */
+  /**
+   * Reports a layer failure once, at its source, and returns the error to throw. A call skipped by the open
+   * circuit breaker is not reported: the breaker's `circuit` event and counters already say so.
+   */
   private failure(layer: CacheLayer, operation: CacheOperation, key: string, cause: unknown): CacheLayerError {
     const error = new CacheLayerError(layer, operation, key, cause);
+    if (cause instanceof CircuitOpenError) return error;
     this.events.error({
       layer,
       operation: cause instanceof CacheSerializationError ? 'serialize' : operation,

@@ -2,6 +2,7 @@ import type { OffloadOptions } from '../offload';
 import type { ReadPolicy } from '../policies/read/read-policy.interface';
 import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
+import type { ResilienceOptions } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
 import type { MemoryStoreOptions } from '../stores/memory.store';
 import type { RedisStoreOptions } from '../stores/redis';
@@ -27,6 +28,19 @@ export interface LayeredCacheModuleOptions {
   namespace?: string;
   /** Bounds of the background task service. */
   offload?: OffloadOptions;
-  /** How long `app.close()` waits for accepted background writes, in milliseconds. Default 5 000. */
+  /**
+   * How long `app.close()` waits for accepted background writes and for the replay of kept L2 writes,
+   * together, in milliseconds. Default 5 000.
+   */
   shutdownTimeoutMs?: number;
+  /**
+   * How the app is shielded from a slow, failing or absent L2: `timeoutMs` (longest wait for L2 per call,
+   * default 200; also the default `commandTimeoutMs` of a `RedisStore` the module creates), `breaker`
+   * (`{ failureThreshold: 5, cooldownMs: 5_000 }`, or `false`) and `replay` of tolerated failed writes
+   * (`{ maxEntries: 10_000, concurrency: 8, retryDelayMs: 1_000 }`, or `false`). `false` turns all of it off.
+   *
+   * @example
+   * LayeredCacheModule.forRoot({ l2: { url }, resilience: { timeoutMs: 100, breaker: { failureThreshold: 3, cooldownMs: 2_000 } } });
+   */
+  resilience?: ResilienceOptions | false;
 }

@@ -1,0 +1,385 @@
+import { type CacheEntry, remainingTtl } from '../core/cache-entry';
+import type { CacheEventBus } from '../core/cache-events';
+import { CacheSerializationError, CacheTimeoutError, CircuitOpenError, describeCause, LayeredCacheError } from '../core/errors';
+import {
+  CIRCUIT_CLOSED,
+  CIRCUIT_OPEN_SKIPPED,
+  CIRCUIT_OPENED,
+  INVALID_RESILIENCE_OPTION,
+  INVALID_TIMEOUT,
+  L2_BUDGET_EXHAUSTED,
+  L2_CALL_TIMED_OUT,
+  REPLAY_ABANDONED,
+  REPLAY_QUEUE_FULL,
+} from '../layered-cache.messages';
+import type { CacheStore } from '../stores/cache-store.interface';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitPermit, type CircuitStateChange } from './circuit-breaker';
+import {
+  L2WriteReplayQueue,
+  type ReplayDecision,
+  type ReplayOperation,
+  type ReplayOutcome,
+  type ReplayQueueOptions,
+  type ReplayQueueStats,
+} from './l2-write-replay-queue';
+import { MAX_TIMER_MS, withTimeout } from './with-timeout';
+
+/** Options of the replay of failed L2 writes. */
+export interface L2ReplayOptions extends ReplayQueueOptions {
+  /**
+   * While writes are kept and L2 is not known to be broken (no breaker, or a closed one), how long to wait
+   * before trying to replay them again when no other L2 call succeeds meanwhile, in milliseconds. Default 1 000.
+   */
+  retryDelayMs?: number;
+}
+
+/** How the shared layer is protected. Every field is optional. */
+export interface ResilienceOptions {
+  /**
+   * Longest wait for L2 in one cache call, in milliseconds: a read, a write or a delete gives up on L2
+   * after it; `getOrSet` (and so `@Cacheable`) shares it between its read and its write. Default 200.
+   */
+  timeoutMs?: number;
+  /** Skips L2 after repeated failures, for a cool-down, then probes it. `false` always calls L2. */
+  breaker?: CircuitBreakerOptions | false;
+  /** Keeps failed L2 writes that the write policy tolerated and replays them when L2 recovers. `false` drops them. */
+  replay?: L2ReplayOptions | false;
+}
+
+/** Where a {@link ResilientStore} writes warnings. Nest's `Logger` fits. */
+export interface ResilienceLogger {
+  log?(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** Options of a {@link ResilientStore}. */
+export interface ResilientStoreOptions extends ResilienceOptions {
+  /** Receives breaker transitions (`circuit` events) and replay outcomes (`replay` events). */
+  events?: CacheEventBus;
+  /** Receives a warning when the breaker opens, a line when it closes, and an error for writes abandoned at shutdown. */
+  logger?: ResilienceLogger;
+}
+
+/** Per-call options of {@link ResilientStore}. */
+export interface L2CallOptions {
+  /** Longest wait for this call, in milliseconds; 0 or less does not call the store at all. Default: the store's. */
+  timeoutMs?: number;
+  /**
+   * For writes and deletes: the decision of the write policy this call belongs to. When given and the call
+   * fails, the write is kept, and replayed once the decision is `tolerated` (see {@link ResilientStore.decide}).
+   */
+  decision?: ReplayDecision;
+}
+
+/** Counters of a {@link ResilientStore}. */
+export interface L2ResilienceStats {
+  /** The default time limit of one L2 call, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Calls that gave up on L2 at their time limit. */
+  readonly timeouts: number;
+  /** The breaker's state and counters; `undefined` when the breaker is off. */
+  readonly breaker: CircuitBreakerStats | undefined;
+  /** The replay queue's counters; `undefined` when replay is off. */
+  readonly replay: ReplayQueueStats | undefined;
+}
+
+/** Result of {@link ResilientStore.shutdown}. */
+export interface ReplayShutdownResult {
+  /** Kept writes replayed during the shutdown. */
+  readonly replayed: number;
+  /** Kept writes that could not be written before the deadline (counted and logged). */
+  readonly abandoned: number;
+}
+
+type L2Operation = 'get' | 'set' | 'delete' | 'clear';
+
+const DEFAULT_TIMEOUT_MS = 200;
+const DEFAULT_RETRY_DELAY_MS = 1_000;
+const SHUTDOWN_RETRY_PAUSE_MS = 50;
+
+/**
+ * Guards a shared layer: every call is bounded by a timeout, a circuit breaker skips the layer after
+ * repeated failures (a skipped call rejects at once with `CircuitOpenError`) and probes it after a
+ * cool-down, and writes that failed while their policy succeeded are kept in a bounded per-key queue and
+ * replayed when the layer answers again. `LayeredStore` puts one around its L2; it is a `CacheStore`
+ * itself, so it can guard any store.
+ *
+ * @example
+ * const l2 = new ResilientStore(new RedisStore({ url }), { timeoutMs: 150, breaker: { failureThreshold: 3, cooldownMs: 2_000 } });
+ * await l2.get('user:1');                    // rejects after 150 ms at most, or at once while the breaker is open
+ * l2.stats().breaker?.state;                 // 'closed' | 'open' | 'half-open'
+ */
+export class ResilientStore implements CacheStore {
+  readonly timeoutMs: number;
+  readonly breaker: CircuitBreaker | null;
+  readonly replayQueue: L2WriteReplayQueue | null;
+  private readonly retryDelayMs: number;
+  private readonly events: CacheEventBus | undefined;
+  private readonly logger: ResilienceLogger | undefined;
+  private openError: CircuitOpenError;
+  private timeouts = 0;
+  /** Order of writes and deletes, and for each key with calls in flight the newest one started. */
+  private seq = 0;
+  private readonly inflight = new Map<string, { count: number; newest: number }>();
+  private replayRun: Promise<void> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Replays stop being permitted at this time (set by shutdown). */
+  private replayDeadline = Number.POSITIVE_INFINITY;
+  private warnedFull = false;
+  private shuttingDown: Promise<ReplayShutdownResult> | undefined;
+  private closed = false;
+
+  /** @throws LayeredCacheError when an option is out of range. */
+  constructor(
+    readonly inner: CacheStore,
+    options: ResilientStoreOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : validTimeout(options.timeoutMs);
+    this.events = options.events;
+    this.logger = options.logger;
+    this.breaker = options.breaker === false ? null : new CircuitBreaker(options.breaker, { onStateChange: (change) => this.onStateChange(change) });
+    this.openError = new CircuitOpenError(CIRCUIT_OPEN_SKIPPED(this.breaker?.failureThreshold ?? 0, this.breaker?.cooldownMs ?? 0));
+    const replay = options.replay === false ? undefined : (options.replay ?? {});
+    this.replayQueue = replay === undefined ? null : new L2WriteReplayQueue(replay, (outcome, key, operation) => this.onReplayOutcome(outcome, key, operation));
+    this.retryDelayMs = replay?.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    if (!(this.retryDelayMs > 0) || this.retryDelayMs > MAX_TIMER_MS) {
+      throw new LayeredCacheError(INVALID_RESILIENCE_OPTION('replay.retryDelayMs', replay?.retryDelayMs, `a number of milliseconds greater than 0 and at most ${MAX_TIMER_MS}`));
+    }
+  }
+
+  /**
+   * The entry, or `undefined`. Rejects with `CacheTimeoutError` after the time limit, with
+   * `CircuitOpenError` at once while the breaker is open, or with the store's own error.
+   */
+  get<T = unknown>(key: string, options?: L2CallOptions): Promise<CacheEntry<T> | undefined> {
+    return this.call('get', () => this.inner.get<T>(key), options?.timeoutMs);
+  }
+
+  /** Stores the entry; on failure, keeps it for replay when `options.decision` says the policy may tolerate it. */
+  set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, options?: L2CallOptions): Promise<void> {
+    return this.write(key, { kind: 'set', entry }, () => this.inner.set(key, entry, ttlMs), options);
+  }
+
+  /** Deletes the key; cancels a kept write of it; on failure, keeps the delete as `set` keeps writes. */
+  delete(key: string, options?: L2CallOptions): Promise<void> {
+    return this.write(key, { kind: 'delete' }, () => this.inner.delete(key), options);
+  }
+
+  /**
+   * Clears the store (or the keys under `prefix`) and cancels the kept writes it covers. Not bounded by the
+   * time limit (clearing may take many commands; each Redis command has its own); the breaker applies.
+   */
+  clear(prefix?: string): Promise<void> {
+    this.replayQueue?.supersedePrefix(prefix);
+    return this.call('clear', () => (this.inner.clear ? this.inner.clear(prefix) : Promise.resolve()), undefined, false);
+  }
+
+  /** Gives up on kept writes (counted and logged), then closes the wrapped store. */
+  async close(): Promise<void> {
+    await this.shutdown(0);
+    await this.inner.close?.();
+  }
+
+  /**
+   * The write policy of a kept write has settled: a tolerated failure is replayed later; a refused one
+   * (the caller got the error) is withdrawn.
+   */
+  decide(key: string, decision: ReplayDecision, tolerated: boolean): void {
+    decision.state = tolerated ? 'tolerated' : 'refused';
+    if (this.replayQueue === null || this.replayQueue.size === 0) return;
+    if (tolerated) this.scheduleReplay();
+    else this.replayQueue.withdraw(key, decision);
+  }
+
+  /**
+   * Replays kept writes for up to `timeoutMs` (ignoring the breaker's cool-down: it is the last chance),
+   * then stops keeping writes and gives up on what is left, counting and logging it. Idempotent.
+   */
+  shutdown(timeoutMs: number): Promise<ReplayShutdownResult> {
+    this.shuttingDown ??= this.replayBeforeShutdown(timeoutMs);
+    return this.shuttingDown;
+  }
+
+  /** Counters of the timeouts, the breaker and the replay queue. */
+  stats(): L2ResilienceStats {
+    return { timeoutMs: this.timeoutMs, timeouts: this.timeouts, breaker: this.breaker?.stats(), replay: this.replayQueue?.stats() };
+  }
+
+  private async write(key: string, operation: ReplayOperation, run: () => Promise<void>, options: L2CallOptions | undefined): Promise<void> {
+    const queue = this.replayQueue;
+    if (queue === null) return this.call(operation.kind, run, options?.timeoutMs);
+    const seq = this.begin(key, queue);
+    try {
+      await this.call(operation.kind, run, options?.timeoutMs);
+    } catch (error) {
+      const newest = this.end(key, seq);
+      const decision = options?.decision;
+      if (newest && decision !== undefined && decision.state !== 'refused' && !(error instanceof CacheSerializationError)) {
+        if (this.closed) queue.abandonOne(key, operation);
+        else if (queue.keep(key, operation, seq, decision) && decision.state === 'tolerated') this.scheduleReplay();
+      }
+      throw error;
+    }
+    this.end(key, seq);
+  }
+
+  /** A write of `key` starts: it supersedes a kept one and becomes the newest of its key. */
+  private begin(key: string, queue: L2WriteReplayQueue): number {
+    const seq = ++this.seq;
+    queue.supersede(key);
+    const current = this.inflight.get(key);
+    if (current === undefined) this.inflight.set(key, { count: 1, newest: seq });
+    else {
+      current.count++;
+      current.newest = seq;
+    }
+    return seq;
+  }
+
+  /** A write of `key` ended; returns whether no newer write of the key started meanwhile. */
+  private end(key: string, seq: number): boolean {
+    const current = this.inflight.get(key) as { count: number; newest: number };
+    if (--current.count === 0) this.inflight.delete(key);
+    return current.newest === seq;
+  }
+
+  /** Runs one call through the breaker and the time limit. */
+  private async call<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined, bounded = true): Promise<R> {
+    const limit = timeoutMs ?? this.timeoutMs;
+    if (bounded && !(limit > 0)) throw new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation, this.timeoutMs));
+    const permit = this.breaker === null ? 0 : this.breaker.acquire();
+    if (permit === undefined) throw this.openError;
+    return this.send(operation, run, bounded ? Math.min(limit, MAX_TIMER_MS) : undefined, permit);
+  }
+
+  private async send<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined, permit: CircuitPermit): Promise<R> {
+    let result: R;
+    try {
+      result = timeoutMs === undefined ? await run() : await withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
+    } catch (error) {
+      if (error instanceof CacheSerializationError) {
+        // The layer answered (a read) or was never asked (a write it could not encode): its health is not in question.
+        if (operation === 'get') this.succeeded(permit);
+        else this.breaker?.release(permit);
+      } else {
+        this.breaker?.failure(permit, error);
+      }
+      throw error;
+    }
+    this.succeeded(permit);
+    return result;
+  }
+
+  private succeeded(permit: CircuitPermit): void {
+    this.breaker?.success(permit);
+    const queue = this.replayQueue;
+    if (queue !== null && queue.size > 0 && this.replayRun === undefined && !this.closed) this.startReplay();
+  }
+
+  private timedOut(operation: L2Operation, timeoutMs: number): CacheTimeoutError {
+    this.timeouts++;
+    return new CacheTimeoutError(L2_CALL_TIMED_OUT(operation, timeoutMs));
+  }
+
+  /** Starts replaying kept writes unless a replay is running; a failed replay schedules the next try. */
+  private startReplay(includePending = false): Promise<void> {
+    if (this.replayRun !== undefined) return this.replayRun;
+    this.clearRetryTimer();
+    const run = this.replayKept(includePending).finally(() => {
+      this.replayRun = undefined;
+      if (!this.closed && this.shuttingDown === undefined && this.replayQueue?.hasReplayable()) this.scheduleReplay();
+    });
+    this.replayRun = run;
+    return run;
+  }
+
+  private async replayKept(includePending: boolean): Promise<void> {
+    const queue = this.replayQueue as L2WriteReplayQueue;
+    const write = (key: string, operation: ReplayOperation, permit: CircuitPermit): Promise<void> => {
+      const timeoutMs = Math.min(this.timeoutMs, Math.max(1, this.replayDeadline - Date.now()));
+      const run = () => (operation.kind === 'set' ? this.inner.set(key, operation.entry, remainingTtl(operation.entry)) : this.inner.delete(key));
+      return this.send(operation.kind, run, timeoutMs, permit);
+    };
+    const permit = (): CircuitPermit | undefined => {
+      if (Date.now() >= this.replayDeadline) return undefined;
+      return this.breaker === null ? 0 : this.breaker.acquire();
+    };
+    // While the breaker is not closed, one write goes first as its probe; the rest follow once it closed.
+    if (!this.breakerClosed()) {
+      const outcome = await queue.replay(write, permit, { includePending, limit: 1, concurrency: 1 });
+      if (outcome === 'failed' || !this.breakerClosed()) return;
+    }
+    await queue.replay(write, permit, { includePending });
+  }
+
+  private breakerClosed(): boolean {
+    return this.breaker === null || this.breaker.state === 'closed';
+  }
+
+  private scheduleReplay(): void {
+    if (this.retryTimer !== undefined || this.replayRun !== undefined || this.closed || this.shuttingDown !== undefined) return;
+    const delay = this.breaker !== null && this.breaker.state === 'open' ? Math.max(1, this.breaker.msUntilProbe()) : this.retryDelayMs;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.replayQueue?.hasReplayable()) void this.startReplay();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private clearRetryTimer(): void {
+    if (this.retryTimer === undefined) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private async replayBeforeShutdown(timeoutMs: number): Promise<ReplayShutdownResult> {
+    const queue = this.replayQueue;
+    this.clearRetryTimer();
+    if (queue === null) {
+      this.closed = true;
+      return { replayed: 0, abandoned: 0 };
+    }
+    const replayedBefore = queue.stats().replayed;
+    this.replayDeadline = Date.now() + timeoutMs;
+    if (this.replayRun !== undefined) await this.replayRun;
+    while (queue.size > 0 && Date.now() < this.replayDeadline) {
+      this.breaker?.endCooldown();
+      await this.startReplay(true);
+      const left = this.replayDeadline - Date.now();
+      if (queue.size === 0 || left <= 0) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(SHUTDOWN_RETRY_PAUSE_MS, left)));
+    }
+    this.closed = true;
+    const abandoned = queue.abandonAll();
+    if (abandoned > 0) this.logger?.error(REPLAY_ABANDONED(abandoned, timeoutMs));
+    return { replayed: queue.stats().replayed - replayedBefore, abandoned };
+  }
+
+  private onStateChange(change: CircuitStateChange): void {
+    const breaker = this.breaker as CircuitBreaker;
+    this.events?.circuit({ layer: 'l2', ...change, cooldownMs: breaker.cooldownMs });
+    if (change.state === 'open') {
+      this.openError = new CircuitOpenError(CIRCUIT_OPEN_SKIPPED(change.failures, breaker.cooldownMs), { cause: change.error });
+      if (change.previous === 'closed') this.logger?.warn(CIRCUIT_OPENED(change.failures, breaker.cooldownMs, change.error === undefined ? undefined : describeCause(change.error)));
+      if (this.replayQueue !== null && this.replayQueue.size > 0) this.scheduleReplay();
+    } else if (change.state === 'closed') {
+      this.warnedFull = false;
+      this.logger?.log?.(CIRCUIT_CLOSED(this.replayQueue?.size ?? 0));
+    }
+  }
+
+  private onReplayOutcome(outcome: ReplayOutcome, key: string, operation: ReplayOperation['kind']): void {
+    this.events?.replay({ key, operation, outcome });
+    if (outcome === 'dropped' && !this.warnedFull) {
+      this.warnedFull = true;
+      this.logger?.warn(REPLAY_QUEUE_FULL((this.replayQueue as L2WriteReplayQueue).maxEntries));
+    }
+  }
+}
+
+/** Checks a timeout option: a number of milliseconds greater than 0 and at most the largest timer delay. */
+export function validTimeout(timeoutMs: unknown): number {
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) throw new LayeredCacheError(INVALID_TIMEOUT(timeoutMs));
+  return timeoutMs;
+}
