@@ -4,11 +4,21 @@ export { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
 export type { LayeredCacheModuleOptions } from './interfaces';
 
 export { LayeredCache, DEFAULT_TTL_MS } from './core/layered-cache';
-export type { CacheReadOptions, CacheWriteOptions as LayeredCacheWriteOptions, GetOrSetOptions, LayeredCacheDependencies, LayeredCacheStats } from './core/layered-cache';
+export type {
+  CacheDeleteOptions,
+  CacheReadOptions,
+  CacheTimeoutOptions,
+  CacheWriteOptions as LayeredCacheWriteOptions,
+  GetOrSetOptions,
+  LayeredCacheDependencies,
+  LayeredCacheStats,
+} from './core/layered-cache';
 export { LayeredStore } from './core/layered-store';
-export type { LayeredStoreOptions } from './core/layered-store';
+export type { LayerCallOptions, LayeredStoreOptions } from './core/layered-store';
 export { CacheEventBus } from './core/cache-events';
 export type {
+  CacheCircuitEvent,
+  CacheCircuitState,
   CacheCounters,
   CacheDeleteEvent,
   CacheErrorEvent,
@@ -18,6 +28,7 @@ export type {
   CacheMissEvent,
   CacheOffloadEvent,
   CacheRefillEvent,
+  CacheReplayEvent,
   CacheWriteEvent,
 } from './core/cache-events';
 export { createCacheEntry, remainingTtl, isExpired } from './core/cache-entry';
@@ -28,6 +39,7 @@ export {
   CacheLayerError,
   CacheSerializationError,
   CacheTimeoutError,
+  CircuitOpenError,
   LayeredCacheError,
 } from './core/errors';
 export type { CacheLayer, CacheOperation } from './core/errors';
@@ -46,3 +58,6 @@ export type { MemoryStoreOptions } from './stores/memory.store';
 export { CacheManagerStore } from './stores/cache-manager.store';
 export type { CacheManagerStoreOptions } from './stores/cache-manager.store';
 export * from './stores/redis';
+
+export * from './resilience';
+export * from './testing';

@@ -226,3 +226,7 @@ export const CHAOS_STORE_CLOSED = (operation: string, key: string): string =>
 /** A ChaosStore option has a value it cannot use. */
 export const CHAOS_INVALID_OPTION = (option: string, value: unknown, expected: string): string =>
   `ChaosStore option "${option}" must be ${expected}, got ${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}. Pass a valid value or leave it out.`;
+
+/** A decorator's timeoutMs option is not a usable number of milliseconds. */
+export const INVALID_DECORATOR_TIMEOUT = (decorator: string, timeoutMs: unknown): string =>
+  `${decorator} got timeoutMs ${String(timeoutMs)}: it bounds how long a call waits for L2, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the module's resilience.timeoutMs.`;

@@ -17,6 +17,12 @@ export interface CacheStoreOptions {
   writePolicy?: WritePolicy;
   /** Return without waiting for the cache write; the write runs on the offload service. Default false. */
   background?: boolean;
+  /**
+   * Longest wait for L2 in one call, in milliseconds; default the module's `resilience.timeoutMs`. For
+   * `@Cacheable` it covers the read and the write after a miss together. After it the method's result is
+   * used without L2.
+   */
+  timeoutMs?: number;
 }
 
 /** Options of `@Cacheable`. */
@@ -34,6 +40,8 @@ export interface CacheEvictOptions {
   key?: CacheKeyOption | readonly CacheKeyOption[];
   /** Delete before calling the method instead of after it succeeded. Default false. */
   beforeInvocation?: boolean;
+  /** Longest wait for L2 in the eviction, in milliseconds; default the module's `resilience.timeoutMs`. */
+  timeoutMs?: number;
 }
 
 /** How a decorated method returns its result, read from TypeScript's `design:returntype` metadata. */

@@ -50,7 +50,7 @@ export class CachedMethodRunner {
 
   private evict(options: CacheEvictOptions, common: CachedMethodCommon, instance: object, method: Method, args: unknown[]): unknown {
     const keyOptions: readonly (CacheKeyOption | undefined)[] = Array.isArray(options.key) ? options.key : [options.key as CacheKeyOption | undefined];
-    const evict = () => Promise.all(keyOptions.map((k) => this.deleteQuietly(this.keyOf(k, common, args)))).then(() => undefined);
+    const evict = () => Promise.all(keyOptions.map((k) => this.deleteQuietly(this.keyOf(k, common, args), options.timeoutMs))).then(() => undefined);
     if (options.beforeInvocation) {
       const afterEviction = evict().then(() => method.apply(instance, args));
       return common.returns === 'observable' ? defer(() => from(afterEviction.then(settle))) : afterEviction;
@@ -67,10 +67,10 @@ export class CachedMethodRunner {
     return value;
   }
 
-  private async deleteQuietly(key: string | undefined): Promise<void> {
+  private async deleteQuietly(key: string | undefined, timeoutMs: number | undefined): Promise<void> {
     if (key === undefined) return;
     try {
-      await this.cache.delete(key);
+      await this.cache.delete(key, timeoutMs === undefined ? undefined : { timeoutMs });
     } catch {
       // Each failing layer reported itself; an eviction never fails the method call.
     }

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { CACHED_METHOD_METADATA, CACHED_METHOD_RUNNER } from '../layered-cache.constants';
-import { INVALID_DECORATOR_KEY, INVALID_DECORATOR_TTL, METHOD_NOT_BOUND, NOT_A_METHOD } from '../layered-cache.messages';
+import { INVALID_DECORATOR_KEY, INVALID_DECORATOR_TIMEOUT, INVALID_DECORATOR_TTL, METHOD_NOT_BOUND, NOT_A_METHOD } from '../layered-cache.messages';
+import { MAX_TIMER_MS } from '../resilience/with-timeout';
 import type { CachedMethodDefinition, CachedMethodReturnKind, CacheKeyOption } from './cached-method.definition';
 import type { CachedMethodRunner } from './cached-method.runner';
 
@@ -69,12 +70,18 @@ function returnKindOf(target: object, propertyKey: string | symbol): CachedMetho
   return 'sync';
 }
 
-function validateOptions(decoratorName: string, options: { key?: CacheKeyOption | readonly CacheKeyOption[]; ttl?: number }): void {
+function validateOptions(
+  decoratorName: string,
+  options: { key?: CacheKeyOption | readonly CacheKeyOption[]; ttl?: number; timeoutMs?: number },
+): void {
   const keys = Array.isArray(options.key) ? options.key : options.key === undefined ? [] : [options.key];
   for (const key of keys as unknown[]) {
     if (!(typeof key === 'function' || (typeof key === 'string' && key !== ''))) throw new TypeError(INVALID_DECORATOR_KEY(decoratorName, key));
   }
   if (options.ttl !== undefined && (!Number.isFinite(options.ttl) || options.ttl < 0)) {
     throw new RangeError(INVALID_DECORATOR_TTL(decoratorName, options.ttl));
+  }
+  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS)) {
+    throw new RangeError(INVALID_DECORATOR_TIMEOUT(decoratorName, options.timeoutMs));
   }
 }

@@ -1,3 +1,4 @@
+import type { CacheCircuitState } from '../core/cache-events';
 import { LayeredCacheError } from '../core/errors';
 import { INVALID_RESILIENCE_OPTION } from '../layered-cache.messages';
 
@@ -5,7 +6,7 @@ import { INVALID_RESILIENCE_OPTION } from '../layered-cache.messages';
  * `closed`: calls pass. `open`: calls are refused until the cool-down ends. `half-open`: the cool-down
  * has ended and a single call (the probe) passes; its success closes the breaker, its failure opens it again.
  */
-export type CircuitState = 'closed' | 'open' | 'half-open';
+export type CircuitState = CacheCircuitState;
 
 /** Options of a {@link CircuitBreaker}. */
 export interface CircuitBreakerOptions {

@@ -16,8 +16,8 @@ function importsOf(file: string): string[] {
 }
 
 describe('architecture', () => {
-  it('keeps the core (stores, policies, engine, offload, serialization) free of Nest', () => {
-    const core = ['core', 'stores', 'policies', 'offload'].flatMap((dir) => filesUnder(join(LIB, dir)));
+  it('keeps the core (stores, policies, engine, offload, serialization, resilience, chaos kit) free of Nest', () => {
+    const core = ['core', 'stores', 'policies', 'offload', 'resilience', 'testing'].flatMap((dir) => filesUnder(join(LIB, dir)));
     const offenders = core.filter((file) => importsOf(file).some((spec) => spec.startsWith('@nestjs/')));
     expect(offenders).toEqual([]);
   });
