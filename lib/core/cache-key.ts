@@ -79,3 +79,38 @@ export function boundKeyLength(key: string): string {
   const digest = createHash('sha256').update(key).digest('base64url');
   return `${key.slice(0, 64)}…#${digest}`;
 }
+
+/** How many recent keys a {@link NamespacedKeys} remembers. */
+export const REMEMBERED_KEYS = 1024;
+
+/**
+ * Turns keys into the keys stored in the layers (`namespace:key`, bounded by {@link boundKeyLength}) and
+ * remembers the last {@link REMEMBERED_KEYS} of them. A key built per call (`product:${id}`) is a new
+ * string whose hash V8 must compute before any map lookup; looking up the short key here and then the
+ * remembered full key, whose hash is already known, costs a fraction of hashing the longer full key.
+ *
+ * @example
+ * const keys = new NamespacedKeys('shop');
+ * keys.fullKey('product:42'); // 'shop:product:42'
+ */
+export class NamespacedKeys {
+  private readonly prefix: string;
+  private readonly remembered = new Map<string, string>();
+
+  constructor(namespace: string) {
+    this.prefix = namespace === '' ? '' : `${namespace}:`;
+  }
+
+  fullKey(key: string): string {
+    // Without a namespace the key is its own full key: nothing longer to hash.
+    if (this.prefix === '') return boundKeyLength(key);
+    let fullKey = this.remembered.get(key);
+    if (fullKey === undefined) {
+      fullKey = boundKeyLength(this.prefix + key);
+      // Forgetting everything at once keeps this O(1); the keys in use come back on their next call.
+      if (this.remembered.size >= REMEMBERED_KEYS) this.remembered.clear();
+      this.remembered.set(key, fullKey);
+    }
+    return fullKey;
+  }
+}

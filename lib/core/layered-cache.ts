@@ -3,13 +3,15 @@ import { UNDEFINED_NOT_CACHEABLE, INVALID_TTL } from '../layered-cache.messages'
 import type { OffloadCounts } from '../offload';
 import type { Offload } from '../offload/offload.interface';
 import type { ReadPolicy } from '../policies/read/read-policy.interface';
+import { SequentialReadPolicy } from '../policies/read/sequential-read.policy';
 import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
-import { createCacheEntry } from './cache-entry';
+import { MemoryStore } from '../stores/memory.store';
+import { type CacheEntry, createCacheEntry } from './cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from './cache-events';
-import { boundKeyLength } from './cache-key';
+import { NamespacedKeys } from './cache-key';
 import { LayeredCacheError } from './errors';
 import { LayeredStore } from './layered-store';
 
@@ -91,18 +93,22 @@ export class LayeredCache {
   readonly store: LayeredStore;
   readonly namespace: string;
   readonly defaultTtl: number;
-  private readonly prefix: string;
+  private readonly keys: NamespacedKeys;
   private readonly bus: CacheEventBus;
   private readonly offload: LayeredCacheDependencies['offload'];
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** L1, when the module's read policy lets its hits be served synchronously (see `l1HitNow`). */
+  private readonly synchronousL1: MemoryStore | undefined;
 
   constructor(dependencies: LayeredCacheDependencies) {
     this.bus = dependencies.events ?? new CacheEventBus();
     this.offload = dependencies.offload;
     this.namespace = dependencies.namespace ?? '';
-    this.prefix = this.namespace === '' ? '' : `${this.namespace}:`;
+    this.keys = new NamespacedKeys(this.namespace);
     this.defaultTtl = validTtl(dependencies.ttl ?? DEFAULT_TTL_MS);
     this.store = new LayeredStore({ ...dependencies, events: this.bus });
+    const { l1, l2, readPolicy } = this.store;
+    this.synchronousL1 = readsSynchronously(l1) && (l2 === null || answersL1HitsAlone(readPolicy)) ? l1 : undefined;
   }
 
   /** Every cache event (hits and misses per layer, writes, refills, errors, offloaded work). */
@@ -117,7 +123,7 @@ export class LayeredCache {
 
   /** The full key stored in the layers for `key`: namespaced, and shortened with a digest when very long. */
   fullKey(key: string): string {
-    return boundKeyLength(this.prefix + key);
+    return this.keys.fullKey(key);
   }
 
   /**
@@ -125,9 +131,11 @@ export class LayeredCache {
    * sequential policy: when L2 fails or times out after an L1 miss). While the L2 circuit breaker is open,
    * L2 is not asked and counts as a miss.
    */
-  async get<T>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
-    const hit = await this.store.read<T>(this.fullKey(key), options?.readPolicy, callOptions(options));
-    return hit?.entry.value;
+  get<T>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
+    const fullKey = this.fullKey(key);
+    const entry = this.l1HitNow<T>(fullKey, options);
+    if (entry !== undefined) return Promise.resolve(entry.value);
+    return this.readThrough<T>(fullKey, options);
   }
 
   /**
@@ -159,8 +167,12 @@ export class LayeredCache {
       }
     }
     const fullKey = this.fullKey(key);
-    const pending = this.inflight.get(fullKey);
-    if (pending !== undefined) return pending as Promise<T>;
+    if (this.inflight.size !== 0) {
+      const pending = this.inflight.get(fullKey);
+      if (pending !== undefined) return pending as Promise<T>;
+    }
+    const entry = this.l1HitNow<T>(fullKey, options);
+    if (entry !== undefined) return Promise.resolve(entry.value);
     const load = this.load(fullKey, factory, options);
     this.inflight.set(fullKey, load);
     return load;
@@ -183,6 +195,35 @@ export class LayeredCache {
   /** Deletes every key of `namespace` (default: this cache's namespace) from both layers. */
   clear(namespace: string = this.namespace): Promise<void> {
     return this.store.clear(namespace === '' ? undefined : `${namespace}:`);
+  }
+
+  /**
+   * The L1 entry of `fullKey` read without promise hops, counted and reported as the read policy's own L1
+   * hit would be; `undefined` when L1 has no entry, or when L1, the read policy in force or a per-call
+   * option keeps the hit from being answered synchronously (the caller then takes the regular path, which
+   * also reports misses and errors).
+   */
+  private l1HitNow<T>(fullKey: string, options: CacheReadOptions | undefined): CacheEntry<T> | undefined {
+    const l1 = this.synchronousL1;
+    if (l1 === undefined) return undefined;
+    if (options !== undefined) {
+      // An invalid time limit must reject as it does on the regular path, even when L1 could answer.
+      if (options.timeoutMs !== undefined && !isValidTimeout(options.timeoutMs)) return undefined;
+      if (options.readPolicy !== undefined && this.store.l2 !== null && !answersL1HitsAlone(options.readPolicy)) return undefined;
+    }
+    let entry: CacheEntry<T> | undefined;
+    try {
+      entry = l1.getSync<T>(fullKey);
+    } catch {
+      return undefined;
+    }
+    if (entry !== undefined) this.bus.hit('l1', fullKey);
+    return entry;
+  }
+
+  private async readThrough<T>(fullKey: string, options: CacheReadOptions | undefined): Promise<T | undefined> {
+    const hit = await this.store.read<T>(fullKey, options?.readPolicy, callOptions(options));
+    return hit?.entry.value;
   }
 
   private async load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined): Promise<T> {
@@ -220,6 +261,25 @@ export class LayeredCache {
       // Each failed layer was reported where it failed; the caller keeps its value.
     }
   }
+}
+
+/** True for the stock sequential policy, which answers an L1 hit without looking at L2. */
+function answersL1HitsAlone(policy: ReadPolicy): boolean {
+  return policy instanceof SequentialReadPolicy && policy.execute === SequentialReadPolicy.prototype.execute;
+}
+
+function isValidTimeout(timeoutMs: number): boolean {
+  try {
+    validTimeout(timeoutMs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True for a `MemoryStore` whose reads are the stock ones, so that `getSync` returns what `get` resolves to. */
+function readsSynchronously(store: CacheStore): store is MemoryStore {
+  return store instanceof MemoryStore && store.get === MemoryStore.prototype.get && store.getSync === MemoryStore.prototype.getSync;
 }
 
 /** The per-call options the store takes, with `timeoutMs` checked; `undefined` when there are none. */

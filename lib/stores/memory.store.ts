@@ -52,9 +52,17 @@ export class MemoryStore implements CacheStore {
   }
 
   get<T>(key: string): Promise<CacheEntry<T> | undefined> {
+    return Promise.resolve(this.getSync<T>(key));
+  }
+
+  /**
+   * `get` without the promise: the entry (a copy with `clone`), or `undefined` when absent or expired.
+   * `LayeredCache` serves L1 hits through it, which keeps a hit free of promise hops.
+   */
+  getSync<T>(key: string): CacheEntry<T> | undefined {
     const entry = this.lru.get(key) as CacheEntry<T> | undefined;
-    if (entry === undefined || !this.clone) return Promise.resolve(entry);
-    return Promise.resolve({ ...entry, value: structuredClone(entry.value) });
+    if (entry === undefined || !this.clone) return entry;
+    return { ...entry, value: structuredClone(entry.value) };
   }
 
   set<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type CacheEntry,
+  type LayerRead,
+  type Offload,
+  LayeredCache,
+  MemoryStore,
+  OffloadService,
+  ParallelReadPolicy,
+  type ReadHit,
+  SequentialReadPolicy,
+} from '../../lib';
+import { MAX_KEY_LENGTH, NamespacedKeys, REMEMBERED_KEYS, boundKeyLength } from '../../lib/core/cache-key';
+
+class CountingSequentialPolicy extends SequentialReadPolicy {
+  calls = 0;
+  override execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): Promise<ReadHit<T> | undefined> {
+    this.calls++;
+    return super.execute(key, readL1, readL2, offload);
+  }
+}
+
+class CountingMemoryStore extends MemoryStore {
+  reads = 0;
+  override get<T>(key: string): Promise<CacheEntry<T> | undefined> {
+    this.reads++;
+    return super.get<T>(key);
+  }
+}
+
+function newCache(overrides: Partial<ConstructorParameters<typeof LayeredCache>[0]> = {}) {
+  const l1 = new MemoryStore();
+  const l2 = new MemoryStore();
+  const cache = new LayeredCache({ l1, l2, offload: new OffloadService(), namespace: 'ns', ...overrides });
+  return { cache, l1, l2 };
+}
+
+describe('L1 hits', () => {
+  it('are counted once, whether read with get or getOrSet', async () => {
+    const { cache } = newCache();
+    await cache.set('k', 'v');
+    expect(await cache.get('k')).toBe('v');
+    expect(await cache.getOrSet('k', () => 'other')).toBe('v');
+    expect(cache.stats().l1).toMatchObject({ hits: 2, misses: 0 });
+    expect(cache.stats().l2).toMatchObject({ hits: 0, misses: 0 });
+  });
+
+  it('still go through a read policy that changes how reads work', async () => {
+    const readPolicy = new CountingSequentialPolicy();
+    const { cache } = newCache({ readPolicy });
+    await cache.set('k', 'v');
+    expect(await cache.get('k')).toBe('v');
+    expect(await cache.getOrSet('k', () => 'other')).toBe('v');
+    expect(readPolicy.calls).toBe(2);
+  });
+
+  it('still go through an L1 store that changes how it reads', async () => {
+    const l1 = new CountingMemoryStore();
+    const { cache } = newCache({ l1 });
+    await cache.set('k', 'v');
+    expect(await cache.get('k')).toBe('v');
+    expect(l1.reads).toBe(1);
+  });
+
+  it('follow a per-call read policy that also reads L2', async () => {
+    const { cache, l1, l2 } = newCache();
+    await cache.set('k', 'v');
+    await l1.set('ns:k', { value: 'short-lived', createdAt: Date.now(), expiresAt: Date.now() + 1_000 }, 1_000);
+    await l2.set('ns:k', { value: 'long-lived', createdAt: Date.now(), expiresAt: Date.now() + 60_000 }, 60_000);
+    expect(await cache.get('k')).toBe('short-lived');
+    expect(await cache.get('k', { readPolicy: new ParallelReadPolicy() })).toBe('long-lived');
+  });
+
+  it('reject an invalid per-call time limit as the regular path does', async () => {
+    const { cache } = newCache();
+    await cache.set('k', 'v');
+    await expect(cache.get('k', { timeoutMs: -1 })).rejects.toThrow();
+    expect(await cache.get('k', { timeoutMs: 50 })).toBe('v');
+  });
+
+  it('return copies when L1 clones', async () => {
+    const { cache } = newCache({ l1: new MemoryStore({ clone: true }) });
+    const value = { n: 1 };
+    await cache.set('k', value);
+    const first = await cache.get<{ n: number }>('k');
+    expect(first).toEqual(value);
+    expect(first).not.toBe(value);
+    expect(await cache.get('k')).not.toBe(first);
+  });
+});
+
+describe('NamespacedKeys', () => {
+  it('gives the namespaced, length-bounded key, the same on every call', () => {
+    const keys = new NamespacedKeys('shop');
+    const long = 'x'.repeat(MAX_KEY_LENGTH + 10);
+    expect(keys.fullKey('product:1')).toBe('shop:product:1');
+    expect(keys.fullKey('product:1')).toBe('shop:product:1');
+    expect(keys.fullKey(long)).toBe(boundKeyLength(`shop:${long}`));
+    expect(new NamespacedKeys('').fullKey('product:1')).toBe('product:1');
+  });
+
+  it('keeps giving correct keys after it forgets the ones it remembered', () => {
+    const keys = new NamespacedKeys('ns');
+    for (let index = 0; index <= REMEMBERED_KEYS * 2; index++) expect(keys.fullKey(`k${index}`)).toBe(`ns:k${index}`);
+    expect(keys.fullKey('k0')).toBe('ns:k0');
+  });
+});
