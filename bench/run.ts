@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BenchContext } from './context';
+import { describeMachine, summarizeMachine } from './environment/machine';
+import { connectIoRedis, connectNodeRedis, createRunPrefix, deleteKeysWithPrefix, redisServerVersion } from './environment/redis';
+import type { ScenarioResult } from './harness/results';
+import { type HttpResult, runHttpScenario } from './http/http.scenario';
+import { parseOptions } from './options';
+import { createPeers } from './peers';
+import { httpTable, scenarioTable, targetsTable } from './report/markdown';
+import { SCENARIOS } from './scenarios';
+import { createOurCache } from './subjects/our-cache';
+
+const BUILD_ROOT = resolve(__dirname, '..');
+const ROOT = resolve(BUILD_ROOT, '..', '..');
+const RUN_LIMIT_MS = 15 * 60_000;
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const log = (line: string): void => console.log(line);
+  const watchdog = setTimeout(() => {
+    console.error(`The benchmark ran longer than ${RUN_LIMIT_MS / 60_000} minutes and was stopped; its keys expire on their own within a minute.`);
+    process.exit(2);
+  }, RUN_LIMIT_MS);
+  watchdog.unref();
+
+  const startedAt = new Date();
+  const prefix = createRunPrefix();
+  const nodeRedis = await connectNodeRedis();
+  const ioRedis = await connectIoRedis(false);
+  const ioRedisPipelined = await connectIoRedis(true);
+  const machine = describeMachine(ROOT, await redisServerVersion(nodeRedis));
+  log(`Machine: ${summarizeMachine(machine)}`);
+  log(`Rounds: ${options.rounds}${options.quick ? ' (quick)' : ''}; keys under ${prefix}`);
+
+  const namespace = `${prefix}layered`;
+  const ours = await createOurCache(namespace);
+  const peers = createPeers(prefix);
+  const context: BenchContext = { prefix, namespace, rounds: options.rounds, quick: options.quick, log, nodeRedis, ioRedis, ioRedisPipelined, ours, peers };
+  const results: ScenarioResult[] = [];
+  try {
+    for (const scenario of SCENARIOS) {
+      if (options.only.length > 0 && !options.only.includes(scenario.id)) continue;
+      log(`\n== ${scenario.id}`);
+      const result = await scenario.run(context);
+      results.push(result);
+      log(`\n${scenarioTable(result)}`);
+    }
+    let http: HttpResult | undefined;
+    if (!options.skipHttp && (options.only.length === 0 || options.only.includes('http'))) {
+      log('\n== http');
+      http = await runHttpScenario(context, BUILD_ROOT, ROOT);
+      log(`\n${httpTable(http)}`);
+    }
+    log(`\n## Targets\n\n${targetsTable(results)}`);
+    const file = writeResults({
+      startedAt: startedAt.toISOString(),
+      durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      options,
+      machine,
+      configurations: { 'nestjs-layered-cache': ours.configuration, ...Object.fromEntries(peers.map((peer) => [peer.name, peer.configuration])) },
+      scenarios: results,
+      http,
+    });
+    log(`\nResults written to ${file}`);
+  } finally {
+    await ours.close();
+    await Promise.allSettled(peers.map((peer) => peer.close()));
+    const deleted = await deleteKeysWithPrefix(nodeRedis, prefix);
+    log(`Deleted ${deleted} keys under ${prefix}`);
+    nodeRedis.destroy();
+    ioRedis.disconnect();
+    ioRedisPipelined.disconnect();
+  }
+}
+
+function writeResults(report: { readonly startedAt: string } & Record<string, unknown>): string {
+  const directory = join(ROOT, 'bench', 'results');
+  mkdirSync(directory, { recursive: true });
+  const file = join(directory, `${report.startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,129 @@
+import { LRUCache } from 'lru-cache';
+import { OptimisticParallelWritePolicy, RaceLoser, RaceWritePolicy, SequentialWritePolicy, type WritePolicy } from '../../lib';
+import { type BenchContext, scaled } from '../context';
+import { SAMPLE_ITEM, TTL_MS, nextTurn } from '../fixtures';
+import type { Candidate } from '../harness/candidate';
+import { compareRounds } from '../harness/compare';
+import { measureInterleaved } from '../harness/interleave';
+import { type ResultRow, type ScenarioResult, type TargetResult, atMost, fastestOf, ratioToFloor, rowNamed } from '../harness/results';
+
+const LRU_FLOOR = 'lru.set';
+const NODE_REDIS_SET = 'node-redis SET PX';
+const IOREDIS_SET = 'ioredis SET PX';
+const NODE_REDIS_FIRE_AND_FORGET = 'lru.set + node-redis SET PX, not awaited';
+const IOREDIS_FIRE_AND_FORGET = 'lru.set + ioredis SET PX, not awaited';
+const NODE_REDIS_AWAITED = 'lru.set + await node-redis SET PX';
+const IOREDIS_AWAITED = 'lru.set + await ioredis SET PX';
+
+const BLOCKING: Readonly<Record<string, WritePolicy>> = {
+  'set, SequentialWritePolicy': new SequentialWritePolicy(),
+  'set, OptimisticParallelWritePolicy (default)': new OptimisticParallelWritePolicy(),
+};
+const RACING: Readonly<Record<string, WritePolicy>> = {
+  'set, RaceWritePolicy(offload)': new RaceWritePolicy(RaceLoser.Offload),
+  'set, RaceWritePolicy(drop)': new RaceWritePolicy(RaceLoser.Drop),
+};
+const OFFLOADED = 'put, background (offloaded)';
+
+/**
+ * What a write costs the caller, through each write policy and as an offloaded write, against raw
+ * lru-cache and raw client floors. The event loop turns before every call (untimed), so background work
+ * of earlier calls runs between calls as it would in a server, outside the measured time.
+ */
+export async function runWriteScenario(context: BenchContext): Promise<ScenarioResult> {
+  const { cache } = context.ours;
+  const floorLru = new LRUCache<string, object>({ max: 10_000 });
+  const rawKey = `${context.prefix}raw:write`;
+  const setNodeRedis = (): Promise<unknown> => context.nodeRedis.set(rawKey, JSON.stringify(SAMPLE_ITEM), { expiration: { type: 'PX', value: TTL_MS } });
+  const setIoRedis = (): Promise<unknown> => context.ioRedis.set(rawKey, JSON.stringify(SAMPLE_ITEM), 'PX', TTL_MS);
+  const settleRaw = async (): Promise<void> => {
+    await Promise.all([context.nodeRedis.ping(), context.ioRedis.ping()]);
+  };
+
+  const candidates: Candidate[] = [
+    { name: LRU_FLOOR, role: 'floor', prepare: nextTurn, run: () => floorLru.set(rawKey, SAMPLE_ITEM, { ttl: TTL_MS }) },
+    { name: NODE_REDIS_SET, role: 'floor', prepare: nextTurn, run: setNodeRedis },
+    { name: IOREDIS_SET, role: 'floor', prepare: nextTurn, run: setIoRedis },
+    {
+      name: NODE_REDIS_FIRE_AND_FORGET,
+      role: 'floor',
+      prepare: nextTurn,
+      run: () => {
+        floorLru.set(rawKey, SAMPLE_ITEM, { ttl: TTL_MS });
+        setNodeRedis().catch(ignore);
+      },
+      settle: settleRaw,
+    },
+    {
+      name: IOREDIS_FIRE_AND_FORGET,
+      role: 'floor',
+      prepare: nextTurn,
+      run: () => {
+        floorLru.set(rawKey, SAMPLE_ITEM, { ttl: TTL_MS });
+        setIoRedis().catch(ignore);
+      },
+      settle: settleRaw,
+    },
+    {
+      name: NODE_REDIS_AWAITED,
+      role: 'floor',
+      prepare: nextTurn,
+      run: async () => {
+        floorLru.set(rawKey, SAMPLE_ITEM, { ttl: TTL_MS });
+        await setNodeRedis();
+      },
+    },
+    {
+      name: IOREDIS_AWAITED,
+      role: 'floor',
+      prepare: nextTurn,
+      run: async () => {
+        floorLru.set(rawKey, SAMPLE_ITEM, { ttl: TTL_MS });
+        await setIoRedis();
+      },
+    },
+  ];
+  for (const [name, writePolicy] of Object.entries({ ...BLOCKING, ...RACING })) {
+    candidates.push({ name, role: 'subject', operation: 'set', prepare: nextTurn, run: () => cache.set('write', SAMPLE_ITEM, { writePolicy }), settle: context.ours.drain });
+  }
+  candidates.push({ name: OFFLOADED, role: 'subject', operation: 'set', prepare: nextTurn, run: () => cache.put('write', SAMPLE_ITEM, { background: true }), settle: context.ours.drain });
+  for (const peer of context.peers) {
+    candidates.push({ name: `${peer.name} set`, role: 'peer', peer: peer.name, operation: 'set', prepare: nextTurn, run: () => peer.set('write', SAMPLE_ITEM) });
+  }
+
+  const errorsBefore = cache.stats().errors;
+  const profile = scaled(context, { budgetMs: 100, maxSamples: 4_000, batchSize: 0, opsPerCall: 1 });
+  const rows = compareRounds(await measureInterleaved(candidates, profile, context), 'latency');
+  const fireAndForget = fastestOf(rows, [NODE_REDIS_FIRE_AND_FORGET, IOREDIS_FIRE_AND_FORGET], 'latency');
+  const awaited = fastestOf(rows, [NODE_REDIS_AWAITED, IOREDIS_AWAITED], 'latency');
+  const callerCost = (name: string): TargetResult =>
+    atMost(`${name}: caller's cost ÷ fire-and-forget floor (${fireAndForget}), median`, ratioToFloor(rowNamed(rows, name), fireAndForget).p50, 1.2);
+  const blocking = (name: string): TargetResult => atMost(`${name} ÷ awaited floor (${awaited}), median`, ratioToFloor(rowNamed(rows, name), awaited).p50, 1.1);
+  return {
+    id: 'writes',
+    title: 'Write, cost to the caller',
+    metric: 'latency',
+    unit: 'ns/op',
+    rounds: context.rounds,
+    floors: [LRU_FLOOR, fastestOf(rows, [NODE_REDIS_SET, IOREDIS_SET], 'latency'), fireAndForget, awaited],
+    rows: rows.filter((row) => keepRow(row, rows)),
+    targets: [...Object.keys(RACING).map(callerCost), callerCost(OFFLOADED), ...Object.keys(BLOCKING).map(blocking)],
+    notes: [
+      'Every call is timed on its own, so p99 is a per-call figure. Only the faster client of each raw floor is shown.',
+      `Cache errors during the measurement: ${cache.stats().errors - errorsBefore}.`,
+    ],
+  };
+}
+
+/** Drops the slower client's raw floors: the table compares with the faster one. */
+function keepRow(row: ResultRow, rows: readonly ResultRow[]): boolean {
+  const pairs = [
+    [NODE_REDIS_SET, IOREDIS_SET],
+    [NODE_REDIS_FIRE_AND_FORGET, IOREDIS_FIRE_AND_FORGET],
+    [NODE_REDIS_AWAITED, IOREDIS_AWAITED],
+  ];
+  const pair = pairs.find((names) => names.includes(row.name));
+  return pair === undefined || fastestOf(rows, pair, 'latency') === row.name;
+}
+
+function ignore(): void {}
