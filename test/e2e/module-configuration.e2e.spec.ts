@@ -172,7 +172,8 @@ describe('LayeredCacheModule configuration', () => {
   it('with the race policy, returns while a slow L2 write is still running, and that write lands later', async () => {
     const namespace = uniqueNamespace('race');
     const l2 = new DelayedStore(new RedisStore({ url: REDIS_URL }), { set: 300 });
-    const app = track(await createTestApp({ cache: { namespace, l2, writePolicy: new RaceWritePolicy() } }), namespace);
+    // A time limit above the delay: this L2 is slow, not failing.
+    const app = track(await createTestApp({ cache: { namespace, l2, writePolicy: new RaceWritePolicy(), resilience: { timeoutMs: 1_000 } } }), namespace);
     const key = `${namespace}:${productKey('race')}`;
 
     await app.get(ProductService).save(sampleProduct('race'));
@@ -186,7 +187,7 @@ describe('LayeredCacheModule configuration', () => {
   it('app.close() drains offloaded writes so none is lost', async () => {
     const namespace = uniqueNamespace('drain');
     const l2 = new DelayedStore(new RedisStore({ url: REDIS_URL }), { set: 200 });
-    const app = await createTestApp({ cache: { namespace, l2, writePolicy: new RaceWritePolicy() } });
+    const app = await createTestApp({ cache: { namespace, l2, writePolicy: new RaceWritePolicy(), resilience: { timeoutMs: 1_000 } } });
     namespaces.push(namespace);
     const service = app.get(ProductService);
     await Promise.all(Array.from({ length: 20 }, (_, i) => service.save(sampleProduct(`d${i}`))));

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RaceWritePolicy } from '../../lib';
+import { type Product, sampleProduct } from '../fixtures/products';
+import { bootFaultApp, envelopeValue, rawClient } from '../support/fault-app';
+import { sleep } from '../support/redis';
+import { RedisServer } from '../support/redis-server';
+
+/*
+ * app.close() drains what the cache accepted: offloaded writes first, then the L2 writes kept while Redis
+ * was failing, within shutdownTimeoutMs. What cannot be written in time is counted and logged, not lost
+ * silently.
+ */
+
+const IDS = Array.from({ length: 12 }, (_, i) => `s${i}`);
+
+describe('shutdown with writes L2 has not taken yet', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function storedPrices(url: string, namespace: string): Promise<(number | undefined)[]> {
+    const client = await rawClient(url);
+    try {
+      return await Promise.all(IDS.map(async (id) => (envelopeValue(await client.get(`${namespace}:product:${id}`)) as Product | undefined)?.price));
+    } finally {
+      client.destroy();
+    }
+  }
+
+  it('writes the kept writes on app.close() once Redis is back, even while the breaker rests', { timeout: 30_000 }, async () => {
+    const redis = await RedisServer.start();
+    cleanups.push(() => redis.stop());
+    const subject = await bootFaultApp('shutdown-replay', redis.url, { resilience: { breaker: { failureThreshold: 2, cooldownMs: 60_000 } } });
+    await redis.kill();
+    for (const [i, id] of IDS.entries()) await subject.service.save(sampleProduct(id, i));
+    expect(subject.cache.stats().resilience?.replay?.pending).toBe(IDS.length);
+    await redis.restart();
+
+    await subject.app.close();
+
+    expect(await storedPrices(redis.url, subject.namespace)).toEqual(IDS.map((_, i) => i));
+    expect(subject.cache.stats().resilience?.replay).toMatchObject({ pending: 0, replayed: IDS.length, abandoned: 0 });
+    expect(subject.logger.at('error')).toEqual([]);
+  });
+
+  it('waits for offloaded race losers stuck on a paused Redis, and writes them when it resumes', { timeout: 30_000 }, async () => {
+    const redis = await RedisServer.start();
+    cleanups.push(() => redis.stop());
+    const subject = await bootFaultApp('shutdown-paused', redis.url, { writePolicy: new RaceWritePolicy(), shutdownTimeoutMs: 5_000 });
+    redis.pause();
+    cleanups.push(async () => redis.resume());
+    // Each call returns as soon as L1 has the value; its L2 write is left hanging on the offload service.
+    for (const [i, id] of IDS.entries()) expect(await subject.service.save(sampleProduct(id, 100 + i))).toEqual(sampleProduct(id, 100 + i));
+
+    const closing = subject.app.close();
+    await sleep(400);
+    redis.resume();
+    await closing;
+
+    expect(await storedPrices(redis.url, subject.namespace)).toEqual(IDS.map((_, i) => 100 + i));
+    expect(subject.logger.at('error')).toEqual([]);
+  });
+
+  it('gives up within shutdownTimeoutMs when Redis stays down, and counts and logs what it could not write', { timeout: 30_000 }, async () => {
+    const redis = await RedisServer.start();
+    cleanups.push(() => redis.stop());
+    const subject = await bootFaultApp('shutdown-down', redis.url, { shutdownTimeoutMs: 1_000 });
+    await redis.kill();
+    for (const [i, id] of IDS.entries()) await subject.service.save(sampleProduct(id, i));
+
+    const started = performance.now();
+    await subject.app.close();
+    const elapsed = performance.now() - started;
+
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(2_500);
+    expect(subject.cache.stats().resilience?.replay).toMatchObject({ pending: 0, abandoned: IDS.length });
+    expect(subject.logger.at('error')).toEqual([expect.stringMatching(new RegExp(`^Shutdown could not write ${IDS.length} kept L2 write\\(s\\) within \\d+ ms`))]);
+  });
+});
