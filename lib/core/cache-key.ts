@@ -80,18 +80,20 @@ export function boundKeyLength(key: string): string {
   return `${key.slice(0, 64)}…#${digest}`;
 }
 
-/** How many recent keys a {@link NamespacedKeys} remembers. */
+/** How many keys a {@link NamespacedKeys} remembers. */
 export const REMEMBERED_KEYS = 1024;
 
 /**
  * Turns keys into the keys stored in the layers (`namespace:key`, bounded by {@link boundKeyLength}) and
- * remembers the last {@link REMEMBERED_KEYS} of them. A key built per call (`product:${id}`) is a new
- * string whose hash V8 must compute before any map lookup; looking up the short key here and then the
- * remembered full key, whose hash is already known, costs a fraction of hashing the longer full key.
+ * remembers up to {@link REMEMBERED_KEYS} of them, those the cache found in L1. A key built per call
+ * (`product:${id}`) is a new string whose hash V8 must compute before any map lookup; looking up the short
+ * key here and then the remembered full key, whose hash is already known, costs a fraction of hashing the
+ * longer full key. Only L1 hits are remembered, so that keys read once do not push out the hot ones.
  *
  * @example
  * const keys = new NamespacedKeys('shop');
- * keys.fullKey('product:42'); // 'shop:product:42'
+ * const fullKey = keys.fullKey('product:42'); // 'shop:product:42'
+ * keys.remember('product:42', fullKey); // after an L1 hit
  */
 export class NamespacedKeys {
   private readonly prefix: string;
@@ -104,13 +106,14 @@ export class NamespacedKeys {
   fullKey(key: string): string {
     // Without a namespace the key is its own full key: nothing longer to hash.
     if (this.prefix === '') return boundKeyLength(key);
-    let fullKey = this.remembered.get(key);
-    if (fullKey === undefined) {
-      fullKey = boundKeyLength(this.prefix + key);
-      // Forgetting everything at once keeps this O(1); the keys in use come back on their next call.
-      if (this.remembered.size >= REMEMBERED_KEYS) this.remembered.clear();
-      this.remembered.set(key, fullKey);
-    }
-    return fullKey;
+    return this.remembered.get(key) ?? boundKeyLength(this.prefix + key);
+  }
+
+  /** Remembers the full key of `key`, which `fullKey` returned; a no-op without a namespace. */
+  remember(key: string, fullKey: string): void {
+    if (this.prefix === '' || this.remembered.has(key)) return;
+    // Forgetting everything at once keeps this O(1); the keys in use come back on their next hit.
+    if (this.remembered.size >= REMEMBERED_KEYS) this.remembered.clear();
+    this.remembered.set(key, fullKey);
   }
 }

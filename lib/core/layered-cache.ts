@@ -133,7 +133,7 @@ export class LayeredCache {
    */
   get<T>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
     const fullKey = this.fullKey(key);
-    const entry = this.l1HitNow<T>(fullKey, options);
+    const entry = this.l1HitNow<T>(key, fullKey, options);
     if (entry !== undefined) return Promise.resolve(entry.value);
     return this.readThrough<T>(fullKey, options);
   }
@@ -171,7 +171,7 @@ export class LayeredCache {
       const pending = this.inflight.get(fullKey);
       if (pending !== undefined) return pending as Promise<T>;
     }
-    const entry = this.l1HitNow<T>(fullKey, options);
+    const entry = this.l1HitNow<T>(key, fullKey, options);
     if (entry !== undefined) return Promise.resolve(entry.value);
     const load = this.load(fullKey, factory, options);
     this.inflight.set(fullKey, load);
@@ -203,7 +203,7 @@ export class LayeredCache {
    * option keeps the hit from being answered synchronously (the caller then takes the regular path, which
    * also reports misses and errors).
    */
-  private l1HitNow<T>(fullKey: string, options: CacheReadOptions | undefined): CacheEntry<T> | undefined {
+  private l1HitNow<T>(key: string, fullKey: string, options: CacheReadOptions | undefined): CacheEntry<T> | undefined {
     const l1 = this.synchronousL1;
     if (l1 === undefined) return undefined;
     if (options !== undefined) {
@@ -217,7 +217,10 @@ export class LayeredCache {
     } catch {
       return undefined;
     }
-    if (entry !== undefined) this.bus.hit('l1', fullKey);
+    if (entry !== undefined) {
+      this.bus.hit('l1', fullKey);
+      this.keys.remember(key, fullKey);
+    }
     return entry;
   }
 

@@ -101,7 +101,11 @@ describe('NamespacedKeys', () => {
 
   it('keeps giving correct keys after it forgets the ones it remembered', () => {
     const keys = new NamespacedKeys('ns');
-    for (let index = 0; index <= REMEMBERED_KEYS * 2; index++) expect(keys.fullKey(`k${index}`)).toBe(`ns:k${index}`);
+    for (let index = 0; index <= REMEMBERED_KEYS * 2; index++) {
+      const key = `k${index}`;
+      keys.remember(key, keys.fullKey(key));
+      expect(keys.fullKey(key)).toBe(`ns:${key}`);
+    }
     expect(keys.fullKey('k0')).toBe('ns:k0');
   });
 });
