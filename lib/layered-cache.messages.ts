@@ -11,6 +11,10 @@ export const INVALID_POSITIVE_INTEGER_OPTION = (owner: string, option: string, v
 export const UNKEYABLE_ARGUMENT = (path: string, what: string): string =>
   `Cannot build a cache key: ${path} is ${what}. Give the decorator a "key" function that picks the arguments that identify the result.`;
 
+/** What `UNKEYABLE_ARGUMENT` says of a class instance whose state the key cannot see. */
+export const OPAQUE_INSTANCE = (className: string): string =>
+  `an instance of ${className} with no enumerable properties and no toJSON(), so its state (private fields, getters) cannot be seen and different instances would share one key`;
+
 /** An OffloadService option (or a per-call timeout) has a value it cannot use. */
 export const OFFLOAD_INVALID_OPTION = (option: string, value: unknown, expected: string): string =>
   `OffloadService "${option}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Pass a valid value or leave it out to use the default.`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UNKEYABLE_ARGUMENT } from '../layered-cache.messages';
+import { OPAQUE_INSTANCE, UNKEYABLE_ARGUMENT } from '../layered-cache.messages';
 import { LayeredCacheError } from './errors';
 
 /** Keys longer than this are shortened to a prefix plus a SHA-256 digest, to stay cheap to store and compare. */
@@ -8,8 +8,10 @@ export const MAX_KEY_LENGTH = 256;
 /**
  * Encodes method arguments as a stable string that is injective: arguments that differ never give the
  * same text. Strings are quoted, numbers/booleans/null/undefined/bigint/Dates are tagged, object keys
- * are sorted (so `{a, b}` and `{b, a}` match), and the argument list is bracketed, so `("a:b")` and
- * `("a", "b")` differ. Functions, symbols and circular structures cannot be keyed and throw.
+ * are sorted (so `{a, b}` and `{b, a}` match), Map and Set contents are sorted, array holes are marked,
+ * class instances are tagged with their class and encoded by their state, and the argument list is
+ * bracketed, so `("a:b")` and `("a", "b")` differ. Functions, symbols, circular structures and instances
+ * whose state is hidden cannot be keyed and throw.
  */
 export function encodeArguments(args: readonly unknown[]): string {
   if (args.length === 0) return '()';
@@ -53,31 +55,73 @@ function encodeObject(value: object, seen: Set<object>, path: string): string {
   seen.add(value);
   let out: string;
   if (Array.isArray(value)) {
-    out = '[' + value.map((item, i) => encodeValue(item, seen, `${path}[${i}]`)).join(',') + ']';
+    out = encodeItems(value, seen, path);
   } else if (value instanceof Map) {
     const pairs = [...value.entries()].map(([k, v]) => `${encodeValue(k, seen, `${path} key`)}=>${encodeValue(v, seen, `${path} value`)}`);
     out = '#Map{' + pairs.sort().join(',') + '}';
   } else if (value instanceof Set) {
     out = '#Set{' + [...value].map((item) => encodeValue(item, seen, `${path} item`)).sort().join(',') + '}';
   } else {
-    const record = value as Record<string, unknown>;
     const proto: unknown = Object.getPrototypeOf(value);
-    const tag = proto === Object.prototype || proto === null ? '' : (value.constructor?.name ?? 'Object');
-    const keys = Object.keys(record).sort();
-    out = tag + '{' + keys.map((k) => `${JSON.stringify(k)}:${encodeValue(record[k], seen, `${path}.${k}`)}`).join(',') + '}';
+    out = proto === Object.prototype || proto === null ? encodeProperties('', value, seen, path) : encodeInstance(value, seen, path);
   }
   seen.delete(value);
   return out;
 }
 
+/** Items in order; a hole is marked, so that `[ , 1]`, `[undefined, 1]` and `[1]` stay apart. */
+function encodeItems(items: readonly unknown[], seen: Set<object>, path: string): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += ',';
+    out += i in items ? encodeValue(items[i], seen, `${path}[${i}]`) : '#hole';
+  }
+  return out + ']';
+}
+
+/** Own enumerable properties, sorted by name, after `tag` (empty for plain objects). */
+function encodeProperties(tag: string, value: object, seen: Set<object>, path: string): string {
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return tag + '{' + keys.map((k) => `${JSON.stringify(k)}:${encodeValue(record[k], seen, `${path}.${k}`)}`).join(',') + '}';
+}
+
+/**
+ * An instance of a class, tagged with the class name. Its state is read where it lives: the primitive of
+ * a boxed value, the source of a RegExp, the bytes of binary data, what `toJSON` returns (URL, Decimal,
+ * ObjectId...), or else its own enumerable properties. An instance that shows none of these keeps its
+ * state out of reach (private fields, getters on the prototype), so two different ones would share a key:
+ * it is refused instead.
+ */
+function encodeInstance(value: object, seen: Set<object>, path: string): string {
+  const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  const tag = typeof name === 'string' && name !== '' ? name : 'Object';
+  if (value instanceof Number || value instanceof String || value instanceof Boolean || value instanceof BigInt) {
+    return `${tag}(${encodeValue(value.valueOf(), seen, path)})`;
+  }
+  if (value instanceof RegExp) return `${tag}(${JSON.stringify(String(value))})`;
+  if (ArrayBuffer.isView(value)) return `${tag}<${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}>`;
+  if (value instanceof ArrayBuffer) return `${tag}<${Buffer.from(value).toString('hex')}>`;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return `${tag}(${encodeValue(toJSON.call(value), seen, `${path}.toJSON()`)})`;
+  if (Object.keys(value).length === 0) throw new LayeredCacheError(UNKEYABLE_ARGUMENT(path, OPAQUE_INSTANCE(tag)));
+  return encodeProperties(tag, value, seen, path);
+}
+
+/** Marks a shortened key; keys that contain it are always shortened, so no key can pose as another's digest. */
+const DIGEST_MARK = '…#';
+
 /**
  * Bounds a key's length: keys up to {@link MAX_KEY_LENGTH} pass unchanged; longer ones keep a readable
- * prefix and end in a SHA-256 digest of the whole key, so distinct long keys stay distinct.
+ * prefix and end in a SHA-256 digest of the whole key, so distinct long keys stay distinct. A key that
+ * contains the digest mark (`…#`) is shortened whatever its length, so a short key can never equal the
+ * shortened form of another key.
  */
 export function boundKeyLength(key: string): string {
-  if (key.length <= MAX_KEY_LENGTH) return key;
+  // indexOf of a non-Latin-1 mark in a Latin-1 key returns at once, so ordinary keys pay nothing for it.
+  if (key.length <= MAX_KEY_LENGTH && key.indexOf(DIGEST_MARK) === -1) return key;
   const digest = createHash('sha256').update(key).digest('base64url');
-  return `${key.slice(0, 64)}…#${digest}`;
+  return `${key.slice(0, 64)}${DIGEST_MARK}${digest}`;
 }
 
 /** How many keys a {@link NamespacedKeys} remembers. */
