@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BenchContext } from './context';
-import { describeMachine, summarizeMachine } from './environment/machine';
+import { describeMachine, summarizeMachine, summarizePackages } from './environment/machine';
 import { connectIoRedis, connectNodeRedis, createRunPrefix, deleteKeysWithPrefix, redisServerVersion } from './environment/redis';
 import type { ScenarioResult } from './harness/results';
 import { type HttpResult, runHttpScenario } from './http/http.scenario';
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const ioRedisPipelined = await connectIoRedis(true);
   const machine = describeMachine(ROOT, await redisServerVersion(nodeRedis));
   log(`Machine: ${summarizeMachine(machine)}`);
+  log(`Packages: ${summarizePackages(machine)}; commit ${machine.gitCommit}`);
   log(`Rounds: ${options.rounds}${options.quick ? ' (quick)' : ''}; keys under ${prefix}`);
 
   const namespace = `${prefix}layered`;

@@ -53,7 +53,14 @@ export function describeMachine(root: string, redisServer: string): MachineInfo 
 
 /** One line for the console and the README. */
 export function summarizeMachine(machine: MachineInfo): string {
-  return `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}, Node ${machine.node}, Redis ${machine.redisServer}`;
+  return `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}, Node ${machine.node}, Redis ${machine.redisServer}, load average ${machine.loadAverage.join(' ')}`;
+}
+
+/** The measured packages and their versions, on one line. */
+export function summarizePackages(machine: MachineInfo): string {
+  return Object.entries(machine.packages)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
 }
 
 function installedVersion(root: string, name: string): string {

@@ -13,9 +13,12 @@ const ORIENTATION: Record<ScenarioResult['metric'], string> = {
 export function scenarioTable(result: ScenarioResult): string {
   const peers = PEER_NAMES.filter((peer) => result.rows.some((row) => row.vsPeers[peer] !== undefined));
   const extras = [...new Set(result.rows.flatMap((row) => Object.keys(row.extra ?? {})))];
-  const header = ['', 'median', 'p99', ...extras, ...result.floors.map((floor) => `vs ${floor}`), ...peers.map((peer) => `vs ${peer}`)];
+  // A size is one figure per round: there is no distribution to take a p99 of.
+  const withP99 = result.metric !== 'size';
+  const header = ['', 'median', ...(withP99 ? ['p99'] : []), ...extras, ...result.floors.map((floor) => `vs ${floor}`), ...peers.map((peer) => `vs ${peer}`)];
+  const cell = (ratio: Ratio | undefined): string => (ratio === undefined ? '' : withP99 ? `${formatRatio(ratio.p50)} / ${formatRatio(ratio.p99)}` : formatRatio(ratio.p50));
   const lines = [
-    `### ${result.title} (${result.unit}; ${ORIENTATION[result.metric]}; each ratio cell is median / p99)`,
+    `### ${result.title} (${result.unit}; ${ORIENTATION[result.metric]}${withP99 ? '; each ratio cell is median / p99' : ''})`,
     '',
     row(header),
     row(header.map(() => '---')),
@@ -23,10 +26,10 @@ export function scenarioTable(result: ScenarioResult): string {
       row([
         label(entry),
         formatValue(entry.p50, result.metric),
-        formatValue(entry.p99, result.metric),
+        ...(withP99 ? [formatValue(entry.p99, result.metric)] : []),
         ...extras.map((name) => String(entry.extra?.[name] ?? '')),
-        ...result.floors.map((floor) => ratioCell(entry.vsFloors[floor])),
-        ...peers.map((peer) => ratioCell(entry.vsPeers[peer])),
+        ...result.floors.map((floor) => cell(entry.vsFloors[floor])),
+        ...peers.map((peer) => cell(entry.vsPeers[peer])),
       ]),
     ),
   ];
@@ -50,10 +53,6 @@ function formatMeasured(target: TargetResult): string {
 
 function label(entry: ResultRow): string {
   return entry.role === 'floor' ? `floor: ${entry.name}` : entry.role === 'subject' ? `**${entry.name}**` : entry.name;
-}
-
-function ratioCell(ratio: Ratio | undefined): string {
-  return ratio === undefined ? '' : `${formatRatio(ratio.p50)} / ${formatRatio(ratio.p99)}`;
 }
 
 function row(cells: readonly string[]): string {

@@ -97,7 +97,7 @@ export async function runHeapScenario(context: BenchContext): Promise<ScenarioRe
     rows,
     targets: [atMost('LayeredCache L1 bytes per entry ÷ raw lru-cache', ratioToFloor(rowNamed(rows, OURS), FLOOR).p50, 1.3)],
     notes: [
-      `${count} items of about 120 bytes of JSON, written through each cache's own API (our cache and the peers also write them to Redis); one measurement per round, so the p99 column repeats the median of single figures.`,
+      `${count} items of about 120 bytes of JSON, written through each cache's own API (our cache and the peers also write them to Redis); one figure per round, median over the rounds.`,
       'The lru-cache floor stores the same item objects under the same full keys with the same TTL.',
     ],
   };
