@@ -92,7 +92,7 @@ export interface ReplayShutdownResult {
   readonly abandoned: number;
 }
 
-type L2Operation = 'get' | 'set' | 'delete' | 'clear';
+type L2Operation = 'get' | 'set' | 'delete';
 
 const DEFAULT_TIMEOUT_MS = 200;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
@@ -167,12 +167,13 @@ export class ResilientStore implements CacheStore {
   }
 
   /**
-   * Clears the store (or the keys under `prefix`) and cancels the kept writes it covers. Not bounded by the
-   * time limit (clearing may take many commands; each Redis command has its own); the breaker applies.
+   * Clears the store (or the keys under `prefix`) and cancels the kept writes it covers. Neither bounded
+   * by the time limit (clearing may take many commands; each Redis command has its own) nor skipped by an
+   * open breaker: a clear that did not happen must be reported, not assumed.
    */
   clear(prefix?: string): Promise<void> {
     this.replayQueue?.supersedePrefix(prefix);
-    return this.call('clear', () => (this.inner.clear ? this.inner.clear(prefix) : Promise.resolve()), undefined, false);
+    return this.inner.clear ? this.inner.clear(prefix) : Promise.resolve();
   }
 
   /** Gives up on kept writes (counted and logged), then closes the wrapped store. */
@@ -245,18 +246,18 @@ export class ResilientStore implements CacheStore {
   }
 
   /** Runs one call through the breaker and the time limit. */
-  private async call<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined, bounded = true): Promise<R> {
+  private async call<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined): Promise<R> {
     const limit = timeoutMs ?? this.timeoutMs;
-    if (bounded && !(limit > 0)) throw new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation, this.timeoutMs));
+    if (!(limit > 0)) throw new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation, this.timeoutMs));
     const permit = this.breaker === null ? 0 : this.breaker.acquire();
     if (permit === undefined) throw this.openError;
-    return this.send(operation, run, bounded ? Math.min(limit, MAX_TIMER_MS) : undefined, permit);
+    return this.send(operation, run, Math.min(limit, MAX_TIMER_MS), permit);
   }
 
-  private async send<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined, permit: CircuitPermit): Promise<R> {
+  private async send<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
     let result: R;
     try {
-      result = timeoutMs === undefined ? await run() : await withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
+      result = await withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
     } catch (error) {
       if (error instanceof CacheSerializationError) {
         // The layer answered (a read) or was never asked (a write it could not encode): its health is not in question.

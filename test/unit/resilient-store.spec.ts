@@ -112,6 +112,16 @@ describe('ResilientStore circuit breaker', () => {
     expect(store.stats().breaker).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
   });
 
+  it('does not skip clear: a clear that did not happen must be reported, not assumed', async () => {
+    const { store, chaos, memory } = setup();
+    await memory.set('a:1', entry(1), undefined);
+    chaos.configure({ failureRate: 1, operations: ['get'] });
+    for (let i = 0; i < 3; i++) await store.get('k').catch(() => undefined);
+    expect(store.stats().breaker?.state).toBe('open');
+    await store.clear('a:');
+    expect(await memory.get('a:1')).toBeUndefined();
+  });
+
   it('can be turned off', async () => {
     const { store, chaos } = setup({ breaker: false });
     chaos.fail();
