@@ -76,7 +76,7 @@ export interface L2CallOptions {
 export interface L2ResilienceStats {
   /** The default time limit of one L2 call, in milliseconds. */
   readonly timeoutMs: number;
-  /** Calls that gave up on L2 at their time limit. */
+  /** Calls that gave up on L2 at a time limit (the cache's, or the store's own, such as `commandTimeoutMs`). */
   readonly timeouts: number;
   /** The breaker's state and counters; `undefined` when the breaker is off. */
   readonly breaker: CircuitBreakerStats | undefined;
@@ -248,7 +248,7 @@ export class ResilientStore implements CacheStore {
   /** Runs one call through the breaker and the time limit. */
   private async call<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined): Promise<R> {
     const limit = timeoutMs ?? this.timeoutMs;
-    if (!(limit > 0)) throw new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation, this.timeoutMs));
+    if (!(limit > 0)) throw new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation));
     const permit = this.breaker === null ? 0 : this.breaker.acquire();
     if (permit === undefined) throw this.openError;
     return this.send(operation, run, Math.min(limit, MAX_TIMER_MS), permit);
@@ -264,6 +264,7 @@ export class ResilientStore implements CacheStore {
         if (operation === 'get') this.succeeded(permit);
         else this.breaker?.release(permit);
       } else {
+        if (error instanceof CacheTimeoutError) this.timeouts++;
         this.breaker?.failure(permit, error);
       }
       throw error;
@@ -279,7 +280,6 @@ export class ResilientStore implements CacheStore {
   }
 
   private timedOut(operation: L2Operation, timeoutMs: number): CacheTimeoutError {
-    this.timeouts++;
     return new CacheTimeoutError(L2_CALL_TIMED_OUT(operation, timeoutMs));
   }
 
