@@ -157,6 +157,8 @@ export class LayeredCache {
    * The cached value, or the factory's, which is then cached. Concurrent calls for one key share one
    * read and one factory call (single-flight). Cache failures are reported as events and never make this
    * call fail: only the factory's own error rejects. `undefined` results are returned but not cached.
+   * The call waits for L2 at most `timeoutMs` (default `resilience.timeoutMs`) in all: an L2 read that
+   * fails or times out counts as a miss, and the write after it gets only what the read left of the budget.
    */
   getOrSet<T>(key: string, factory: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T> {
     if (options?.timeoutMs !== undefined) {
