@@ -6,6 +6,7 @@ import type { Candidate } from '../harness/candidate';
 import { compareRounds } from '../harness/compare';
 import { measureInterleaved } from '../harness/interleave';
 import { type ScenarioResult, type TargetResult, atLeast, fastestOf, ratioToFloor, rowNamed } from '../harness/results';
+import { describeOffload } from './offload-counts';
 
 /** Writes per measured call, each returning to the caller before the next starts. */
 export const WRITES_PER_CALL = 256;
@@ -85,6 +86,7 @@ export async function runSustainedWriteScenario(context: BenchContext): Promise<
   }
 
   const errorsBefore = cache.stats().errors;
+  const offloadBefore = cache.stats().offload;
   const profile = scaled(context, { budgetMs: 300, maxSamples: 200, batchSize: 0, opsPerCall: WRITES_PER_CALL });
   const rows = compareRounds(await measureInterleaved(candidates, profile, context), 'throughput');
   const floor = fastestOf(rows, [NODE_REDIS_FLOOR, IOREDIS_FLOOR], 'throughput');
@@ -101,7 +103,7 @@ export async function runSustainedWriteScenario(context: BenchContext): Promise<
     targets: [sustained(RACE_OFFLOAD), sustained(RACE_DROP), sustained(OFFLOADED)],
     notes: [
       `One sample is ${WRITES_PER_CALL} writes issued one after the other (each awaited by the caller as far as the call returns), then a wait until all of them are in Redis.`,
-      `Cache errors during the measurement: ${cache.stats().errors - errorsBefore}.`,
+      `Cache errors during the measurement: ${cache.stats().errors - errorsBefore}; ${describeOffload(offloadBefore, cache.stats().offload)}.`,
     ],
   };
 }

@@ -6,6 +6,7 @@ import type { Candidate } from '../harness/candidate';
 import { compareRounds } from '../harness/compare';
 import { measureInterleaved } from '../harness/interleave';
 import { type ResultRow, type ScenarioResult, type TargetResult, atMost, fastestOf, ratioToFloor, rowNamed } from '../harness/results';
+import { describeOffload } from './offload-counts';
 
 const LRU_FLOOR = 'lru.set';
 const NODE_REDIS_SET = 'node-redis SET PX';
@@ -92,6 +93,7 @@ export async function runWriteScenario(context: BenchContext): Promise<ScenarioR
   }
 
   const errorsBefore = cache.stats().errors;
+  const offloadBefore = cache.stats().offload;
   const profile = scaled(context, { budgetMs: 100, maxSamples: 4_000, batchSize: 0, opsPerCall: 1 });
   const rows = compareRounds(await measureInterleaved(candidates, profile, context), 'latency');
   const fireAndForget = fastestOf(rows, [NODE_REDIS_FIRE_AND_FORGET, IOREDIS_FIRE_AND_FORGET], 'latency');
@@ -110,7 +112,7 @@ export async function runWriteScenario(context: BenchContext): Promise<ScenarioR
     targets: [...Object.keys(RACING).map(callerCost), callerCost(OFFLOADED), ...Object.keys(BLOCKING).map(blocking)],
     notes: [
       'Every call is timed on its own, so p99 is a per-call figure. Only the faster client of each raw floor is shown.',
-      `Cache errors during the measurement: ${cache.stats().errors - errorsBefore}.`,
+      `Cache errors during the measurement: ${cache.stats().errors - errorsBefore}; ${describeOffload(offloadBefore, cache.stats().offload)}.`,
     ],
   };
 }
