@@ -135,10 +135,12 @@ export class CacheEventBus {
     if (this.subject.observed) this.subject.next({ type: 'offload', ...event });
   }
 
+  /** Publishes a circuit breaker transition (the breaker keeps its own counters). */
   circuit(event: Omit<CacheCircuitEvent, 'type'>): void {
     if (this.subject.observed) this.subject.next({ type: 'circuit', ...event });
   }
 
+  /** Publishes what became of a kept L2 write (the replay queue keeps its own counters). */
   replay(event: Omit<CacheReplayEvent, 'type'>): void {
     if (this.subject.observed) this.subject.next({ type: 'replay', ...event });
   }

@@ -130,18 +130,22 @@ export class ChaosStore implements CacheStore {
     return { calls: this.calls, failures: this.failures, delayed: this.delayed, hanging: this.hung.size };
   }
 
+  /** The wrapped store's `get`, after the faults that apply. */
   get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
     return this.disturb('get', key, () => this.inner.get<T>(key));
   }
 
+  /** The wrapped store's `set`, after the faults that apply. */
   set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
     return this.disturb('set', key, () => this.inner.set(key, entry, ttlMs));
   }
 
+  /** The wrapped store's `delete`, after the faults that apply. */
   delete(key: string): Promise<void> {
     return this.disturb('delete', key, () => this.inner.delete(key));
   }
 
+  /** The wrapped store's `clear` (a no-op when it has none), after the faults that apply. */
   clear(prefix?: string): Promise<void> {
     return this.disturb('clear', prefix ?? '*', () => (this.inner.clear ? this.inner.clear(prefix) : Promise.resolve()));
   }
