@@ -45,10 +45,10 @@ describe('LayeredCache when L2 hangs', () => {
   it('getOrSet returns the factory value after at most one time limit, read and write together', async () => {
     const { cache, chaos } = setup();
     chaos.hang();
-    const { value, ms } = await timed(() => cache.getOrSet('k', () => 'computed'));
+    const { value, ms } = await timed(() => cache.getOrSet('k', () => 'computed', { timeoutMs: 300 }));
     expect(value).toBe('computed');
-    expect(ms).toBeGreaterThanOrEqual(TIMEOUT - 5);
-    expect(ms).toBeLessThan(TIMEOUT + 150); // not two time limits: the write had no L2 budget left
+    expect(ms).toBeGreaterThanOrEqual(295);
+    expect(ms).toBeLessThan(550); // not two time limits (600): the write had no L2 budget left
     expect(cache.stats().resilience?.replay?.pending).toBe(1); // kept for replay
     expect(chaos.stats().calls).toBe(1); // the write was not even sent
     chaos.recover();
@@ -99,7 +99,7 @@ describe('LayeredCache with an open L2 breaker', () => {
     const errorsBefore = seen.filter((e) => e.type === 'error').length;
     const { value, ms } = await timed(() => cache.get('k'));
     expect(value).toBeUndefined();
-    expect(ms).toBeLessThan(10);
+    expect(ms).toBeLessThan(TIMEOUT); // L2 was not waited for
     const calls = chaos.stats().calls;
     expect(await cache.getOrSet('k', () => 'fresh')).toBe('fresh');
     expect(chaos.stats().calls).toBe(calls); // L2 was not touched

@@ -66,14 +66,14 @@ describe('ResilientStore time limit', () => {
 
 describe('ResilientStore circuit breaker', () => {
   it('opens after repeated failures: L2 is skipped at once, the change is an event and a warning', async () => {
-    const { store, chaos, seen, logs } = setup();
+    const { store, chaos, seen, logs } = setup({ timeoutMs: 1_000 });
     chaos.fail();
     for (let i = 0; i < 3; i++) await expect(store.get('k')).rejects.toThrow(/injected a failure/);
     const callsWhenOpened = chaos.stats().calls;
 
     const started = performance.now();
     const skipped = await store.get('k').catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(5);
+    expect(performance.now() - started).toBeLessThan(500); // the 1 s time limit was not waited for
     expect(skipped).toBeInstanceOf(CircuitOpenError);
     expect((skipped as Error).message).toMatch(/circuit breaker opened after 3 consecutive failure.*60 ms/);
     expect(chaos.stats().calls).toBe(callsWhenOpened);
