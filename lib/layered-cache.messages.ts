@@ -219,6 +219,10 @@ export const REPLAY_QUEUE_FULL = (maxEntries: number): string =>
 export const REPLAY_ABANDONED = (abandoned: number, timeoutMs: number): string =>
   `Shutdown could not write ${abandoned} kept L2 write(s) within ${timeoutMs} ms because L2 did not answer; those keys are missing or stale in L2 until they are written again. Make L2 reachable during shutdown or raise shutdownTimeoutMs.`;
 
+/** A replay of kept L2 writes stopped on an unexpected error; the writes stay kept for the next attempt. */
+export const REPLAY_RUN_FAILED = (cause: string): string =>
+  `Replaying kept L2 writes stopped on an unexpected error: ${cause}. The writes not replayed yet stay kept and are tried again later; please report this error to the maintainers of nestjs-layered-cache.`;
+
 /** Message of the failure a ChaosStore injects. */
 export const CHAOS_INJECTED_FAILURE = (operation: string, key: string): string =>
   `ChaosStore injected a failure into ${operation} of "${key}". This is a test fault, not a real one: call recover() or lower failureRate to stop it.`;

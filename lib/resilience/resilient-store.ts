@@ -11,6 +11,7 @@ import {
   L2_CALL_TIMED_OUT,
   REPLAY_ABANDONED,
   REPLAY_QUEUE_FULL,
+  REPLAY_RUN_FAILED,
 } from '../layered-cache.messages';
 import type { CacheStore } from '../stores/cache-store.interface';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitPermit, type CircuitStateChange } from './circuit-breaker';
@@ -287,10 +288,12 @@ export class ResilientStore implements CacheStore {
   private startReplay(includePending = false): Promise<void> {
     if (this.replayRun !== undefined) return this.replayRun;
     this.clearRetryTimer();
-    const run = this.replayKept(includePending).finally(() => {
-      this.replayRun = undefined;
-      if (!this.closed && this.shuttingDown === undefined && this.replayQueue?.hasReplayable()) this.scheduleReplay();
-    });
+    const run = this.replayKept(includePending)
+      .catch((error: unknown) => this.logger?.error(REPLAY_RUN_FAILED(describeCause(error))))
+      .finally(() => {
+        this.replayRun = undefined;
+        if (!this.closed && this.shuttingDown === undefined && this.replayQueue?.hasReplayable()) this.scheduleReplay();
+      });
     this.replayRun = run;
     return run;
   }
