@@ -104,4 +104,17 @@ describe('Redis that hangs', () => {
     expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
     expect(await subject.cache.getOrSet('k', () => 'factory')).toBe('factory');
   });
+
+  it('gives the RedisStore it creates the module time limit as its command timeout', { timeout: 30_000 }, async () => {
+    const redis = await RedisServer.start();
+    cleanups.push(() => redis.stop());
+    const subject = await bootFaultApp('command-timeout', redis.url, { resilience: { timeoutMs: 450 } });
+    cleanups.push(() => subject.app.close());
+    redis.pause();
+    cleanups.push(async () => redis.resume());
+    const { value: error, ms } = await timed(() => subject.cache.get('k').catch((e: unknown) => e));
+    expect((error as CacheLayerError).cause).toBeInstanceOf(CacheTimeoutError);
+    expect((error as Error).message).toMatch(/within 450 ms/);
+    expect(ms).toBeGreaterThanOrEqual(440); // not cut short by RedisStore's own default of 200 ms
+  });
 });
