@@ -3,12 +3,10 @@ import { UNDEFINED_NOT_CACHEABLE, INVALID_TTL } from '../layered-cache.messages'
 import type { OffloadCounts } from '../offload';
 import type { Offload } from '../offload/offload.interface';
 import type { ReadPolicy } from '../policies/read/read-policy.interface';
-import { SequentialReadPolicy } from '../policies/read/sequential-read.policy';
 import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
-import { MemoryStore } from '../stores/memory.store';
 import { type CacheEntry, createCacheEntry } from './cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from './cache-events';
 import { NamespacedKeys } from './cache-key';
@@ -97,8 +95,8 @@ export class LayeredCache {
   private readonly bus: CacheEventBus;
   private readonly offload: LayeredCacheDependencies['offload'];
   private readonly inflight = new Map<string, Promise<unknown>>();
-  /** L1, when the module's read policy lets its hits be served synchronously (see `l1HitNow`). */
-  private readonly synchronousL1: MemoryStore | undefined;
+  /** L1, when it reads synchronously and the module's read policy lets its hits be served that way (see `l1HitNow`). */
+  private readonly synchronousL1: SynchronousReads | undefined;
 
   constructor(dependencies: LayeredCacheDependencies) {
     this.bus = dependencies.events ?? new CacheEventBus();
@@ -108,7 +106,7 @@ export class LayeredCache {
     this.defaultTtl = validTtl(dependencies.ttl ?? DEFAULT_TTL_MS);
     this.store = new LayeredStore({ ...dependencies, events: this.bus });
     const { l1, l2, readPolicy } = this.store;
-    this.synchronousL1 = readsSynchronously(l1) && (l2 === null || answersL1HitsAlone(readPolicy)) ? l1 : undefined;
+    this.synchronousL1 = readsSynchronously(l1) && (l2 === null || readPolicy.servesL1HitsAlone === true) ? l1 : undefined;
   }
 
   /** Every cache event (hits and misses per layer, writes, refills, errors, offloaded work). */
@@ -211,7 +209,7 @@ export class LayeredCache {
     if (options !== undefined) {
       // An invalid time limit must reject as it does on the regular path, even when L1 could answer.
       if (options.timeoutMs !== undefined && !isValidTimeout(options.timeoutMs)) return undefined;
-      if (options.readPolicy !== undefined && this.store.l2 !== null && !answersL1HitsAlone(options.readPolicy)) return undefined;
+      if (options.readPolicy !== undefined && this.store.l2 !== null && options.readPolicy.servesL1HitsAlone !== true) return undefined;
     }
     let entry: CacheEntry<T> | undefined;
     try {
@@ -268,11 +266,6 @@ export class LayeredCache {
   }
 }
 
-/** True for the stock sequential policy, which answers an L1 hit without looking at L2. */
-function answersL1HitsAlone(policy: ReadPolicy): boolean {
-  return policy instanceof SequentialReadPolicy && policy.execute === SequentialReadPolicy.prototype.execute;
-}
-
 function isValidTimeout(timeoutMs: number): boolean {
   try {
     validTimeout(timeoutMs);
@@ -282,9 +275,11 @@ function isValidTimeout(timeoutMs: number): boolean {
   }
 }
 
-/** True for a `MemoryStore` whose reads are the stock ones, so that `getSync` returns what `get` resolves to. */
-function readsSynchronously(store: CacheStore): store is MemoryStore {
-  return store instanceof MemoryStore && store.get === MemoryStore.prototype.get && store.getSync === MemoryStore.prototype.getSync;
+type SynchronousReads = Required<Pick<CacheStore, 'getSync'>>;
+
+/** True for a store that declares synchronous reads (an in-process store such as `MemoryStore`). */
+function readsSynchronously(store: CacheStore): store is CacheStore & SynchronousReads {
+  return typeof store.getSync === 'function';
 }
 
 /** The per-call options the store takes, with `timeoutMs` checked; `undefined` when there are none. */

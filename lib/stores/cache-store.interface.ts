@@ -9,6 +9,12 @@ export interface CacheStore {
   /** Resolves to the entry, or `undefined` when the key is absent or expired. */
   get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined>;
   /**
+   * Optional, for in-process stores only: what `get` would resolve to, returned synchronously. A store
+   * that implements it promises the two always agree; `LayeredCache` then answers L1 hits without a
+   * promise hop. A store whose reads can be slow or fail asynchronously must not implement it.
+   */
+  getSync?<T = unknown>(key: string): CacheEntry<T> | undefined;
+  /**
    * Stores the entry. `ttlMs` is how long the layer should keep it (the entry's remaining lifetime);
    * `undefined` keeps it until evicted.
    */

@@ -16,6 +16,11 @@ export interface ReadHit<T = unknown> {
  * report their own failures; the policy decides which failures reach the caller.
  */
 export interface ReadPolicy {
+  /**
+   * Declare `true` only if an L1 hit is always the answer, without consulting L2 or the offload service
+   * (as `SequentialReadPolicy` does). The engine then serves L1 hits from a synchronous L1 directly.
+   */
+  readonly servesL1HitsAlone?: boolean;
   execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): Promise<ReadHit<T> | undefined>;
 }
 

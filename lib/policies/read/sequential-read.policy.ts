@@ -11,6 +11,9 @@ import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
  * LayeredCacheModule.forRoot({ readPolicy: new SequentialReadPolicy() });
  */
 export class SequentialReadPolicy implements ReadPolicy {
+  /** An L1 hit is the answer; subclasses that change that must set this to false. */
+  readonly servesL1HitsAlone: boolean = true;
+
   async execute<T>(
     key: string,
     readL1: LayerRead<T>,
