@@ -23,7 +23,7 @@ export interface LayeredStoreOptions {
   writePolicy?: WritePolicy;
   /** Default: `always`. */
   refillPolicy?: RefillPolicy;
-  /** Runs race losers and refills. */
+  /** Runs the losers of race policies. */
   offload: Offload;
   /** Receives hits, misses, writes and errors. Default: a private bus. */
   events?: CacheEventBus;
@@ -237,20 +237,24 @@ export class LayeredStore implements CacheStore {
     if (l1Error && (l2Error || this.l2 === null)) throw this.l2 === null ? l1Error : new BothLayersFailedError(l1Error, l2Error);
   }
 
+  /**
+   * Copies an L2 hit into L1 with its remaining TTL, without making the caller wait. The write is started
+   * here rather than handed to the offload service: an in-process L1 write is cheaper than a task, and a
+   * refill lost at shutdown costs nothing but a later L2 read.
+   */
   private refill(key: string, entry: CacheEntry): void {
     const ttl = remainingTtl(entry);
     if (ttl !== undefined && ttl <= 0) return;
-    this.offload.run(
-      'refill',
-      async () => {
-        try {
-          await this.l1.set(key, entry, ttl);
-        } catch (error) {
-          throw this.failure('l1', 'refill', key, error);
-        }
-        this.events.refill(key);
-      },
-      { key: `refill:${key}` },
+    let written: Promise<void>;
+    try {
+      written = this.l1.set(key, entry, ttl);
+    } catch (error) {
+      this.failure('l1', 'refill', key, error);
+      return;
+    }
+    written.then(
+      () => this.events.refill(key),
+      (error: unknown) => void this.failure('l1', 'refill', key, error),
     );
   }
 

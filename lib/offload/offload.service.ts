@@ -9,6 +9,9 @@ import {
 } from '../layered-cache.messages';
 import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from './offload.interface';
 
+/** The signal of tasks that take none: never aborted, shared by all of them. */
+const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
 /** Limits of an {@link OffloadService}. Every field is optional. */
 export interface OffloadOptions {
   /** Most tasks running at once. Positive integer, default 64. */
@@ -281,14 +284,15 @@ export class OffloadService implements Offload {
   private start(entry: TaskEntry): void {
     entry.state = RUNNING;
     this.runningTasks.add(entry);
-    const controller = new AbortController();
-    entry.controller = controller;
+    // Most tasks (refills, race losers) ignore the signal; they get a shared one that never aborts, which
+    // spares every L2 hit an AbortController. A task that declares the parameter gets its own.
+    const signal = entry.task.length > 0 ? (entry.controller = new AbortController()).signal : NEVER_ABORTED;
     const timer = setTimeout(this.taskTimedOut, entry.timeoutMs, entry);
     timer.unref?.();
     entry.timer = timer;
     let result: unknown;
     try {
-      result = entry.task(controller.signal);
+      result = entry.task(signal);
     } catch (error) {
       this.fail(entry, error);
       return;
