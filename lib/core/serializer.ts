@@ -30,6 +30,9 @@ export interface Serializer {
 export class JsonSerializer implements Serializer {
   /** JSON text of `value`, prefixed with `~` when it holds tagged values; throws `CacheSerializationError` for what it refuses. */
   serialize(value: unknown): string {
+    // Most cached values are plain data: checking that in JS and calling JSON.stringify without a replacer
+    // is about twice as fast as a replacer, which JSON calls back for every node.
+    if (isPlainData(value, 0)) return JSON.stringify(value);
     const state: EncodeState = { tagged: false };
     let json: string | undefined;
     try {
@@ -99,6 +102,45 @@ function createReplacer(state: EncodeState): (this: Holder, key: string, value: 
         throw REFUSED;
     }
   };
+}
+
+/** Deeper values take the replacer path, which also detects cycles. */
+const PLAIN_DATA_MAX_DEPTH = 32;
+
+/**
+ * True when plain `JSON.stringify` encodes `value` exactly as the replacer would: strings, finite numbers,
+ * booleans, null, arrays without `undefined`, and plain objects without `toJSON` or a reserved tag key.
+ */
+function isPlainData(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= PLAIN_DATA_MAX_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          if (item === undefined || !isPlainData(item, depth + 1)) return false;
+        }
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      const object = value as Holder;
+      if (object[DATE_TAG] !== undefined || object[ESCAPE_TAG] !== undefined || typeof object.toJSON === 'function') return false;
+      for (const key in object) {
+        const property = object[key];
+        if (property !== undefined && !isPlainData(property, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function escapeReservedKey(value: unknown, state: EncodeState): unknown {
