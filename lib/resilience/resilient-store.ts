@@ -258,7 +258,9 @@ export class ResilientStore implements CacheStore {
   private async send<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
     let result: R;
     try {
-      result = await withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
+      // A store that bounds its own calls within the limit needs no second timer.
+      const settlesWithinMs = this.inner.settlesWithinMs;
+      result = settlesWithinMs !== undefined && settlesWithinMs <= timeoutMs ? await run() : await withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
     } catch (error) {
       if (error instanceof CacheSerializationError) {
         // The layer answered (a read) or was never asked (a write it could not encode): its health is not in question.

@@ -15,6 +15,12 @@ export interface CacheStore {
    */
   getSync?<T = unknown>(key: string): CacheEntry<T> | undefined;
   /**
+   * Optional: milliseconds within which every `get`, `set` and `delete` settles, for a store that bounds
+   * each call with its own timeout (as `RedisStore` does). The module's L2 time limit then relies on it
+   * instead of arming a second timer for each call whose limit is at least this long.
+   */
+  readonly settlesWithinMs?: number;
+  /**
    * Stores the entry. `ttlMs` is how long the layer should keep it (the entry's remaining lifetime);
    * `undefined` keeps it until evicted.
    */

@@ -33,6 +33,30 @@ const tolerated = (): ReplayDecision => ({ state: 'tolerated' });
 const entry = (value: unknown) => createCacheEntry(value, 60_000);
 
 describe('ResilientStore time limit', () => {
+  /** A store that answers after `delayMs` and declares that its calls settle within `settlesWithinMs`. */
+  function selfBoundedStore(delayMs: number, settlesWithinMs: number): CacheStore {
+    const memory = new MemoryStore();
+    return {
+      settlesWithinMs,
+      get: async <T>(key: string) => (await sleep(delayMs), memory.get<T>(key)),
+      set: (key, value, ttl) => memory.set(key, value, ttl),
+      delete: (key) => memory.delete(key),
+    };
+  }
+
+  it('relies on the bound a store declares when it is within the limit, arming no timer of its own', async () => {
+    const inner = selfBoundedStore(60, 20);
+    await inner.set('k', entry('v'), 60_000);
+    const store = new ResilientStore(inner, { timeoutMs: 30 });
+    expect((await store.get('k'))?.value).toBe('v');
+  });
+
+  it('keeps its own time limit when the store declares a longer bound', async () => {
+    const inner = selfBoundedStore(200, 1_000);
+    const store = new ResilientStore(inner, { timeoutMs: 30 });
+    await expect(store.get('k')).rejects.toBeInstanceOf(CacheTimeoutError);
+  });
+
   it('gives up on a hung call at its time limit with CacheTimeoutError, and counts it', async () => {
     const { store, chaos } = setup();
     chaos.hang();

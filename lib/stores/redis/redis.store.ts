@@ -94,6 +94,8 @@ const SCAN_BATCH = 1000;
 export class RedisStore implements CacheStore {
   /** The client library in use. */
   readonly driver: RedisDriver;
+  /** Every `get`, `set` and `delete` settles within this many milliseconds: its command timeout. */
+  readonly settlesWithinMs: number;
   private readonly commands: RedisCommands;
   private readonly serializer: Serializer;
   private readonly timeoutMs: number;
@@ -106,6 +108,7 @@ export class RedisStore implements CacheStore {
     if (!Number.isInteger(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new LayeredCacheError(INVALID_POSITIVE_INTEGER_OPTION('RedisStore', 'commandTimeoutMs', options.commandTimeoutMs));
     }
+    this.settlesWithinMs = this.timeoutMs;
     this.serializer = options.serializer ?? new JsonSerializer();
     this.commands = createCommands(options, this.timeoutMs);
     this.driver = this.commands.driver;
