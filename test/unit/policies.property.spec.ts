@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CacheEntry } from '../../lib/core/cache-entry';
 import { BothLayersFailedError, type CacheLayer } from '../../lib/core/errors';
 import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../../lib/offload/offload.interface';
@@ -15,6 +15,7 @@ import {
   type ReadPolicy,
   type WritePolicy,
 } from '../../lib/policies';
+import { failOnUnhandledRejections } from '../support/promise-observation';
 
 /*
  * Each policy runs against two fake layers whose outcomes and settle order are random. A reference model,
@@ -284,15 +285,7 @@ const firstSettled = (layers: Layers): CacheLayer => layers.settled[0] ?? 'l1';
 const timer = (delaysMs: Record<CacheLayer, number>): Latency => (l) =>
   new Promise((resolve) => setTimeout(resolve, delaysMs[l]));
 
-const unhandled = vi.fn();
-beforeAll(() => {
-  process.on('unhandledRejection', unhandled);
-});
-afterAll(async () => {
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  process.off('unhandledRejection', unhandled);
-  expect(unhandled).not.toHaveBeenCalled();
-});
+failOnUnhandledRejections(10);
 
 // ---- Properties ----
 

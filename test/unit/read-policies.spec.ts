@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CacheEntry } from '../../lib/core/cache-entry';
 import { BothLayersFailedError } from '../../lib/core/errors';
 import {
@@ -10,6 +10,7 @@ import {
   type ReadPolicy,
 } from '../../lib/policies';
 import { deferred } from '../support/deferred';
+import { failOnUnhandledRejections, flush, observe } from '../support/promise-observation';
 import { FakeOffload } from '../support/fake-offload';
 
 type Read = CacheEntry<string> | undefined;
@@ -36,22 +37,9 @@ const entry = (value: string, expiresAt: number | null = 10_000): CacheEntry<str
   expiresAt,
 });
 
-type Observed = { state: 'pending' } | { state: 'resolved'; value: unknown } | { state: 'rejected'; error: unknown };
-
-/** Watches a promise without awaiting it, so a test can assert it is still pending. */
-function observe(promise: Promise<unknown>): { readonly current: Observed } {
-  const box: { current: Observed } = { current: { state: 'pending' } };
-  promise.then(
-    (value) => (box.current = { state: 'resolved', value }),
-    (error: unknown) => (box.current = { state: 'rejected', error }),
-  );
-  return box;
-}
-
-/** Lets every pending promise reaction run, and Node report unhandled rejections, before asserting. */
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
 const abortSignal = (): AbortSignal => new AbortController().signal;
+
+const unhandled = failOnUnhandledRejections();
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -68,18 +56,6 @@ function expectBothLayersFailed(error: unknown, l1Error: unknown, l2Error: unkno
   expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
 }
 
-const unhandled = vi.fn();
-beforeAll(() => {
-  process.on('unhandledRejection', unhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', unhandled);
-});
-afterEach(async () => {
-  await flush();
-  expect(unhandled).not.toHaveBeenCalled();
-  unhandled.mockClear();
-});
 
 describe('SequentialReadPolicy', () => {
   it('returns an L1 hit without calling L2 or the offload service', async () => {

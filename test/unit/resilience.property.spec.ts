@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BothLayersFailedError,
   type CacheLayer,
@@ -19,6 +19,7 @@ import {
   SequentialWritePolicy,
   type WritePolicy,
 } from '../../lib';
+import { failOnUnhandledRejections } from '../support/promise-observation';
 
 /*
  * The policies' property tests (policies.property.spec.ts) drive the policies with fake closures. These
@@ -115,15 +116,7 @@ async function settle(run: Promise<unknown>): Promise<{ outcome: { ok: true; val
 }
 
 const latency = fc.integer({ min: 0, max: 5 });
-const unhandled = vi.fn();
-beforeAll(() => {
-  process.on('unhandledRejection', unhandled);
-});
-afterAll(async () => {
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  process.off('unhandledRejection', unhandled);
-  expect(unhandled).not.toHaveBeenCalled();
-});
+failOnUnhandledRejections(50);
 
 describe.each(Object.keys(writePolicies) as (keyof typeof writePolicies)[])('%s write policy through the guarded composition', (policy) => {
   it('matches DESIGN section 4, stays within the time limit, and keeps exactly the tolerated L2 failures', async () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BothLayersFailedError } from '../../lib/core/errors';
 import {
   OptimisticParallelWritePolicy,
@@ -8,6 +8,7 @@ import {
   type LayerWrite,
 } from '../../lib/policies';
 import { deferred } from '../support/deferred';
+import { failOnUnhandledRejections, flush, observe } from '../support/promise-observation';
 import type { Offload } from '../../lib/offload/offload.interface';
 import { FakeOffload } from '../support/fake-offload';
 
@@ -27,35 +28,10 @@ function fakeLayers() {
   return { calls, l1, l2, writeL1, writeL2 };
 }
 
-type Observed = { state: 'pending' } | { state: 'resolved'; value: unknown } | { state: 'rejected'; error: unknown };
-
-/** Watches a promise without awaiting it, so a test can assert it is still pending. */
-function observe(promise: Promise<unknown>): { readonly current: Observed } {
-  const box: { current: Observed } = { current: { state: 'pending' } };
-  promise.then(
-    (value) => (box.current = { state: 'resolved', value }),
-    (error: unknown) => (box.current = { state: 'rejected', error }),
-  );
-  return box;
-}
-
-/** Lets every pending promise reaction run, and Node report unhandled rejections, before asserting. */
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
 const abortSignal = (): AbortSignal => new AbortController().signal;
 
-const unhandled = vi.fn();
-beforeAll(() => {
-  process.on('unhandledRejection', unhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', unhandled);
-});
-afterEach(async () => {
-  await flush();
-  expect(unhandled).not.toHaveBeenCalled();
-  unhandled.mockClear();
-});
+const unhandled = failOnUnhandledRejections();
+
 
 describe('SequentialWritePolicy', () => {
   it('writes L1 first, calls L2 only after L1 succeeded, and resolves once both are written', async () => {
