@@ -31,7 +31,7 @@ export class RaceReadPolicy implements ReadPolicy {
           done = true;
           resolve({ entry, source: layer });
           // A recorded miss or error means the other layer already settled, so there is nothing to hand off.
-          if (firstNoHit === undefined) this.handOffLoser(layer === 'l1' ? l2 : l1, key, offload);
+          if (firstNoHit === undefined) this.handOffLoser(layer === 'l1' ? l2 : l1, offload);
           return;
         }
         if (firstNoHit === undefined) {
@@ -62,7 +62,7 @@ export class RaceReadPolicy implements ReadPolicy {
     });
   }
 
-  private handOffLoser(loser: Promise<unknown>, key: string, offload: Offload): void {
+  private handOffLoser(loser: Promise<unknown>, offload: Offload): void {
     if (this.loser !== RaceLoser.Offload) return;
     try {
       // A `false` (service full) needs no action: the read is already running and observed.

@@ -31,7 +31,7 @@ export class RaceWritePolicy implements WritePolicy {
           done = true;
           resolve();
           // A recorded failure means the other layer already settled, so there is nothing left to hand off.
-          if (firstFailure === undefined) this.handOffLoser(layer === 'l1' ? l2 : l1, key, offload);
+          if (firstFailure === undefined) this.handOffLoser(layer === 'l1' ? l2 : l1, offload);
           return;
         }
         if (firstFailure === undefined) {
@@ -58,7 +58,7 @@ export class RaceWritePolicy implements WritePolicy {
     });
   }
 
-  private handOffLoser(loser: Promise<void>, key: string, offload: Offload): void {
+  private handOffLoser(loser: Promise<void>, offload: Offload): void {
     if (this.loser !== RaceLoser.Offload) return;
     try {
       // A `false` (service full) needs no action: the write is already running and observed.
