@@ -4,7 +4,7 @@ import { firstValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheEvent, CacheWrite, Cacheable, L1_STORE, type CacheStore, LayeredCache, LayeredCacheModule, MemoryStore } from '../../lib';
 import { ProductRepository, ProductService, ProductsModule, productKey, sampleProduct } from '../fixtures/products';
-import { createTestApp } from '../support/app';
+import { createTestApp, RELAXED_L2_TIME_LIMIT } from '../support/app';
 import { REDIS_URL, connectRawRedis, deleteKeys, eventually, type RawRedis, uniqueNamespace } from '../support/redis';
 import type { TestingModule } from '@nestjs/testing';
 
@@ -27,7 +27,7 @@ describe('cached service methods on a real Redis', () => {
   async function boot(label: string, cache: Parameters<typeof createTestApp>[0]['cache'] = {}) {
     const namespace = uniqueNamespace(label);
     namespaces.push(namespace);
-    const app = await createTestApp({ cache: { namespace, l2: { url: REDIS_URL }, ...cache } });
+    const app = await createTestApp({ cache: { namespace, l2: { url: REDIS_URL }, resilience: RELAXED_L2_TIME_LIMIT, ...cache } });
     apps.push(app);
     return { app, namespace, service: app.get(ProductService), cache: app.get(LayeredCache), l1: app.get<CacheStore>(L1_STORE) };
   }

@@ -21,7 +21,7 @@ import {
   type WritePolicy,
 } from '../../lib';
 import { ProductService, ProductsModule, productKey, sampleProduct } from '../fixtures/products';
-import { createTestApp } from '../support/app';
+import { createTestApp, RELAXED_L2_TIME_LIMIT } from '../support/app';
 import { connectRawRedis, deleteKeys, eventually, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
 import { DelayedStore, FailingStore } from '../support/test-stores';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -48,7 +48,7 @@ class ConfigModule {}
 class CacheOptionsFactory {
   constructor(private readonly config: CacheConfig) {}
   createLayeredCacheOptions(): LayeredCacheModuleOptions {
-    return { namespace: this.config.namespace, l2: { url: REDIS_URL }, ttl: 1234 };
+    return { namespace: this.config.namespace, l2: { url: REDIS_URL }, ttl: 1234, resilience: RELAXED_L2_TIME_LIMIT };
   }
 }
 
@@ -81,7 +81,7 @@ describe('LayeredCacheModule configuration', () => {
           isGlobal: true,
           imports: [ConfigModule],
           inject: [CacheConfig],
-          useFactory: (config: CacheConfig) => ({ namespace: config.namespace, l2: { url: REDIS_URL } }),
+          useFactory: (config: CacheConfig) => ({ namespace: config.namespace, l2: { url: REDIS_URL }, resilience: RELAXED_L2_TIME_LIMIT }),
         }),
         ProductsModule,
       ],
@@ -110,7 +110,7 @@ describe('LayeredCacheModule configuration', () => {
   it('replaces the write policy with a provider of the user (providers extra)', async () => {
     const namespace = uniqueNamespace('override-provider');
     const app = track(
-      await createTestApp({ cache: { namespace, l2: { url: REDIS_URL }, providers: [{ provide: WRITE_POLICY, useClass: L1OnlyWritePolicy }] } }),
+      await createTestApp({ cache: { namespace, l2: { url: REDIS_URL }, resilience: RELAXED_L2_TIME_LIMIT, providers: [{ provide: WRITE_POLICY, useClass: L1OnlyWritePolicy }] } }),
       namespace,
     );
     await app.get(ProductService).save(sampleProduct('o1'));
@@ -124,7 +124,7 @@ describe('LayeredCacheModule configuration', () => {
     const namespace = uniqueNamespace('override-testing');
     const policy = new L1OnlyWritePolicy();
     const app = track(
-      await createTestApp({ cache: { namespace, l2: { url: REDIS_URL } }, configure: (b) => b.overrideProvider(WRITE_POLICY).useValue(policy) }),
+      await createTestApp({ cache: { namespace, l2: { url: REDIS_URL }, resilience: RELAXED_L2_TIME_LIMIT }, configure: (b) => b.overrideProvider(WRITE_POLICY).useValue(policy) }),
       namespace,
     );
     await app.get(ProductService).save(sampleProduct('o2'));

@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { L1_STORE, type CacheStore, type LayeredCacheModuleOptions, RedisStore } from '../../lib';
 import { ProductService, productKey, sampleProduct } from '../fixtures/products';
-import { createTestApp } from '../support/app';
+import { createTestApp, RELAXED_L2_TIME_LIMIT } from '../support/app';
 import { connectRawRedis, deleteKeys, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
 
 describe('decorated methods over each Redis client', () => {
@@ -30,7 +30,7 @@ describe('decorated methods over each Redis client', () => {
   ])('writes, reads back from L2 and evicts with $label', async ({ l2 }) => {
     const namespace = uniqueNamespace('clients');
     namespaces.push(namespace);
-    const app = await createTestApp({ cache: { namespace, l2: l2() } });
+    const app = await createTestApp({ cache: { namespace, l2: l2(), resilience: RELAXED_L2_TIME_LIMIT } });
     const service = app.get(ProductService);
     const key = `${namespace}:${productKey('c1')}`;
 

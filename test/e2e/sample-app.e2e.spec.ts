@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LayeredCacheStats } from '../../lib';
 import { AppModule } from '../../sample-app/src/app.module';
 import { ProductRepository } from '../../sample-app/src/catalog/product.repository';
-import { connectRawRedis, deleteKeys, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
+import { connectRawRedis, deleteKeys, eventually, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
 
 describe.each([
   { label: 'memory only', redis: false },
@@ -43,7 +43,8 @@ describe.each([
     const after = await stats();
     expect(after.l1.hits).toBe(1);
     expect(after.l1.misses).toBe(1);
-    if (withRedis) expect(await redis.exists(`${namespace}:product:7`)).toBe(1);
+    // Eventually: on a loaded machine an L2 write past the time limit is kept and replayed a little later.
+    if (withRedis) expect(await eventually(async () => (await redis.exists(`${namespace}:product:7`)) === 1)).toBe(true);
   });
 
   it('shows an update on the next read', async () => {
@@ -57,7 +58,7 @@ describe.each([
     await request(app.getHttpServer()).get('/products/9').expect(200);
     await request(app.getHttpServer()).delete('/products/9').expect(204);
     await request(app.getHttpServer()).get('/products/9').expect(404);
-    if (withRedis) expect(await redis.exists(`${namespace}:product:9`)).toBe(0);
+    if (withRedis) expect(await eventually(async () => (await redis.exists(`${namespace}:product:9`)) === 0)).toBe(true);
   });
 
   it('serves the uncached endpoint from the repository every time', async () => {

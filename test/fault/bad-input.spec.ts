@@ -5,7 +5,7 @@ import { type CacheErrorEvent, type CacheEvent, type CacheStore, Cacheable, Cach
 import { ProductsModule, ProductService, sampleProduct } from '../fixtures/products';
 import { createTestApp } from '../support/app';
 import { envelopeValue, type RawClient, rawClient } from '../support/fault-app';
-import { uniqueNamespace } from '../support/redis';
+import { eventually, uniqueNamespace } from '../support/redis';
 import { RedisServer } from '../support/redis-server';
 
 /*
@@ -193,6 +193,7 @@ describe('bad input in and out of the shared layer', () => {
     for (const args of argumentLists) await odd.echo(...args);
     for (const args of argumentLists) await odd.echo(...args);
     expect(odd.calls).toBe(argumentLists.length);
-    expect(await raw.keys(`${namespace}:*`)).toHaveLength(argumentLists.length);
+    // A write the time limit cut short is kept and replayed, so the last key may land a little later.
+    expect(await eventually(async () => (await raw.keys(`${namespace}:*`)).length === argumentLists.length)).toBe(true);
   });
 });
