@@ -7,6 +7,7 @@ import {
   OFFLOAD_TASK_FAILED,
   OFFLOAD_TASK_TIMED_OUT,
 } from '../layered-cache.messages';
+import { MAX_TIMER_MS } from '../resilience/with-timeout';
 import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from './offload.interface';
 
 /** The signal of tasks that take none: never aborted, shared by all of them. */
@@ -90,8 +91,6 @@ export interface OffloadDrainResult {
 const DEFAULT_CONCURRENCY = 64;
 const DEFAULT_MAX_QUEUED = 10_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
-// Node clamps larger delays to 1 ms (with a warning), which would time every task out at once.
-const MAX_TIMER_MS = 2_147_483_647;
 
 const QUEUED = 0;
 const RUNNING = 1;
