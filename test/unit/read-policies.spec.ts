@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheEntry } from '../../lib/core/cache-entry';
-import { BothLayersFailedError } from '../../lib/core/errors';
 import {
   ParallelReadPolicy,
   RaceLoser,
@@ -10,6 +9,7 @@ import {
   type ReadPolicy,
 } from '../../lib/policies';
 import { deferred } from '../support/deferred';
+import { expectBothLayersFailed, failBothLayers, rejectionOf } from '../support/policy-assertions';
 import { failOnUnhandledRejections, flush, observe } from '../support/promise-observation';
 import { FakeOffload } from '../support/fake-offload';
 
@@ -40,21 +40,6 @@ const entry = (value: string, expiresAt: number | null = 10_000): CacheEntry<str
 const abortSignal = (): AbortSignal => new AbortController().signal;
 
 const unhandled = failOnUnhandledRejections();
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (error: unknown) => error,
-  );
-}
-
-function expectBothLayersFailed(error: unknown, l1Error: unknown, l2Error: unknown): void {
-  expect(error).toBeInstanceOf(BothLayersFailedError);
-  expect((error as BothLayersFailedError).l1Error).toBe(l1Error);
-  expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
-}
 
 
 describe('SequentialReadPolicy', () => {
@@ -317,15 +302,7 @@ describe('RaceReadPolicy', () => {
     const l1Error = new Error('l1 down');
     const l2Error = new Error('l2 down');
     const pending = new RaceReadPolicy().execute('k', layers.readL1, layers.readL2, offload);
-    if (first === 'l1') {
-      layers.l1.reject(l1Error);
-      await flush();
-      layers.l2.reject(l2Error);
-    } else {
-      layers.l2.reject(l2Error);
-      await flush();
-      layers.l1.reject(l1Error);
-    }
+    await failBothLayers(layers, first, l1Error, l2Error);
 
     expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
     expect(offload.calls).toEqual([]);

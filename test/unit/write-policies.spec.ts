@@ -1,5 +1,4 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BothLayersFailedError } from '../../lib/core/errors';
 import {
   OptimisticParallelWritePolicy,
   RaceLoser,
@@ -8,6 +7,7 @@ import {
   type LayerWrite,
 } from '../../lib/policies';
 import { deferred } from '../support/deferred';
+import { expectBothLayersFailed, failBothLayers, rejectionOf } from '../support/policy-assertions';
 import { failOnUnhandledRejections, flush, observe } from '../support/promise-observation';
 import type { Offload } from '../../lib/offload/offload.interface';
 import { FakeOffload } from '../support/fake-offload';
@@ -151,23 +151,9 @@ describe('OptimisticParallelWritePolicy', () => {
     const l1Error = new Error('l1 down');
     const l2Error = new Error('l2 down');
     const pending = new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
-    if (first === 'l1') {
-      layers.l1.reject(l1Error);
-      await flush();
-      layers.l2.reject(l2Error);
-    } else {
-      layers.l2.reject(l2Error);
-      await flush();
-      layers.l1.reject(l1Error);
-    }
+    await failBothLayers(layers, first, l1Error, l2Error);
 
-    const error = await pending.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(BothLayersFailedError);
-    expect((error as BothLayersFailedError).l1Error).toBe(l1Error);
-    expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
+    expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
   });
 
   it('still writes L2 and resolves when the L1 closure throws synchronously', async () => {
@@ -330,23 +316,9 @@ describe('RaceWritePolicy', () => {
     const l1Error = new Error('l1 down');
     const l2Error = new Error('l2 down');
     const pending = new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload);
-    if (first === 'l1') {
-      layers.l1.reject(l1Error);
-      await flush();
-      layers.l2.reject(l2Error);
-    } else {
-      layers.l2.reject(l2Error);
-      await flush();
-      layers.l1.reject(l1Error);
-    }
+    await failBothLayers(layers, first, l1Error, l2Error);
 
-    const error = await pending.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(BothLayersFailedError);
-    expect((error as BothLayersFailedError).l1Error).toBe(l1Error);
-    expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
+    expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
     expect(offload.calls).toEqual([]);
   });
 
@@ -375,24 +347,17 @@ describe('RaceWritePolicy', () => {
   it('rejects with BothLayersFailedError when both closures throw synchronously', async () => {
     const l1Error = new Error('sync l1');
     const l2Error = new Error('sync l2');
-    const error = await new RaceWritePolicy()
-      .execute(
-        'k',
-        () => {
-          throw l1Error;
-        },
-        () => {
-          throw l2Error;
-        },
-        new FakeOffload(),
-      )
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+    const pending = new RaceWritePolicy().execute(
+      'k',
+      () => {
+        throw l1Error;
+      },
+      () => {
+        throw l2Error;
+      },
+      new FakeOffload(),
+    );
 
-    expect(error).toBeInstanceOf(BothLayersFailedError);
-    expect((error as BothLayersFailedError).l1Error).toBe(l1Error);
-    expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
+    expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
   });
 });

@@ -1,0 +1,34 @@
+import { expect } from 'vitest';
+import { BothLayersFailedError } from '../../lib/core/errors';
+import type { Deferred } from './deferred';
+import { flush } from './promise-observation';
+
+/** What `promise` rejected with; fails the test when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error,
+  );
+}
+
+/** Asserts a BothLayersFailedError that keeps each layer's error in its own slot. */
+export function expectBothLayersFailed(error: unknown, l1Error: unknown, l2Error: unknown): void {
+  expect(error).toBeInstanceOf(BothLayersFailedError);
+  expect((error as BothLayersFailedError).l1Error).toBe(l1Error);
+  expect((error as BothLayersFailedError).l2Error).toBe(l2Error);
+}
+
+/** Fails both hand-settled layers, `first` one first, letting the policy see each failure on its own. */
+export async function failBothLayers<T>(
+  layers: { l1: Deferred<T>; l2: Deferred<T> },
+  first: 'l1' | 'l2',
+  l1Error: Error,
+  l2Error: Error,
+): Promise<void> {
+  const [early, late] = first === 'l1' ? [() => layers.l1.reject(l1Error), () => layers.l2.reject(l2Error)] : [() => layers.l2.reject(l2Error), () => layers.l1.reject(l1Error)];
+  early();
+  await flush();
+  late();
+}
