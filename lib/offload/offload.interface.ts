@@ -1,5 +1,5 @@
 /** What a background task is for; used in counts, events and logs. */
-export type OffloadTaskKind = 'race-loser' | 'refill' | 'write' | 'evict' | (string & {});
+export type OffloadTaskKind = 'race-loser' | 'write' | (string & {});
 
 /** Options of one background task. */
 export interface OffloadRunOptions {

@@ -120,13 +120,13 @@ interface DrainWaiter {
 }
 
 /**
- * Runs background work the caller must not wait for: the losing side of a layer race, L1 refills after
- * an L2 hit, offloaded writes. Bounded in concurrency and queue length, deduplicated by key, each task
+ * Runs background work the caller must not wait for: the losing side of a layer race, offloaded writes
+ * (`background: true`), and your own tasks. Bounded in concurrency and queue length, deduplicated by key, each task
  * timed out through its `AbortSignal`; failures are counted and logged, never thrown at the caller.
  *
  * @example
  * const offload = new OffloadService({ concurrency: 32, timeoutMs: 2_000 }, { logger: console });
- * offload.run('refill', (signal) => refillL1(key, entry, signal), { key }); // returns at once
+ * offload.run('warm-up', (signal) => warmUp(key, signal), { key }); // returns at once
  * // on shutdown:
  * await offload.shutdown();
  */
@@ -283,7 +283,7 @@ export class OffloadService implements Offload {
   private start(entry: TaskEntry): void {
     entry.state = RUNNING;
     this.runningTasks.add(entry);
-    // Most tasks (refills, race losers) ignore the signal; they get a shared one that never aborts, which
+    // Most tasks (race losers, offloaded writes) ignore the signal; they get a shared one that never aborts, which
     // spares every L2 hit an AbortController. A task that declares the parameter gets its own.
     const signal = entry.task.length > 0 ? (entry.controller = new AbortController()).signal : NEVER_ABORTED;
     const timer = setTimeout(this.taskTimedOut, entry.timeoutMs, entry);
