@@ -13,6 +13,9 @@ import { NamespacedKeys } from './cache-key';
 import { LayeredCacheError } from './errors';
 import { LayeredStore } from './layered-store';
 
+/** What `l1HitNow` answers when it looked in L1 synchronously and found nothing. */
+const L1_MISSED: unique symbol = Symbol('l1-missed');
+
 /** Default time to live of an entry, in milliseconds. */
 export const DEFAULT_TTL_MS = 60_000;
 
@@ -131,9 +134,9 @@ export class LayeredCache {
    */
   get<T>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
     const fullKey = this.fullKey(key);
-    const entry = this.l1HitNow<T>(key, fullKey, options);
-    if (entry !== undefined) return Promise.resolve(entry.value);
-    return this.readThrough<T>(fullKey, options);
+    const found = this.l1HitNow<T>(key, fullKey, options);
+    if (found !== undefined && found !== L1_MISSED) return Promise.resolve(found.value);
+    return this.readThrough<T>(fullKey, options, found === L1_MISSED);
   }
 
   /**
@@ -171,9 +174,9 @@ export class LayeredCache {
       const pending = this.inflight.get(fullKey);
       if (pending !== undefined) return pending as Promise<T>;
     }
-    const entry = this.l1HitNow<T>(key, fullKey, options);
-    if (entry !== undefined) return Promise.resolve(entry.value);
-    const load = this.load(fullKey, factory, options);
+    const found = this.l1HitNow<T>(key, fullKey, options);
+    if (found !== undefined && found !== L1_MISSED) return Promise.resolve(found.value);
+    const load = this.load(fullKey, factory, options, found === L1_MISSED);
     this.inflight.set(fullKey, load);
     return load;
   }
@@ -199,11 +202,11 @@ export class LayeredCache {
 
   /**
    * The L1 entry of `fullKey` read without promise hops, counted and reported as the read policy's own L1
-   * hit would be; `undefined` when L1 has no entry, or when L1, the read policy in force or a per-call
-   * option keeps the hit from being answered synchronously (the caller then takes the regular path, which
-   * also reports misses and errors).
+   * hit would be; {@link L1_MISSED} when L1 has no entry (the read policy then gets that miss without a
+   * second look); `undefined` when L1, the read policy in force or a per-call option keeps L1 from being
+   * read synchronously (the caller then takes the regular path, which also reports errors).
    */
-  private l1HitNow<T>(key: string, fullKey: string, options: CacheReadOptions | undefined): CacheEntry<T> | undefined {
+  private l1HitNow<T>(key: string, fullKey: string, options: CacheReadOptions | undefined): CacheEntry<T> | typeof L1_MISSED | undefined {
     const l1 = this.synchronousL1;
     if (l1 === undefined) return undefined;
     if (options !== undefined) {
@@ -217,25 +220,24 @@ export class LayeredCache {
     } catch {
       return undefined;
     }
-    if (entry !== undefined) {
-      this.bus.hit('l1', fullKey);
-      this.keys.remember(key, fullKey);
-    }
+    if (entry === undefined) return L1_MISSED;
+    this.bus.hit('l1', fullKey);
+    this.keys.remember(key, fullKey);
     return entry;
   }
 
-  private async readThrough<T>(fullKey: string, options: CacheReadOptions | undefined): Promise<T | undefined> {
-    const hit = await this.store.read<T>(fullKey, options?.readPolicy, callOptions(options));
+  private async readThrough<T>(fullKey: string, options: CacheReadOptions | undefined, l1Missed: boolean): Promise<T | undefined> {
+    const hit = await this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed);
     return hit?.entry.value;
   }
 
-  private async load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined): Promise<T> {
+  private async load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, l1Missed: boolean): Promise<T> {
     try {
       // One L2 budget for the call: the write after a miss gets what the read left of it.
       const budget = options?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
       const readStarted = budget === undefined ? 0 : Date.now();
       try {
-        const hit = await this.store.read<T>(fullKey, options?.readPolicy, callOptions(options));
+        const hit = await this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed);
         if (hit !== undefined) return hit.entry.value;
       } catch {
         // Reported by the layer that failed; a cache that cannot be read is a miss for getOrSet.

@@ -37,6 +37,8 @@ export interface LayeredStoreOptions {
 }
 
 /** Per-call options of {@link LayeredStore} reads, writes and deletes. */
+const RESOLVED_MISS: Promise<undefined> = Promise.resolve(undefined);
+
 export interface LayerCallOptions {
   /**
    * Longest wait for L2 in this call, in milliseconds (default: `resilience.timeoutMs`); 0 or less skips L2.
@@ -93,6 +95,12 @@ export class LayeredStore implements CacheStore {
 
   private readonly readL2: LayerRead = (key) => this.readLayer2(key, undefined);
 
+  /** L1 for a read whose caller has just found L1 empty synchronously: the miss, without asking again. */
+  private readonly knownL1Miss: LayerRead = (key) => {
+    this.events.miss('l1', key);
+    return RESOLVED_MISS;
+  };
+
   private async readLayer2(key: string, timeoutMs: number | undefined): Promise<CacheEntry | undefined> {
     let entry: CacheEntry | undefined;
     try {
@@ -123,8 +131,9 @@ export class LayeredStore implements CacheStore {
    * Reads through the layers with `policy`, refilling L1 after an L2 hit as the refill policy says.
    * While the L2 circuit breaker is open, L2 answers every read with a miss without being asked.
    */
-  async read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions): Promise<ReadHit<T> | undefined> {
+  async read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions, l1Missed = false): Promise<ReadHit<T> | undefined> {
     if (this.l2 === null) {
+      if (l1Missed) return this.knownL1Miss(key) as Promise<undefined>;
       try {
         const entry = (await this.readL1(key)) as CacheEntry<T> | undefined;
         return entry === undefined ? undefined : { entry, source: 'l1' };
@@ -134,7 +143,8 @@ export class LayeredStore implements CacheStore {
     }
     const timeoutMs = options?.timeoutMs;
     const readL2 = timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
-    const hit = await policy.execute(key, this.readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);
+    const readL1 = l1Missed ? this.knownL1Miss : this.readL1;
+    const hit = await policy.execute(key, readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);
     if (hit !== undefined && hit.source === 'l2' && this.refillPolicy === RefillPolicy.Always) this.refill(key, hit.entry);
     return hit;
   }

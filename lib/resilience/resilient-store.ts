@@ -247,11 +247,11 @@ export class ResilientStore implements CacheStore {
   }
 
   /** Runs one call through the breaker and the time limit. */
-  private async call<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined): Promise<R> {
+  private call<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined): Promise<R> {
     const limit = timeoutMs ?? this.timeoutMs;
-    if (!(limit > 0)) throw new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation));
+    if (!(limit > 0)) return Promise.reject(new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation)));
     const permit = this.breaker === null ? 0 : this.breaker.acquire();
-    if (permit === undefined) throw this.openError;
+    if (permit === undefined) return Promise.reject(this.openError);
     return this.send(operation, run, Math.min(limit, MAX_TIMER_MS), permit);
   }
 
