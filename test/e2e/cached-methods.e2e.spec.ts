@@ -2,7 +2,7 @@ import { Injectable, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CacheEvent, CacheWrite, Cacheable, L1_STORE, type CacheStore, LayeredCache, LayeredCacheModule, MemoryStore } from '../../lib';
+import { type CacheEvent, CacheWrite, Cacheable, L1_STORE, type CacheStore, LayeredCache, LayeredCacheModule, MemoryStore, type LayerRead, type Offload, type ReadHit, SequentialReadPolicy, type WritePolicy } from '../../lib';
 import { ProductRepository, ProductService, ProductsModule, productKey, sampleProduct } from '../fixtures/products';
 import { createTestApp, RELAXED_L2_TIME_LIMIT } from '../support/app';
 import { REDIS_URL, connectRawRedis, deleteKeys, eventually, type RawRedis, uniqueNamespace } from '../support/redis';
@@ -134,6 +134,59 @@ describe('cached service methods on a real Redis', () => {
 
     expect([first, second]).toEqual([42, 42]);
     expect(service.repository.calls.find).toBe(1);
+  });
+
+  it('honours a per-method ttl and per-method policies', async () => {
+    let l1OnlyWrites = 0;
+    const l1OnlyPolicy: WritePolicy = {
+      execute: async (key, writeL1) => {
+        l1OnlyWrites++;
+        await writeL1(key);
+      },
+    };
+    let readsThroughMethodPolicy = 0;
+    const countingReadPolicy = new (class extends SequentialReadPolicy {
+      override readonly servesL1HitsAlone = false;
+      override execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): Promise<ReadHit<T> | undefined> {
+        readsThroughMethodPolicy++;
+        return super.execute(key, readL1, readL2, offload);
+      }
+    })();
+    @Injectable()
+    class Tuned {
+      @CacheWrite({ key: 'short-lived', ttl: 1_500 })
+      async shortLived(): Promise<string> {
+        return 'v';
+      }
+      @CacheWrite({ key: 'local-only', writePolicy: l1OnlyPolicy })
+      async localOnly(): Promise<string> {
+        return 'v';
+      }
+      @Cacheable({ key: 'counted', readPolicy: countingReadPolicy })
+      async counted(): Promise<string> {
+        return 'v';
+      }
+    }
+    @Module({ providers: [Tuned] })
+    class TunedModule {}
+    const namespace = uniqueNamespace('per-method');
+    namespaces.push(namespace);
+    const app = await createTestApp({ cache: { namespace, l2: { url: REDIS_URL }, resilience: RELAXED_L2_TIME_LIMIT }, imports: [TunedModule] });
+    apps.push(app);
+    const tuned = app.get(Tuned);
+
+    await tuned.shortLived();
+    const pttl = await redis.pTTL(`${namespace}:short-lived`);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(1_500);
+
+    await tuned.localOnly();
+    expect(l1OnlyWrites).toBe(1);
+    expect(await redis.exists(`${namespace}:local-only`)).toBe(0);
+
+    await tuned.counted();
+    await tuned.counted();
+    expect(readsThroughMethodPolicy).toBe(2);
   });
 
   it('publishes events and counts them in stats()', async () => {
