@@ -1,34 +1,20 @@
 import { Injectable, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CacheEvent, CacheWrite, Cacheable, L1_STORE, type CacheStore, LayeredCache, LayeredCacheModule, MemoryStore, type LayerRead, type Offload, type ReadHit, SequentialReadPolicy, type WritePolicy } from '../../lib';
 import { ProductRepository, ProductService, ProductsModule, productKey, sampleProduct } from '../fixtures/products';
 import { createTestApp, RELAXED_L2_TIME_LIMIT } from '../support/app';
-import { REDIS_URL, connectRawRedis, deleteKeys, eventually, type RawRedis, uniqueNamespace } from '../support/redis';
-import type { TestingModule } from '@nestjs/testing';
+import { REDIS_URL, eventually, uniqueNamespace } from '../support/redis';
+import { trackAppsOnRedis } from '../support/redis-apps';
 
 describe('cached service methods on a real Redis', () => {
-  let redis: RawRedis;
-  const apps: TestingModule[] = [];
-  const namespaces: string[] = [];
-
-  beforeAll(async () => {
-    redis = await connectRawRedis();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    await Promise.all(namespaces.splice(0).map((ns) => deleteKeys(redis, ns)));
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
+  const tracker = trackAppsOnRedis();
 
   async function boot(label: string, cache: Parameters<typeof createTestApp>[0]['cache'] = {}) {
     const namespace = uniqueNamespace(label);
-    namespaces.push(namespace);
     const app = await createTestApp({ cache: { namespace, l2: { url: REDIS_URL }, resilience: RELAXED_L2_TIME_LIMIT, ...cache } });
-    apps.push(app);
+    tracker.track(app, namespace);
     return { app, namespace, service: app.get(ProductService), cache: app.get(LayeredCache), l1: app.get<CacheStore>(L1_STORE) };
   }
 
@@ -41,9 +27,9 @@ describe('cached service methods on a real Redis', () => {
     expect(returned).toEqual(product);
     const key = `${namespace}:${productKey('w1')}`;
     expect((await l1.get(key))?.value).toEqual(product);
-    const raw = await redis.get(key);
+    const raw = await tracker.redis.get(key);
     expect(raw).toContain('Product w1');
-    expect(await redis.pTTL(key)).toBeGreaterThan(50_000);
+    expect(await tracker.redis.pTTL(key)).toBeGreaterThan(50_000);
   });
 
   it('@Cacheable serves L1, then L2 once L1 is cleared, and refills L1 with the remaining TTL', async () => {
@@ -69,9 +55,9 @@ describe('cached service methods on a real Redis', () => {
 
     expect(await eventually(async () => (await l1.get(key)) !== undefined)).toBe(true);
     const refilled = await l1.get(key);
-    const stored = await redis.pTTL(key);
+    const stored = await tracker.redis.pTTL(key);
     // The refilled entry keeps the original expiry: it did not restart at the full TTL.
-    expect(refilled?.expiresAt).toBe(cacheEntryExpiry(await redis.get(key)));
+    expect(refilled?.expiresAt).toBe(cacheEntryExpiry(await tracker.redis.get(key)));
     expect(refilled!.expiresAt! - Date.now()).toBeLessThanOrEqual(10_000 - 30);
     expect(stored).toBeLessThanOrEqual(10_000);
     expect(cache.stats().refills).toBe(1);
@@ -81,11 +67,11 @@ describe('cached service methods on a real Redis', () => {
     const { service, namespace, l1 } = await boot('evict');
     await service.save(sampleProduct('e1'));
     const key = `${namespace}:${productKey('e1')}`;
-    expect(await redis.exists(key)).toBe(1);
+    expect(await tracker.redis.exists(key)).toBe(1);
 
     await service.remove('e1');
 
-    expect(await redis.exists(key)).toBe(0);
+    expect(await tracker.redis.exists(key)).toBe(0);
     expect(await l1.get(key)).toBeUndefined();
     expect(await service.findOne('e1')).toBeUndefined();
   });
@@ -106,7 +92,7 @@ describe('cached service methods on a real Redis', () => {
     expect(await service.findOne('missing')).toBeUndefined();
     expect(await service.findOne('missing')).toBeUndefined();
     expect(service.repository.calls.find).toBe(2);
-    expect(await redis.exists(`${namespace}:${productKey('missing')}`)).toBe(0);
+    expect(await tracker.redis.exists(`${namespace}:${productKey('missing')}`)).toBe(0);
   });
 
   it('builds default keys that keep different arguments apart', async () => {
@@ -117,7 +103,7 @@ describe('cached service methods on a real Redis', () => {
     await service.search('a', 1);
     expect(service.repository.calls.find).toBe(3);
     const keys: string[] = [];
-    for await (const batch of redis.scanIterator({ MATCH: `${namespace}:*` })) keys.push(...batch);
+    for await (const batch of tracker.redis.scanIterator({ MATCH: `${namespace}:*` })) keys.push(...batch);
     expect(keys.sort()).toEqual([
       `${namespace}:ProductService.search:("a",1)`,
       `${namespace}:ProductService.search:("a",undefined)`,
@@ -170,19 +156,18 @@ describe('cached service methods on a real Redis', () => {
     @Module({ providers: [Tuned] })
     class TunedModule {}
     const namespace = uniqueNamespace('per-method');
-    namespaces.push(namespace);
     const app = await createTestApp({ cache: { namespace, l2: { url: REDIS_URL }, resilience: RELAXED_L2_TIME_LIMIT }, imports: [TunedModule] });
-    apps.push(app);
+    tracker.track(app, namespace);
     const tuned = app.get(Tuned);
 
     await tuned.shortLived();
-    const pttl = await redis.pTTL(`${namespace}:short-lived`);
+    const pttl = await tracker.redis.pTTL(`${namespace}:short-lived`);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(1_500);
 
     await tuned.localOnly();
     expect(l1OnlyWrites).toBe(1);
-    expect(await redis.exists(`${namespace}:local-only`)).toBe(0);
+    expect(await tracker.redis.exists(`${namespace}:local-only`)).toBe(0);
 
     await tuned.counted();
     await tuned.counted();
@@ -223,7 +208,7 @@ describe('cached service methods on a real Redis', () => {
     // ProductsModule does not import LayeredCacheModule; the global registration reaches it.
     const service = app.select(ProductsModule).get(ProductService);
     await service.save(sampleProduct('g1'));
-    expect(await redis.exists(`${namespace}:${productKey('g1')}`)).toBe(1);
+    expect(await tracker.redis.exists(`${namespace}:${productKey('g1')}`)).toBe(1);
   });
 
   it('never fails the method when the cache cannot be used', async () => {

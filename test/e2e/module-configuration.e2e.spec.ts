@@ -1,5 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BothLayersFailedError,
   type CacheStore,
@@ -22,7 +22,8 @@ import {
 } from '../../lib';
 import { ProductService, ProductsModule, productKey, sampleProduct } from '../fixtures/products';
 import { createTestApp, RELAXED_L2_TIME_LIMIT } from '../support/app';
-import { connectRawRedis, deleteKeys, eventually, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
+import { eventually, REDIS_URL, uniqueNamespace } from '../support/redis';
+import { trackAppsOnRedis } from '../support/redis-apps';
 import { DelayedStore, FailingStore } from '../support/test-stores';
 import { Test, type TestingModule } from '@nestjs/testing';
 
@@ -53,24 +54,10 @@ class CacheOptionsFactory {
 }
 
 describe('LayeredCacheModule configuration', () => {
-  let redis: RawRedis;
-  const apps: TestingModule[] = [];
-  const namespaces: string[] = [];
-
-  beforeAll(async () => {
-    redis = await connectRawRedis();
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    await Promise.all(namespaces.splice(0).map((ns) => deleteKeys(redis, ns)));
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
+  const tracker = trackAppsOnRedis();
 
   function track(app: TestingModule, namespace: string) {
-    apps.push(app);
-    namespaces.push(namespace);
+    tracker.track(app, namespace);
     return app;
   }
 
@@ -90,7 +77,7 @@ describe('LayeredCacheModule configuration', () => {
     const namespace = moduleRef.get(LAYERED_CACHE_OPTIONS, { strict: false }).namespace as string;
     track(moduleRef, namespace);
     await moduleRef.get(ProductService).save(sampleProduct('async'));
-    expect(await redis.exists(`${namespace}:${productKey('async')}`)).toBe(1);
+    expect(await tracker.redis.exists(`${namespace}:${productKey('async')}`)).toBe(1);
     expect(moduleRef.get(L2_STORE, { strict: false })).toBeInstanceOf(RedisStore);
   });
 
@@ -104,7 +91,7 @@ describe('LayeredCacheModule configuration', () => {
     expect(options.ttl).toBe(1234);
     const cache = moduleRef.get(LayeredCache, { strict: false });
     await cache.set('k', 1);
-    expect(await redis.pTTL(`${options.namespace}:k`)).toBeLessThanOrEqual(1234);
+    expect(await tracker.redis.pTTL(`${options.namespace}:k`)).toBeLessThanOrEqual(1234);
   });
 
   it('replaces the write policy with a provider of the user (providers extra)', async () => {
@@ -116,7 +103,7 @@ describe('LayeredCacheModule configuration', () => {
     await app.get(ProductService).save(sampleProduct('o1'));
     const policy = app.get<L1OnlyWritePolicy>(WRITE_POLICY);
     expect(policy.calls).toBe(1);
-    expect(await redis.exists(`${namespace}:${productKey('o1')}`)).toBe(0);
+    expect(await tracker.redis.exists(`${namespace}:${productKey('o1')}`)).toBe(0);
     expect(await app.get<CacheStore>(L1_STORE).get(`${namespace}:${productKey('o1')}`)).toBeDefined();
   });
 
@@ -129,7 +116,7 @@ describe('LayeredCacheModule configuration', () => {
     );
     await app.get(ProductService).save(sampleProduct('o2'));
     expect(policy.calls).toBe(1);
-    expect(await redis.exists(`${namespace}:${productKey('o2')}`)).toBe(0);
+    expect(await tracker.redis.exists(`${namespace}:${productKey('o2')}`)).toBe(0);
   });
 
   it('replaces the stores and the read and refill policies by token', async () => {
@@ -178,9 +165,9 @@ describe('LayeredCacheModule configuration', () => {
 
     await app.get(ProductService).save(sampleProduct('race'));
 
-    expect(await redis.exists(key)).toBe(0); // L1 won; L2 still writing
+    expect(await tracker.redis.exists(key)).toBe(0); // L1 won; L2 still writing
     expect(app.get(OffloadService).counts().running).toBe(1);
-    expect(await eventually(async () => (await redis.exists(key)) === 1)).toBe(true);
+    expect(await eventually(async () => (await tracker.redis.exists(key)) === 1)).toBe(true);
     await l2.close();
   });
 
@@ -188,15 +175,15 @@ describe('LayeredCacheModule configuration', () => {
     const namespace = uniqueNamespace('drain');
     const l2 = new DelayedStore(new RedisStore({ url: REDIS_URL }), { set: 200 });
     const app = await createTestApp({ cache: { namespace, l2, writePolicy: new RaceWritePolicy(), resilience: { timeoutMs: 1_000 } } });
-    namespaces.push(namespace);
+    tracker.track(undefined, namespace);
     const service = app.get(ProductService);
     await Promise.all(Array.from({ length: 20 }, (_, i) => service.save(sampleProduct(`d${i}`))));
-    expect(await redis.exists(`${namespace}:${productKey('d0')}`)).toBe(0);
+    expect(await tracker.redis.exists(`${namespace}:${productKey('d0')}`)).toBe(0);
 
     await app.close();
 
     const keys = Array.from({ length: 20 }, (_, i) => `${namespace}:${productKey(`d${i}`)}`);
-    expect(await redis.exists(keys)).toBe(20);
+    expect(await tracker.redis.exists(keys)).toBe(20);
     await l2.close();
   });
 

@@ -222,40 +222,24 @@ describe('RaceReadPolicy', () => {
   });
 
   it.each([
-    ['misses', 'miss'],
-    ['fails', 'error'],
-  ] as const)('waits for L2 when L1 %s first and returns the L2 hit without offloading', async (_name, l1Outcome) => {
+    ['L2', 'L1', 'misses', 'l1', 'miss'],
+    ['L2', 'L1', 'fails', 'l1', 'error'],
+    ['L1', 'L2', 'misses', 'l2', 'miss'],
+    ['L1', 'L2', 'fails', 'l2', 'error'],
+  ] as const)('waits for %s when %s %s first and returns its hit without offloading', async (_waited, _first, _how, first, outcome) => {
     const layers = fakeLayers();
     const offload = new FakeOffload();
-    const hit = entry('from l2');
+    const other = first === 'l1' ? 'l2' : 'l1';
+    const hit = entry(`from ${other}`);
     const result = observe(new RaceReadPolicy().execute('k', layers.readL1, layers.readL2, offload));
 
-    if (l1Outcome === 'miss') layers.l1.resolve(undefined);
-    else layers.l1.reject(new Error('l1 down'));
+    if (outcome === 'miss') layers[first].resolve(undefined);
+    else layers[first].reject(new Error(`${first} down`));
     await flush();
     expect(result.current.state).toBe('pending');
-    layers.l2.resolve(hit);
+    layers[other].resolve(hit);
     await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: { entry: hit, source: 'l2' } });
-    expect(offload.calls).toEqual([]);
-  });
-
-  it.each([
-    ['misses', 'miss'],
-    ['fails', 'error'],
-  ] as const)('waits for L1 when L2 %s first and returns the L1 hit without offloading', async (_name, l2Outcome) => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload();
-    const hit = entry('from l1');
-    const result = observe(new RaceReadPolicy().execute('k', layers.readL1, layers.readL2, offload));
-
-    if (l2Outcome === 'miss') layers.l2.resolve(undefined);
-    else layers.l2.reject(new Error('l2 down'));
-    await flush();
-    expect(result.current.state).toBe('pending');
-    layers.l1.resolve(hit);
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: { entry: hit, source: 'l1' } });
+    expect(result.current).toEqual({ state: 'resolved', value: { entry: hit, source: other } });
     expect(offload.calls).toEqual([]);
   });
 

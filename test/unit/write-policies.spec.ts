@@ -91,16 +91,21 @@ describe('SequentialWritePolicy', () => {
   });
 });
 
-describe('OptimisticParallelWritePolicy', () => {
+describe.each([
+  ['OptimisticParallelWritePolicy', () => new OptimisticParallelWritePolicy()],
+  ['RaceWritePolicy', () => new RaceWritePolicy()],
+] as const)('%s', (_name, createPolicy) => {
   it('starts both writes at once, L1 first', () => {
     const layers = fakeLayers();
-    void new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
+    void createPolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
 
     expect(layers.calls).toEqual(['l1:k', 'l2:k']);
     layers.l1.resolve();
     layers.l2.resolve();
   });
+});
 
+describe('OptimisticParallelWritePolicy', () => {
   it('waits for L2 to settle even after L1 succeeded, then resolves', async () => {
     const layers = fakeLayers();
     const offload = new FakeOffload();
@@ -174,15 +179,6 @@ describe('OptimisticParallelWritePolicy', () => {
 describe('RaceWritePolicy', () => {
   it('offloads the loser by default', () => {
     expect(new RaceWritePolicy().loser).toBe(RaceLoser.Offload);
-  });
-
-  it('starts both writes at once, L1 first', () => {
-    const layers = fakeLayers();
-    void new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
-
-    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
-    layers.l1.resolve();
-    layers.l2.resolve();
   });
 
   it('returns before L2 finishes and hands the L2 write to the offload service', async () => {
