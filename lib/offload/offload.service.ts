@@ -1,3 +1,4 @@
+import { type Deadline, DeadlineQueue } from '../core/deadline-queue';
 import { CacheTimeoutError, describeCause, LayeredCacheError } from '../core/errors';
 import {
   OFFLOAD_ABORTED_BY_SHUTDOWN,
@@ -108,7 +109,7 @@ interface TaskEntry {
   state: TaskState;
   next: TaskEntry | undefined;
   controller: AbortController | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  deadline: Deadline<TaskEntry> | undefined;
 }
 
 interface DrainWaiter {
@@ -143,6 +144,8 @@ export class OffloadService implements Offload {
   private readonly runningTasks = new Set<TaskEntry>();
   private readonly inFlightByKey = new Map<string, TaskEntry>();
   private readonly drainWaiters: DrainWaiter[] = [];
+  /** The time limits of running tasks, on one timer. */
+  private readonly deadlines = new DeadlineQueue<TaskEntry>((entry) => this.taskTimedOut(entry));
   private lastSeq = 0;
   private pumping = false;
   private pumpScheduled = false;
@@ -192,7 +195,7 @@ export class OffloadService implements Offload {
       state: QUEUED,
       next: undefined,
       controller: undefined,
-      timer: undefined,
+      deadline: undefined,
     };
     if (this.tail === undefined) this.head = entry;
     else this.tail.next = entry;
@@ -286,9 +289,7 @@ export class OffloadService implements Offload {
     // Most tasks (race losers, offloaded writes) ignore the signal; they get a shared one that never aborts, which
     // spares every L2 hit an AbortController. A task that declares the parameter gets its own.
     const signal = entry.task.length > 0 ? (entry.controller = new AbortController()).signal : NEVER_ABORTED;
-    const timer = setTimeout(this.taskTimedOut, entry.timeoutMs, entry);
-    timer.unref?.();
-    entry.timer = timer;
+    entry.deadline = this.deadlines.add(entry, entry.timeoutMs);
     let result: unknown;
     try {
       result = entry.task(signal);
@@ -324,9 +325,9 @@ export class OffloadService implements Offload {
     this.pump();
   }
 
-  private readonly taskTimedOut = (entry: TaskEntry): void => {
+  private taskTimedOut(entry: TaskEntry): void {
     if (entry.state !== RUNNING) return;
-    entry.timer = undefined;
+    entry.deadline = undefined;
     this.retire(entry);
     this.timedOut++;
     const message = OFFLOAD_TASK_TIMED_OUT(entry.kind, entry.key, entry.timeoutMs);
@@ -336,13 +337,13 @@ export class OffloadService implements Offload {
       this.emit({ outcome: 'timed-out', kind: entry.kind, key: entry.key, timeoutMs: entry.timeoutMs });
     }
     this.pump();
-  };
+  }
 
   /** Takes a running or queued task out of every bookkeeping structure; the caller counts the outcome. */
   private retire(entry: TaskEntry): void {
-    if (entry.timer !== undefined) {
-      clearTimeout(entry.timer);
-      entry.timer = undefined;
+    if (entry.deadline !== undefined) {
+      this.deadlines.cancel(entry.deadline);
+      entry.deadline = undefined;
     }
     if (entry.state === RUNNING) this.runningTasks.delete(entry);
     entry.state = DONE;

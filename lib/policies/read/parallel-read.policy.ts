@@ -1,5 +1,6 @@
 import type { CacheEntry } from '../../core/cache-entry';
 import { BothLayersFailedError } from '../../core/errors';
+import { startLayerCall } from '../start-layer-call';
 import type { Offload } from '../../offload/offload.interface';
 import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
 
@@ -19,10 +20,10 @@ export class ParallelReadPolicy implements ReadPolicy {
     readL2: LayerRead<T>,
     _offload: Offload,
   ): Promise<ReadHit<T> | undefined> {
-    // The executor turns a closure's synchronous throw into a rejection, so the other layer still answers.
+    // startLayerCall turns a closure's synchronous throw into a rejection, so the other layer still answers.
     const [l1, l2] = await Promise.allSettled([
-      new Promise<CacheEntry<T> | undefined>((resolve) => resolve(readL1(key))),
-      new Promise<CacheEntry<T> | undefined>((resolve) => resolve(readL2(key))),
+      startLayerCall(readL1, key),
+      startLayerCall(readL2, key),
     ]);
     const fromL1 = l1.status === 'fulfilled' ? l1.value : undefined;
     const fromL2 = l2.status === 'fulfilled' ? l2.value : undefined;

@@ -1,4 +1,5 @@
 import { BothLayersFailedError } from '../../core/errors';
+import { startLayerCall } from '../start-layer-call';
 import type { Offload } from '../../offload/offload.interface';
 import type { LayerWrite, WritePolicy } from './write-policy.interface';
 
@@ -12,11 +13,11 @@ import type { LayerWrite, WritePolicy } from './write-policy.interface';
  */
 export class OptimisticParallelWritePolicy implements WritePolicy {
   async execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): Promise<void> {
-    // The executor turns a closure's synchronous throw into a rejection, so one broken layer cannot
+    // startLayerCall turns a closure's synchronous throw into a rejection, so one broken layer cannot
     // keep the other from being written.
     const [l1, l2] = await Promise.allSettled([
-      new Promise<void>((resolve) => resolve(writeL1(key))),
-      new Promise<void>((resolve) => resolve(writeL2(key))),
+      startLayerCall(writeL1, key),
+      startLayerCall(writeL2, key),
     ]);
     if (l1.status === 'rejected' && l2.status === 'rejected') {
       throw new BothLayersFailedError(l1.reason, l2.reason);

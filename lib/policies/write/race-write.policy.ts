@@ -1,5 +1,6 @@
 import type { CacheLayer } from '../../core/errors';
 import { BothLayersFailedError } from '../../core/errors';
+import { startLayerCall } from '../start-layer-call';
 import type { Offload } from '../../offload/offload.interface';
 import { RaceLoser } from '../race-loser';
 import type { LayerWrite, WritePolicy } from './write-policy.interface';
@@ -18,9 +19,9 @@ export class RaceWritePolicy implements WritePolicy {
   constructor(readonly loser: RaceLoser = RaceLoser.Offload) {}
 
   execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, offload: Offload): Promise<void> {
-    // The executor turns a closure's synchronous throw into a rejection, so it takes part in the race.
-    const l1 = new Promise<void>((resolve) => resolve(writeL1(key)));
-    const l2 = new Promise<void>((resolve) => resolve(writeL2(key)));
+    // startLayerCall turns a closure's synchronous throw into a rejection, so it takes part in the race.
+    const l1 = startLayerCall(writeL1, key);
+    const l2 = startLayerCall(writeL2, key);
     return new Promise<void>((resolve, reject) => {
       let done = false;
       let firstFailure: { readonly layer: CacheLayer; readonly error: unknown } | undefined;

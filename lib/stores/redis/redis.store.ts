@@ -1,4 +1,5 @@
 import { type CacheEntry, isExpired } from '../../core/cache-entry';
+import { type Deadline, DeadlineQueue } from '../../core/deadline-queue';
 import { decodeEnvelope, encodeEnvelope } from '../../core/envelope';
 import { CacheTimeoutError, LayeredCacheError } from '../../core/errors';
 import { JsonSerializer, type Serializer } from '../../core/serializer';
@@ -69,6 +70,12 @@ export interface ExistingRedisClientStoreOptions extends RedisStoreCommonOptions
 /** Options of {@link RedisStore}: connection options for a client it creates, or an existing `client`. */
 export type RedisStoreOptions = NodeRedisStoreOptions | IoRedisStoreOptions | ExistingRedisClientStoreOptions;
 
+/** A command waiting for its reply: what to name and whom to reject when its time limit passes. */
+interface PendingCommand {
+  readonly command: string;
+  readonly reject: (error: unknown) => void;
+}
+
 const DEFAULT_COMMAND_TIMEOUT_MS = 200;
 const SCAN_BATCH = 1000;
 
@@ -100,6 +107,7 @@ export class RedisStore implements CacheStore {
   private readonly serializer: Serializer;
   private readonly timeoutMs: number;
   private inFlight = 0;
+  private readonly deadlines = new DeadlineQueue<PendingCommand>((pending) => this.commandTimedOut(pending));
   private onIdle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
 
@@ -175,20 +183,8 @@ export class RedisStore implements CacheStore {
     if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
     this.inFlight++;
     return new Promise<R>((resolve, reject) => {
-      let settled = false;
-      const settle = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        clearTimeout(timer);
-        if (--this.inFlight === 0) this.onIdle?.();
-        return true;
-      };
-      // Created before the command is sent so that it fires before node-redis's own offline timeout.
-      const timer = setTimeout(() => {
-        if (settle()) reject(this.timeoutError(command));
-      }, this.timeoutMs);
-      // A pending command must not keep the process alive on its own.
-      timer.unref();
+      // Added before the command is sent, so that its deadline passes no later than node-redis's offline timeout.
+      const deadline = this.deadlines.add({ command, reject }, this.timeoutMs);
       let sent: Promise<R>;
       try {
         sent = send();
@@ -197,13 +193,31 @@ export class RedisStore implements CacheStore {
       }
       sent.then(
         (value) => {
-          if (settle()) resolve(value);
+          if (this.settled(deadline)) resolve(value);
         },
         (error: unknown) => {
-          if (settle()) reject(error);
+          if (!this.settled(deadline)) return;
+          // node-redis's own offline timeout may fire first in the same millisecond: it is still our time limit.
+          reject(performance.now() >= deadline.at ? this.timeoutError(command) : error);
         },
       );
     });
+  }
+
+  /** A command answered: true unless its deadline had already passed (its caller then got the timeout). */
+  private settled(deadline: Deadline<PendingCommand>): boolean {
+    if (!this.deadlines.cancel(deadline)) return false;
+    this.commandEnded();
+    return true;
+  }
+
+  private commandTimedOut(pending: PendingCommand): void {
+    this.commandEnded();
+    pending.reject(this.timeoutError(pending.command));
+  }
+
+  private commandEnded(): void {
+    if (--this.inFlight === 0) this.onIdle?.();
   }
 
   private timeoutError(command: string): CacheTimeoutError {
