@@ -168,7 +168,8 @@ export class OffloadService implements Offload {
   }
 
   /**
-   * Accepts `task` to start on a later microtask; never runs it inside this call.
+   * Accepts `task` to start on the next turn of the event loop, once the caller's own continuations have run;
+   * never runs it inside this call.
    * Returns `true` when accepted or joined to an in-flight task with the same `key`,
    * `false` when the queue is full or the service is shut down.
    * @throws LayeredCacheError when `options.timeoutMs` is out of range.
@@ -204,7 +205,7 @@ export class OffloadService implements Offload {
     if (key !== undefined) this.inFlightByKey.set(key, entry);
     if (!this.pumpScheduled && freeSlots > 0) {
       this.pumpScheduled = true;
-      queueMicrotask(this.pumpLater);
+      setImmediate(this.pumpLater);
     }
     return true;
   }

@@ -48,7 +48,7 @@ afterEach(async () => {
 
 describe('OffloadService', () => {
   describe('run', () => {
-    it('returns before the task starts and starts it on a later microtask', async () => {
+    it('returns before the task starts and starts it on the next turn of the event loop', async () => {
       const offload = new OffloadService();
       let started = false;
 

@@ -17,6 +17,10 @@ function fakeLayers() {
   const calls: string[] = [];
   const l1 = deferred<void>();
   const l2 = deferred<void>();
+  // A write the policy never started may still be settled by a test; only what the policy derives from a
+  // started write must be observed by the policy, so the sources themselves are marked observed.
+  l1.promise.catch(() => undefined);
+  l2.promise.catch(() => undefined);
   const writeL1: LayerWrite = (key) => {
     calls.push(`l1:${key}`);
     return l1.promise;
@@ -93,7 +97,6 @@ describe('SequentialWritePolicy', () => {
 
 describe.each([
   ['OptimisticParallelWritePolicy', () => new OptimisticParallelWritePolicy()],
-  ['RaceWritePolicy', () => new RaceWritePolicy()],
 ] as const)('%s', (_name, createPolicy) => {
   it('starts both writes at once, L1 first', () => {
     const layers = fakeLayers();
@@ -179,6 +182,51 @@ describe('OptimisticParallelWritePolicy', () => {
 describe('RaceWritePolicy', () => {
   it('offloads the loser by default', () => {
     expect(new RaceWritePolicy().loser).toBe(RaceLoser.Offload);
+  });
+
+  it('starts L1 at once, and L2 on the next turn of the event loop while L1 has not answered', async () => {
+    const layers = fakeLayers();
+    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload()));
+
+    expect(layers.calls).toEqual(['l1:k']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+    layers.l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    layers.l1.resolve();
+  });
+
+  it('does not start L2 in the caller\'s turn when L1 answers at once: the offload service starts it', async () => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    layers.l1.resolve();
+    await new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload);
+
+    expect(layers.calls).toEqual(['l1:k']);
+    expect(offload.calls.map((call) => call.kind)).toEqual(['race-loser']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(layers.calls).toEqual(['l1:k']);
+    const task = offload.calls[0]!.task(abortSignal());
+    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+    layers.l2.resolve();
+    await expect(task).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['with RaceLoser.Drop', RaceLoser.Drop, true],
+    ['when the offload service is full', RaceLoser.Offload, false],
+  ] as const)('still writes L2, unobserved, on the next turn when L1 answers at once %s', async (_name, loser, accepts) => {
+    const layers = fakeLayers();
+    layers.l1.resolve();
+    await new RaceWritePolicy(loser).execute('k', layers.writeL1, layers.writeL2, new FakeOffload(accepts));
+
+    expect(layers.calls).toEqual(['l1:k']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+    layers.l2.reject(new Error('late l2 failure'));
+    await flush();
+    expect(unhandled).not.toHaveBeenCalled();
   });
 
   it('returns before L2 finishes and hands the L2 write to the offload service', async () => {

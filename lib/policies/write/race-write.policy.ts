@@ -1,16 +1,27 @@
 import type { CacheLayer } from '../../core/errors';
 import { BothLayersFailedError } from '../../core/errors';
-import { startLayerCall } from '../start-layer-call';
 import type { Offload } from '../../offload/offload.interface';
 import { RaceLoser } from '../race-loser';
+import { startLayerCall } from '../start-layer-call';
 import type { LayerWrite, WritePolicy } from './write-policy.interface';
 
+/** Where the L2 write of one race stands. */
+type L2WriteState = 'not-started' | 'racing' | 'offloaded' | 'unobserved';
+
+const ignore = (): void => undefined;
+
 /**
- * Writes both layers at once and resolves as soon as the first one succeeds. The slower write (the loser)
- * is handed to the offload service (`RaceLoser.Offload`, the default) or left to finish unobserved
- * (`RaceLoser.Drop`). If the first layer to settle failed, the policy waits for the other: its success
- * resolves, its failure rejects with {@link BothLayersFailedError}. A resolved write therefore promises
- * only that one layer holds the value.
+ * Writes both layers and resolves as soon as the first one succeeds; the slower write (the loser) is handed
+ * to the offload service (`RaceLoser.Offload`, the default) or left to finish unobserved (`RaceLoser.Drop`).
+ * If the first layer to settle failed, the policy waits for the other: its success resolves, its failure
+ * rejects with {@link BothLayersFailedError}. A resolved write therefore promises only that one layer holds
+ * the value.
+ *
+ * L1 gets the first turn, as in hitbox, where the race polls L1 before L2: the L2 write starts on the next
+ * turn of the event loop unless L1 has succeeded by then. With an in-process L1 it has, so the L2 write
+ * (serializing the value and sending it) never runs in the caller's turn: it is the loser before it starts,
+ * and the offload service starts it (or, with `Drop` or a full offload queue, it starts unobserved). An
+ * L1 that fails or is still pending by then does not hold L2 back.
  *
  * @example
  * LayeredCacheModule.forRoot({ writePolicy: new RaceWritePolicy(RaceLoser.Drop) });
@@ -19,12 +30,13 @@ export class RaceWritePolicy implements WritePolicy {
   constructor(readonly loser: RaceLoser = RaceLoser.Offload) {}
 
   execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, offload: Offload): Promise<void> {
-    // startLayerCall turns a closure's synchronous throw into a rejection, so it takes part in the race.
     const l1 = startLayerCall(writeL1, key);
-    const l2 = startLayerCall(writeL2, key);
     return new Promise<void>((resolve, reject) => {
       let done = false;
+      let l2: Promise<void> | undefined;
+      let l2State: L2WriteState = 'not-started';
       let firstFailure: { readonly layer: CacheLayer; readonly error: unknown } | undefined;
+
       const onSettled = (layer: CacheLayer, failed: boolean, error: unknown): void => {
         // After the outcome is decided, the other layer is the loser: its result must not reach the caller.
         if (done) return;
@@ -32,31 +44,54 @@ export class RaceWritePolicy implements WritePolicy {
           done = true;
           resolve();
           // A recorded failure means the other layer already settled, so there is nothing left to hand off.
-          if (firstFailure === undefined) this.handOffLoser(layer === 'l1' ? l2 : l1, offload);
+          if (firstFailure !== undefined) return;
+          if (layer === 'l2') this.handOffLoser(l1, offload);
+          else if (l2 !== undefined) this.handOffLoser(l2, offload);
+          else if (this.loser === RaceLoser.Offload && this.offloadUnstarted(key, writeL2, offload)) l2State = 'offloaded';
           return;
         }
         if (firstFailure === undefined) {
           firstFailure = { layer, error };
+          if (layer === 'l1') startL2();
           return;
         }
         done = true;
-        reject(
-          layer === 'l1'
-            ? new BothLayersFailedError(error, firstFailure.error)
-            : new BothLayersFailedError(firstFailure.error, error),
+        reject(layer === 'l1' ? new BothLayersFailedError(error, firstFailure.error) : new BothLayersFailedError(firstFailure.error, error));
+      };
+
+      const startL2 = (): void => {
+        if (l2State !== 'not-started') return;
+        if (done) {
+          // L1 won before L2 started, and the offload service did not take the write: it still runs, unobserved.
+          l2State = 'unobserved';
+          startLayerCall(writeL2, key).then(ignore, ignore);
+          return;
+        }
+        l2State = 'racing';
+        const started = startLayerCall(writeL2, key);
+        l2 = started;
+        // Observed from here on, so a loser's later rejection is never unhandled, whatever the offload service does with it.
+        started.then(
+          () => onSettled('l2', false, undefined),
+          (error: unknown) => onSettled('l2', true, error),
         );
       };
-      // Both promises are observed from here on, so a loser's later rejection is never unhandled,
-      // whatever the offload service does with it.
+
       l1.then(
         () => onSettled('l1', false, undefined),
         (error: unknown) => onSettled('l1', true, error),
       );
-      l2.then(
-        () => onSettled('l2', false, undefined),
-        (error: unknown) => onSettled('l2', true, error),
-      );
+      setImmediate(startL2);
     });
+  }
+
+  /** Hands the L2 write, not yet started, to the offload service; false when the service refused it. */
+  private offloadUnstarted(key: string, writeL2: LayerWrite, offload: Offload): boolean {
+    try {
+      return offload.run('race-loser', () => startLayerCall(writeL2, key));
+    } catch {
+      return false;
+    }
   }
 
   private handOffLoser(loser: Promise<void>, offload: Offload): void {
