@@ -1,4 +1,5 @@
 import { type Deadline, DeadlineQueue } from '../core/deadline-queue';
+import { NextTurn } from '../core/next-turn';
 import { CacheTimeoutError, describeCause, LayeredCacheError } from '../core/errors';
 import {
   OFFLOAD_ABORTED_BY_SHUTDOWN,
@@ -148,7 +149,8 @@ export class OffloadService implements Offload {
   private readonly deadlines = new DeadlineQueue<TaskEntry>((entry) => this.taskTimedOut(entry));
   private lastSeq = 0;
   private pumping = false;
-  private pumpScheduled = false;
+  /** Starts queued tasks on the next turn of the event loop, once the callers' own continuations have run. */
+  private readonly pumpOnNextTurn = new NextTurn(() => this.pump());
   private closing: Promise<OffloadDrainResult> | undefined;
 
   private completed = 0;
@@ -203,10 +205,7 @@ export class OffloadService implements Offload {
     this.tail = entry;
     this.queued++;
     if (key !== undefined) this.inFlightByKey.set(key, entry);
-    if (!this.pumpScheduled && freeSlots > 0) {
-      this.pumpScheduled = true;
-      setImmediate(this.pumpLater);
-    }
+    if (freeSlots > 0) this.pumpOnNextTurn.request();
     return true;
   }
 
@@ -260,11 +259,6 @@ export class OffloadService implements Offload {
     this.closing = this.drain(timeoutMs).then((result) => (result.drained ? result : this.abandonAll(timeoutMs)));
     return this.closing;
   }
-
-  private readonly pumpLater = (): void => {
-    this.pumpScheduled = false;
-    this.pump();
-  };
 
   private pump(): void {
     // A task that throws synchronously settles inside start(), which pumps again; the loop below covers it.

@@ -12,15 +12,29 @@ import type { LayerWrite, WritePolicy } from './write-policy.interface';
  * LayeredCacheModule.forRoot({ writePolicy: new OptimisticParallelWritePolicy() });
  */
 export class OptimisticParallelWritePolicy implements WritePolicy {
-  async execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): Promise<void> {
+  execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): Promise<void> {
     // startLayerCall turns a closure's synchronous throw into a rejection, so one broken layer cannot
     // keep the other from being written.
-    const [l1, l2] = await Promise.allSettled([
-      startLayerCall(writeL1, key),
-      startLayerCall(writeL2, key),
-    ]);
-    if (l1.status === 'rejected' && l2.status === 'rejected') {
-      throw new BothLayersFailedError(l1.reason, l2.reason);
-    }
+    const l1 = startLayerCall(writeL1, key);
+    const l2 = startLayerCall(writeL2, key);
+    // Joined by hand rather than with Promise.allSettled, which allocates a result object per layer on every write.
+    return new Promise<void>((resolve, reject) => {
+      let settled = 0;
+      let l1Failure: { readonly error: unknown } | undefined;
+      let l2Failure: { readonly error: unknown } | undefined;
+      const onSettled = (): void => {
+        if (++settled < 2) return;
+        if (l1Failure !== undefined && l2Failure !== undefined) reject(new BothLayersFailedError(l1Failure.error, l2Failure.error));
+        else resolve();
+      };
+      l1.then(onSettled, (error: unknown) => {
+        l1Failure = { error };
+        onSettled();
+      });
+      l2.then(onSettled, (error: unknown) => {
+        l2Failure = { error };
+        onSettled();
+      });
+    });
   }
 }

@@ -1,5 +1,6 @@
 import type { CacheLayer } from '../../core/errors';
 import { BothLayersFailedError } from '../../core/errors';
+import { NextTurn } from '../../core/next-turn';
 import type { Offload } from '../../offload/offload.interface';
 import { RaceLoser } from '../race-loser';
 import { startLayerCall } from '../start-layer-call';
@@ -27,6 +28,10 @@ const ignore = (): void => undefined;
  * LayeredCacheModule.forRoot({ writePolicy: new RaceWritePolicy(RaceLoser.Drop) });
  */
 export class RaceWritePolicy implements WritePolicy {
+  /** L2 writes to start on the next turn unless their L1 write has succeeded by then; one immediate serves them all. */
+  private waitingL2Starts: (() => void)[] = [];
+  private readonly nextTurn = new NextTurn(() => this.startWaitingL2Writes());
+
   constructor(readonly loser: RaceLoser = RaceLoser.Offload) {}
 
   execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, offload: Offload): Promise<void> {
@@ -81,8 +86,16 @@ export class RaceWritePolicy implements WritePolicy {
         () => onSettled('l1', false, undefined),
         (error: unknown) => onSettled('l1', true, error),
       );
-      setImmediate(startL2);
+      this.waitingL2Starts.push(startL2);
+      this.nextTurn.request();
     });
+  }
+
+  private startWaitingL2Writes(): void {
+    const waiting = this.waitingL2Starts;
+    if (waiting.length === 0) return;
+    this.waitingL2Starts = [];
+    for (const start of waiting) start();
   }
 
   /** Hands the L2 write, not yet started, to the offload service; false when the service refused it. */

@@ -80,16 +80,16 @@ export class IoRedisCommands implements RedisCommands {
     return this.errors.current(this.client.status === 'ready');
   }
 
-  get(key: string): Promise<string | null> {
+  get(key: string): Promise<unknown> {
     return this.client.get(key);
   }
 
-  async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
-    await (ttlMs === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', toPxMilliseconds(ttlMs)));
+  set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
+    return ttlMs === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', toPxMilliseconds(ttlMs));
   }
 
-  async del(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.client.unlink(...keys);
+  del(keys: readonly string[]): Promise<unknown> {
+    return keys.length > 0 ? this.client.unlink(...keys) : Promise.resolve(0);
   }
 
   async scan(cursor: string, match: string, count: number): Promise<ScanPage> {

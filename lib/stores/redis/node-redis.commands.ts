@@ -1,7 +1,7 @@
 import { createClient, type RedisClientOptions } from 'redis';
 import { LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED } from '../../layered-cache.messages';
-import { ConnectionErrorTracker, type RedisCommands, type ScanPage, toPxMilliseconds } from './redis-commands';
+import { ConnectionErrorTracker, type RedisCommands, type ScanPage, replyText, toPxMilliseconds } from './redis-commands';
 
 /**
  * The parts of a node-redis v5 client (`createClient()` from `redis`) that `RedisStore` uses. Any
@@ -66,24 +66,23 @@ export class NodeRedisCommands implements RedisCommands {
     return this.errors.current(this.client.isReady);
   }
 
-  async get(key: string): Promise<string | null> {
-    const reply = await this.send(['GET', key]);
-    return reply === null ? null : toText(reply);
+  get(key: string): Promise<unknown> {
+    return this.send(['GET', key]);
   }
 
-  async set(key: string, value: string, ttlMs: number | undefined): Promise<void> {
-    await this.send(ttlMs === undefined ? ['SET', key, value] : ['SET', key, value, 'PX', String(toPxMilliseconds(ttlMs))]);
+  set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
+    return this.send(ttlMs === undefined ? ['SET', key, value] : ['SET', key, value, 'PX', String(toPxMilliseconds(ttlMs))]);
   }
 
-  async del(keys: readonly string[]): Promise<void> {
-    if (keys.length > 0) await this.send(['UNLINK', ...keys]);
+  del(keys: readonly string[]): Promise<unknown> {
+    return keys.length > 0 ? this.send(['UNLINK', ...keys]) : Promise.resolve(0);
   }
 
   async scan(cursor: string, match: string, count: number): Promise<ScanPage> {
     const reply = await this.send(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)]);
     // Raw SCAN reply: [cursor, [key, ...]] (sendCommand skips the typed method's transform).
     const [next, keys] = reply as [unknown, unknown[]];
-    return { cursor: toText(next), keys: keys.map(toText) };
+    return { cursor: replyText(next), keys: keys.map(replyText) };
   }
 
   async quit(): Promise<void> {
@@ -101,9 +100,4 @@ export class NodeRedisCommands implements RedisCommands {
   private send(args: string[]): Promise<unknown> {
     return this.client.isReady ? this.client.sendCommand(args) : this.client.sendCommand(args, { timeout: this.offlineTimeoutMs });
   }
-}
-
-/** A reply as text; node-redis returns Buffers when the client maps blob strings to them. */
-function toText(reply: unknown): string {
-  return typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
 }

@@ -16,16 +16,24 @@ export interface RedisCommands {
   readonly driver: RedisDriver;
   /** The last connection error while the client is not ready; `undefined` once it is ready again. */
   readonly connectionError: Error | undefined;
-  /** GET: the stored text, or `null` when the key is absent. */
-  get(key: string): Promise<string | null>;
-  /** SET with `PX` when `ttlMs` is given (see {@link toPxMilliseconds}), without expiry otherwise. */
-  set(key: string, value: string, ttlMs: number | undefined): Promise<void>;
-  /** UNLINK (deletes without blocking Redis on large values). */
-  del(keys: readonly string[]): Promise<void>;
+  /**
+   * GET: the client's reply as it is, `null` when the key is absent (see {@link replyText}). Replies are
+   * passed through untouched, so that a read costs no promise of its own here.
+   */
+  get(key: string): Promise<unknown>;
+  /** SET with `PX` when `ttlMs` is given (see {@link toPxMilliseconds}), without expiry otherwise; resolves with the client's reply. */
+  set(key: string, value: string, ttlMs: number | undefined): Promise<unknown>;
+  /** UNLINK (deletes without blocking Redis on large values); resolves with the client's reply. */
+  del(keys: readonly string[]): Promise<unknown>;
   /** SCAN with MATCH and COUNT; `match` is a Redis glob pattern. */
   scan(cursor: string, match: string, count: number): Promise<ScanPage>;
   /** Disconnects a client the store created; only detaches from a client it was given. */
   quit(): Promise<void>;
+}
+
+/** A reply as text: node-redis returns Buffers when the client maps blob strings to them. */
+export function replyText(reply: unknown): string {
+  return typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString('utf8') : String(reply);
 }
 
 /** The `PX` argument for a TTL: whole milliseconds rounded up, at least 1 (`PX 0` is an error in Redis). */

@@ -23,7 +23,7 @@ import {
   createNodeRedisClient,
   looksLikeNodeRedis,
 } from './node-redis.commands';
-import { type RedisCommands, type RedisDriver, escapeGlob } from './redis-commands';
+import { type RedisCommands, type RedisDriver, escapeGlob, replyText } from './redis-commands';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
 export interface RedisStoreCommonOptions {
@@ -124,9 +124,9 @@ export class RedisStore implements CacheStore {
 
   /** Reads and decodes the entry; rejects with `CacheSerializationError` when the stored text is not a valid entry. */
   async get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
-    const text = await this.run('GET', () => this.commands.get(key));
-    if (text === null) return undefined;
-    const entry = decodeEnvelope(text, this.serializer) as CacheEntry<T>;
+    const reply = await this.run('GET', () => this.commands.get(key));
+    if (reply === null) return undefined;
+    const entry = decodeEnvelope(typeof reply === 'string' ? reply : replyText(reply), this.serializer) as CacheEntry<T>;
     // Redis expires the key itself; this covers clock skew between the writer and Redis.
     return isExpired(entry) ? undefined : entry;
   }

@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { NextTurn } from '../../lib/core/next-turn';
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('NextTurn', () => {
+  it('runs the callback once on the next turn however many times it was requested', async () => {
+    const callback = vi.fn();
+    const next = new NextTurn(callback);
+    next.request();
+    next.request();
+    next.request();
+    expect(callback).not.toHaveBeenCalled();
+    await Promise.resolve();
+    expect(callback).not.toHaveBeenCalled();
+    await turn();
+    expect(callback).toHaveBeenCalledTimes(1);
+    next.request();
+    await turn();
+    expect(callback).toHaveBeenCalledTimes(2);
+  });
+
+  it('requests again with the real timers when a request made under fake timers was discarded with them', async () => {
+    const callback = vi.fn();
+    const next = new NextTurn(callback);
+    vi.useFakeTimers();
+    next.request();
+    vi.useRealTimers();
+    next.request();
+    await turn();
+    expect(callback).toHaveBeenCalledTimes(1);
+  });
+});
