@@ -143,6 +143,10 @@ export const ENVELOPE_UNKNOWN_FLAGS = (flags: number): string =>
 export const REDIS_COMMAND_TIMED_OUT = (command: string, timeoutMs: number, connectionError: string | undefined): string =>
   `Redis ${command} did not answer within ${timeoutMs} ms${connectionError === undefined ? '' : ` (the connection is down: ${connectionError})`}. Check that Redis is reachable and not overloaded, or raise "commandTimeoutMs" in the RedisStore options if your network needs longer.`;
 
+/** node-redis dropped a command queued while the connection was down, at the store's command timeout. */
+export const REDIS_OFFLINE_TIMEOUT = (timeoutMs: number): string =>
+  `Redis was not connected within ${timeoutMs} ms, so the command was not sent. Check that Redis is reachable, or raise "commandTimeoutMs" in the RedisStore options.`;
+
 /** A RedisStore method was called after close(). */
 export const REDIS_STORE_CLOSED =
   'This RedisStore is closed, so it no longer sends commands. Create a new RedisStore, or stop using this one before closing it.';

@@ -255,9 +255,16 @@ export class LayeredStore implements CacheStore {
   private refill(key: string, entry: CacheEntry): void {
     const ttl = remainingTtl(entry);
     if (ttl !== undefined && ttl <= 0) return;
+    const l1 = this.l1;
     let written: Promise<void>;
     try {
-      written = this.l1.set(key, entry, ttl);
+      if (l1.setSync !== undefined) {
+        // An in-process L1 writes at once: no promise to wait on.
+        l1.setSync(key, entry, ttl);
+        this.events.refill(key);
+        return;
+      }
+      written = l1.set(key, entry, ttl);
     } catch (error) {
       this.failure('l1', 'refill', key, error);
       return;

@@ -15,6 +15,11 @@ export interface CacheStore {
    */
   getSync?<T = unknown>(key: string): CacheEntry<T> | undefined;
   /**
+   * Optional, for in-process stores only: does what `set` does, synchronously, throwing where `set` would
+   * reject. `LayeredStore` then refills L1 after an L2 hit without a promise.
+   */
+  setSync?<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): void;
+  /**
    * Optional: milliseconds within which every `get`, `set` and `delete` settles, for a store that bounds
    * each call with its own timeout (as `RedisStore` does). The module's L2 time limit then relies on it
    * instead of arming a second timer for each call whose limit is at least this long.

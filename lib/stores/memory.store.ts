@@ -66,13 +66,18 @@ export class MemoryStore implements CacheStore {
   }
 
   set<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
+    this.setSync(key, entry, ttlMs);
+    return Promise.resolve();
+  }
+
+  /** `set` without the promise; `LayeredStore` refills L1 through it. */
+  setSync<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): void {
     if (ttlMs !== undefined && ttlMs <= 0) {
       this.lru.delete(key);
-      return Promise.resolve();
+      return;
     }
     const stored = this.clone ? { ...entry, value: structuredClone(entry.value) } : entry;
     this.lru.set(key, stored, ttlMs === undefined ? undefined : { ttl: Math.ceil(ttlMs) });
-    return Promise.resolve();
   }
 
   delete(key: string): Promise<void> {

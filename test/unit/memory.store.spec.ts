@@ -65,6 +65,16 @@ describe('MemoryStore', () => {
     expect(await store.get('k')).toBeUndefined();
   });
 
+  it('writes synchronously through setSync exactly as set does, clone and TTL included', () => {
+    const store = new MemoryStore({ clone: true });
+    const value = { n: 1 };
+    store.setSync('k', createCacheEntry(value, 1000), 1000);
+    expect(store.getSync<{ n: number }>('k')?.value).toEqual(value);
+    expect(store.getSync<{ n: number }>('k')?.value).not.toBe(value);
+    store.setSync('k', createCacheEntry(value, 1000), 0);
+    expect(store.getSync('k')).toBeUndefined();
+  });
+
   it('rejects invalid bounds with a message naming the option', () => {
     expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(/MemoryStore option "maxEntries" must be a positive integer, got 0/);
     expect(() => new MemoryStore({ maxSize: 1.5 })).toThrow(/"maxSize"/);

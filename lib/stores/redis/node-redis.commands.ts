@@ -1,6 +1,6 @@
-import { createClient, type RedisClientOptions } from 'redis';
-import { LayeredCacheError, describeCause } from '../../core/errors';
-import { REDIS_CLIENT_CREATION_FAILED } from '../../layered-cache.messages';
+import { createClient, type RedisClientOptions, TimeoutError } from 'redis';
+import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
+import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../layered-cache.messages';
 import { ConnectionErrorTracker, type RedisCommands, type ScanPage, replyText, toPxMilliseconds } from './redis-commands';
 
 /**
@@ -36,6 +36,14 @@ export function createNodeRedisClient(url: string | undefined, options: NodeRedi
 }
 
 /**
+ * node-redis's offline timeout is the store's own time limit, which may pass a moment before the store's
+ * deadline does; as a `CacheTimeoutError`, the store reports it as its own timeout.
+ */
+function asStoreTimeout(this: NodeRedisCommands, error: unknown): never {
+  throw error instanceof TimeoutError ? new CacheTimeoutError(REDIS_OFFLINE_TIMEOUT(this.offlineTimeoutMs), { cause: error }) : error;
+}
+
+/**
  * Commands over a node-redis v5 client. A client that is not open is connected here: node-redis
  * retries in the background, so connecting never fails while Redis is down.
  * @internal
@@ -51,7 +59,7 @@ export class NodeRedisCommands implements RedisCommands {
   constructor(
     private readonly client: NodeRedisClientLike,
     private readonly owned: boolean,
-    private readonly offlineTimeoutMs: number,
+    readonly offlineTimeoutMs: number,
   ) {
     client.on('error', this.errors.onError);
     client.on('ready', this.errors.onReady);
@@ -98,6 +106,7 @@ export class NodeRedisCommands implements RedisCommands {
   }
 
   private send(args: string[]): Promise<unknown> {
-    return this.client.isReady ? this.client.sendCommand(args) : this.client.sendCommand(args, { timeout: this.offlineTimeoutMs });
+    if (this.client.isReady) return this.client.sendCommand(args);
+    return this.client.sendCommand(args, { timeout: this.offlineTimeoutMs }).catch(asStoreTimeout.bind(this));
   }
 }

@@ -197,8 +197,8 @@ export class RedisStore implements CacheStore {
         },
         (error: unknown) => {
           if (!this.settled(deadline)) return;
-          // node-redis's own offline timeout may fire first in the same millisecond: it is still our time limit.
-          reject(performance.now() >= deadline.at ? this.timeoutError(command) : error);
+          // The client's own offline timeout (the same limit) may fire a moment before the deadline: still our time limit.
+          reject(error instanceof CacheTimeoutError || performance.now() >= deadline.at ? this.timeoutError(command) : error);
         },
       );
     });
