@@ -25,3 +25,37 @@ export interface BenchContext {
 export function scaled(context: BenchContext, profile: SamplingProfile): SamplingProfile {
   return context.quick ? { ...profile, budgetMs: Math.max(20, profile.budgetMs / 4), maxSamples: Math.max(12, profile.maxSamples >> 2) } : profile;
 }
+
+/** A sampling profile and the number of interleaved rounds to measure it over. */
+export interface RoundsAndProfile {
+  readonly rounds: number;
+  readonly profile: SamplingProfile;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * The run's rounds and `profile` (scaled for quick runs), with each round cut into `slices` shorter ones:
+ * the same measuring time, interleaved more finely between the candidates. Scenarios bound by Redis round
+ * trips use it, because on a shared machine a slow patch of a few hundred milliseconds would otherwise fall
+ * on one candidate of a round and skew that round's ratios.
+ */
+export function slicedRounds(context: BenchContext, profile: SamplingProfile, slices: number): RoundsAndProfile {
+  const whole = scaled(context, profile);
+  return {
+    rounds: context.rounds * slices,
+    profile: { ...whole, budgetMs: whole.budgetMs / slices, maxSamples: Math.max(12, Math.ceil(whole.maxSamples / slices)) },
+    log: context.log,
+  };
+}
+
+/** How many rounds, and calls of each candidate per round, a scenario measured with `measurePaired` takes. */
+export interface PairedMeasurement {
+  readonly rounds: number;
+  readonly callsPerRound: number;
+  readonly log: (line: string) => void;
+}
+
+/** Four short rounds for each of the run's rounds: ratios are taken per round, then their median. */
+export function pairedRounds(context: BenchContext): PairedMeasurement {
+  return { rounds: context.rounds * 4, callsPerRound: context.quick ? 60 : 150, log: context.log };
+}

@@ -35,7 +35,8 @@ export async function measureInterleaved(candidates: readonly Candidate[], profi
   return candidates.map((candidate, index) => ({ candidate, rounds: rounds[index] }));
 }
 
-async function warmUp(candidate: Candidate): Promise<void> {
+/** Runs a candidate for a short while, so that every code path it takes is compiled before it is timed. */
+export async function warmUp(candidate: Candidate): Promise<void> {
   const deadline = performance.now() + WARMUP_MS;
   for (let call = 0; call < WARMUP_MAX_CALLS && performance.now() < deadline; call++) {
     const prepared = candidate.prepare?.();

@@ -1,4 +1,4 @@
-import { type BenchContext, scaled } from '../context';
+import { type BenchContext, slicedRounds } from '../context';
 import { TTL_MS, makeItem, nextTurn } from '../fixtures';
 import type { Candidate } from '../harness/candidate';
 import { compareRounds } from '../harness/compare';
@@ -61,8 +61,8 @@ export async function runConcurrentReadScenario(context: BenchContext): Promise<
 
   const before = cache.stats();
   const sourceCallsBefore = items.sourceCalls;
-  const profile = scaled(context, { budgetMs: 400, maxSamples: 60, batchSize: 0, opsPerCall: KEYS_PER_CALL });
-  const rows = compareRounds(await measureInterleaved(candidates, profile, context), 'throughput');
+  const measurement = slicedRounds(context, { budgetMs: 400, maxSamples: 60, batchSize: 0, opsPerCall: KEYS_PER_CALL }, 4);
+  const rows = compareRounds(await measureInterleaved(candidates, measurement.profile, measurement), 'throughput');
   const after = cache.stats();
   const fastestRaw = fastestOf(rows, [NODE_REDIS, IOREDIS, IOREDIS_PIPELINED], 'throughput');
   return {
@@ -70,7 +70,7 @@ export async function runConcurrentReadScenario(context: BenchContext): Promise<
     title: `${CONCURRENCY} concurrent L2 hits`,
     metric: 'throughput',
     unit: 'ops/s',
-    rounds: context.rounds,
+    rounds: measurement.rounds,
     floors: [NODE_REDIS, IOREDIS, IOREDIS_PIPELINED],
     rows,
     targets: [

@@ -1,4 +1,4 @@
-import { type BenchContext, scaled } from '../context';
+import { type BenchContext, slicedRounds } from '../context';
 import { SAMPLE_ITEM, TTL_MS } from '../fixtures';
 import type { Candidate } from '../harness/candidate';
 import { compareRounds } from '../harness/compare';
@@ -34,14 +34,14 @@ export async function runConcurrentWriteScenario(context: BenchContext): Promise
     candidates.push({ name: `${peer.name} set`, role: 'peer', peer: peer.name, operation: 'set', run: () => runConcurrently(KEYS_PER_CALL, CONCURRENCY, (i) => peer.set(keys[i], SAMPLE_ITEM)) });
   }
   const errorsBefore = cache.stats().errors;
-  const profile = scaled(context, { budgetMs: 400, maxSamples: 60, batchSize: 0, opsPerCall: KEYS_PER_CALL });
-  const rows = compareRounds(await measureInterleaved(candidates, profile, context), 'throughput');
+  const measurement = slicedRounds(context, { budgetMs: 400, maxSamples: 60, batchSize: 0, opsPerCall: KEYS_PER_CALL }, 4);
+  const rows = compareRounds(await measureInterleaved(candidates, measurement.profile, measurement), 'throughput');
   return {
     id: 'concurrent-writes',
     title: `${CONCURRENCY} concurrent writes`,
     metric: 'throughput',
     unit: 'ops/s',
-    rounds: context.rounds,
+    rounds: measurement.rounds,
     floors: [NODE_REDIS, IOREDIS, IOREDIS_PIPELINED],
     rows,
     targets: [],

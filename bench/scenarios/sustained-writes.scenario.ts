@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { RaceLoser, RaceWritePolicy } from '../../lib';
-import { type BenchContext, scaled } from '../context';
+import { type BenchContext, slicedRounds } from '../context';
 import { SAMPLE_ITEM, TTL_MS } from '../fixtures';
 import type { Candidate } from '../harness/candidate';
 import { compareRounds } from '../harness/compare';
@@ -87,8 +87,8 @@ export async function runSustainedWriteScenario(context: BenchContext): Promise<
 
   const errorsBefore = cache.stats().errors;
   const offloadBefore = cache.stats().offload;
-  const profile = scaled(context, { budgetMs: 300, maxSamples: 200, batchSize: 0, opsPerCall: WRITES_PER_CALL });
-  const rows = compareRounds(await measureInterleaved(candidates, profile, context), 'throughput');
+  const measurement = slicedRounds(context, { budgetMs: 300, maxSamples: 200, batchSize: 0, opsPerCall: WRITES_PER_CALL }, 3);
+  const rows = compareRounds(await measureInterleaved(candidates, measurement.profile, measurement), 'throughput');
   const floor = fastestOf(rows, [NODE_REDIS_FLOOR, IOREDIS_FLOOR], 'throughput');
   const sustained = (name: string): TargetResult =>
     atLeast(`${name}: sustained rate ÷ fire-and-forget floor (${floor}), median`, ratioToFloor(rowNamed(rows, name), floor).p50, 0.8);
@@ -97,7 +97,7 @@ export async function runSustainedWriteScenario(context: BenchContext): Promise<
     title: 'Writes the caller does not wait for, sustained rate including the background drain',
     metric: 'throughput',
     unit: 'ops/s',
-    rounds: context.rounds,
+    rounds: measurement.rounds,
     floors: [floor],
     rows: rows.filter((row) => row.role !== 'floor' || row.name === floor),
     targets: [sustained(RACE_OFFLOAD), sustained(RACE_DROP), sustained(OFFLOADED)],

@@ -2,7 +2,7 @@ import type { Observable } from 'rxjs';
 import { UNDEFINED_NOT_CACHEABLE, INVALID_TTL } from '../layered-cache.messages';
 import type { OffloadCounts } from '../offload';
 import type { Offload } from '../offload/offload.interface';
-import type { ReadPolicy } from '../policies/read/read-policy.interface';
+import type { ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
 import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
@@ -226,9 +226,8 @@ export class LayeredCache {
     return entry;
   }
 
-  private async readThrough<T>(fullKey: string, options: CacheReadOptions | undefined, l1Missed: boolean): Promise<T | undefined> {
-    const hit = await this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed);
-    return hit?.entry.value;
+  private readThrough<T>(fullKey: string, options: CacheReadOptions | undefined, l1Missed: boolean): Promise<T | undefined> {
+    return this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed).then(valueOfHit);
   }
 
   private async load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, l1Missed: boolean): Promise<T> {
@@ -266,6 +265,10 @@ export class LayeredCache {
       // Each failed layer was reported where it failed; the caller keeps its value.
     }
   }
+}
+
+function valueOfHit<T>(hit: ReadHit<T> | undefined): T | undefined {
+  return hit?.entry.value;
 }
 
 function isValidTimeout(timeoutMs: number): boolean {

@@ -1,33 +1,58 @@
+/** Instances with a run requested for the next turn, in request order. */
+let requested: NextTurn[] = [];
+/** The `setImmediate` the pending turn was scheduled with; `undefined` when none is pending. */
+let scheduledWith: typeof setImmediate | undefined;
+
+function runRequested(): void {
+  scheduledWith = undefined;
+  const batch = requested;
+  requested = [];
+  // One failing callback must not keep the others from running; the first failure is rethrown after them.
+  let failure: { error: unknown } | undefined;
+  for (const next of batch) {
+    try {
+      next.runNow();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+}
+
 /**
- * Runs one callback on the next turn of the event loop (`setImmediate`), once however many times it is
- * requested before that turn comes, so that a burst of requests costs one immediate.
+ * Runs one callback on the next turn of the event loop, once however many times it is requested before that
+ * turn comes. All instances share one `setImmediate` per turn, so a burst of requests across the library
+ * (offloaded tasks, race writes waiting for L1) costs one immediate.
  *
- * A request made while one is pending is dropped, so a pending request that is lost would stall every
- * later one. The only way to lose it is to swap the timer functions before the turn comes (fake timers
- * installed or removed in a test discard what they scheduled), so a request made with different timer
- * functions than the pending one is scheduled again with the current ones. The callback must tolerate an
- * extra run.
+ * A request made while one is pending is dropped, so a pending turn that is lost would stall every later
+ * request. The only way to lose it is to swap the timer functions before the turn comes (fake timers
+ * installed or removed in a test discard what they scheduled), so a request made with other timer functions
+ * than the pending turn's schedules the turn again with the current ones. Callbacks must tolerate an extra run.
  *
  * @example
  * const pump = new NextTurn(() => startQueuedTasks());
  * pump.request(); pump.request(); // startQueuedTasks runs once, on the next turn
  */
 export class NextTurn {
-  /** The `setImmediate` the pending request was made with; `undefined` when none is pending. */
-  private pendingWith: typeof setImmediate | undefined;
+  private pending = false;
 
   constructor(private readonly callback: () => void) {}
 
   /** Asks for a run of the callback on the next turn. */
   request(): void {
+    if (!this.pending) {
+      this.pending = true;
+      requested.push(this);
+    }
     const schedule = globalThis.setImmediate;
-    if (this.pendingWith === schedule) return;
-    this.pendingWith = schedule;
-    schedule(this.run);
+    if (scheduledWith === schedule) return;
+    scheduledWith = schedule;
+    schedule(runRequested);
   }
 
-  private readonly run = (): void => {
-    this.pendingWith = undefined;
+  /** @internal Called by the shared turn. */
+  runNow(): void {
+    this.pending = false;
     this.callback();
-  };
+  }
 }

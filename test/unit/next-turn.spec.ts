@@ -35,3 +35,21 @@ describe('NextTurn', () => {
     expect(callback).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('NextTurn, shared', () => {
+  it('runs every instance requested before the turn, each once, in request order, and the rest after one throws', async () => {
+    const calls: string[] = [];
+    const first = new NextTurn(() => {
+      calls.push('first');
+      throw new Error('first failed');
+    });
+    const second = new NextTurn(() => calls.push('second'));
+    second.request();
+    first.request();
+    second.request();
+    const uncaught = new Promise<unknown>((resolve) => process.once('uncaughtException', resolve));
+    await turn();
+    expect(calls).toEqual(['second', 'first']);
+    expect(await uncaught).toMatchObject({ message: 'first failed' });
+  });
+});

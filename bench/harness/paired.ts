@@ -1,0 +1,52 @@
+import type { Candidate } from './candidate';
+import { type CandidateRounds, type InterleaveOptions, warmUp } from './interleave';
+import type { SampleStats } from './sampling';
+import { quantile } from './statistics';
+
+/**
+ * Measures candidates call by call in rotation: one call of each candidate in turn, in a new random order
+ * every time, `callsPerRound` calls each per round. Each call is timed on its own with `performance.now()`,
+ * between its candidate's untimed `prepare` and `settle`, so that no call's background work (an offloaded
+ * write, a reply still on its way) lands in another candidate's timed call.
+ *
+ * Scenarios whose calls wait for a Redis round trip use it instead of mitata's back-to-back blocks: on a
+ * shared machine the round trip drifts by tens of percent within a few hundred milliseconds, and a block of
+ * one candidate's calls then sees a different machine than the block of its floor. Calls in rotation see the
+ * same machine, so the ratios measure the libraries rather than the drift. The calls are awaited one after
+ * the other, as mitata awaits them.
+ */
+export async function measurePaired(candidates: readonly Candidate[], callsPerRound: number, options: InterleaveOptions): Promise<CandidateRounds[]> {
+  for (const candidate of candidates) await warmUp(candidate);
+  const rounds = candidates.map((): SampleStats[] => []);
+  const times = candidates.map(() => new Float64Array(callsPerRound));
+  const order = candidates.map((_, index) => index);
+  for (let round = 0; round < options.rounds; round++) {
+    for (let call = 0; call < callsPerRound; call++) {
+      shuffle(order);
+      for (const index of order) {
+        const candidate = candidates[index];
+        const prepared = candidate.prepare?.();
+        if (prepared instanceof Promise) await prepared;
+        const started = performance.now();
+        const result = candidate.run();
+        if (result instanceof Promise) await result;
+        times[index][call] = (performance.now() - started) * 1e6;
+        await candidate.settle?.();
+      }
+    }
+    for (let index = 0; index < candidates.length; index++) {
+      const samples = Array.from(times[index]);
+      rounds[index].push({ p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), samples: samples.length });
+    }
+    options.log(`    pass ${round + 1}/${options.rounds} done`);
+  }
+  return candidates.map((candidate, index) => ({ candidate, rounds: rounds[index] }));
+}
+
+/** Fisher-Yates, in place. */
+function shuffle(order: number[]): void {
+  for (let index = order.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [order[index], order[other]] = [order[other], order[index]];
+  }
+}
