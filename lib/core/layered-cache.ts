@@ -227,7 +227,13 @@ export class LayeredCache {
   }
 
   private readThrough<T>(fullKey: string, options: CacheReadOptions | undefined, l1Missed: boolean): Promise<T | undefined> {
-    return this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed).then(valueOfHit);
+    let call: { timeoutMs: number } | undefined;
+    try {
+      call = callOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.store.read<T>(fullKey, options?.readPolicy, call, l1Missed).then(valueOfHit);
   }
 
   private async load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, l1Missed: boolean): Promise<T> {
