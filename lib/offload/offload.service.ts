@@ -17,7 +17,10 @@ const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
 /** Limits of an {@link OffloadService}. Every field is optional. */
 export interface OffloadOptions {
-  /** Most tasks running at once. Positive integer, default 64. */
+  /**
+   * Most tasks running at once. Positive integer, default 256: a burst of background L2 writes is sent in
+   * one round trip of pipelined commands rather than in waves.
+   */
   concurrency?: number;
   /** Most tasks waiting for a slot; beyond that `run` rejects. Positive integer, default 10 000. */
   maxQueued?: number;
@@ -90,7 +93,7 @@ export interface OffloadDrainResult {
   readonly pending: number;
 }
 
-const DEFAULT_CONCURRENCY = 64;
+const DEFAULT_CONCURRENCY = 256;
 const DEFAULT_MAX_QUEUED = 10_000;
 const DEFAULT_TIMEOUT_MS = 5_000;
 
