@@ -180,6 +180,13 @@ describe.each(variants)('RedisStore with $label', ({ driver, owned, create }) =>
     expect(await store.get(`${prefix}missing`)).toBeUndefined();
   });
 
+  it('answers concurrent reads, batched into MGETs, each with its own entry or a miss', async () => {
+    const entries = Array.from({ length: 600 }, (_, index) => createCacheEntry({ index }, 60_000));
+    await Promise.all(entries.map((entry, index) => (index % 3 === 0 ? undefined : store.set(`${prefix}${index}`, entry, 60_000))));
+    const reads = await Promise.all(entries.map((_, index) => store.get(`${prefix}${index}`)));
+    expect(reads).toEqual(entries.map((entry, index) => (index % 3 === 0 ? undefined : entry)));
+  });
+
   it('sets PX from ttlMs', async () => {
     await store.set(`${prefix}k`, createCacheEntry('v', 60_000), 60_000);
     const pttl = await raw.pTTL(`${prefix}k`);
@@ -331,6 +338,22 @@ describe('RedisStore with an existing node-redis client that is not open', () =>
 });
 
 describe('RedisStore with an ioredis client that has a keyPrefix', () => {
+  it('reads concurrent keys under the client prefix', async () => {
+    const prefix = newPrefix();
+    const client = new IoRedis(REDIS_URL, { keyPrefix: `${prefix}kp:` });
+    client.on('error', () => undefined);
+    const store = new RedisStore({ client });
+    try {
+      await store.set('a', createCacheEntry('A', undefined), undefined);
+      await store.set('b', createCacheEntry('B', undefined), undefined);
+      const [a, missing, b] = await Promise.all([store.get('a'), store.get('missing'), store.get('b')]);
+      expect([a?.value, missing, b?.value]).toEqual(['A', undefined, 'B']);
+    } finally {
+      await store.close();
+      client.disconnect();
+    }
+  });
+
   it('clears by the store prefix under the client prefix', async () => {
     const prefix = newPrefix();
     const client = new IoRedis(REDIS_URL, { keyPrefix: `${prefix}kp:` });

@@ -11,6 +11,7 @@ export interface IoRedisClientLike {
   readonly options: { readonly keyPrefix?: string };
   readonly isCluster?: boolean;
   get(key: string): Promise<string | null>;
+  mget(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string): Promise<unknown>;
   set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number): Promise<unknown>;
   unlink(...keys: string[]): Promise<number>;
@@ -82,6 +83,10 @@ export class IoRedisCommands implements RedisCommands {
 
   get(key: string): Promise<unknown> {
     return this.client.get(key);
+  }
+
+  mget(keys: string[]): Promise<unknown> {
+    return this.client.mget(keys);
   }
 
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {

@@ -78,6 +78,10 @@ export class NodeRedisCommands implements RedisCommands {
     return this.send(['GET', key]);
   }
 
+  mget(keys: string[]): Promise<unknown> {
+    return this.send(['MGET', ...keys]);
+  }
+
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
     return this.send(ttlMs === undefined ? ['SET', key, value] : ['SET', key, value, 'PX', String(toPxMilliseconds(ttlMs))]);
   }

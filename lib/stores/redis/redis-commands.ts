@@ -21,6 +21,8 @@ export interface RedisCommands {
    * passed through untouched, so that a read costs no promise of its own here.
    */
   get(key: string): Promise<unknown>;
+  /** MGET: the client's replies, one per key in order (`null` where a key is absent). */
+  mget(keys: string[]): Promise<unknown>;
   /** SET with `PX` when `ttlMs` is given (see {@link toPxMilliseconds}), without expiry otherwise; resolves with the client's reply. */
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown>;
   /** UNLINK (deletes without blocking Redis on large values); resolves with the client's reply. */

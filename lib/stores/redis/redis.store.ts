@@ -23,6 +23,7 @@ import {
   createNodeRedisClient,
   looksLikeNodeRedis,
 } from './node-redis.commands';
+import { GetBatcher } from './get-batcher';
 import { type RedisCommands, type RedisDriver, escapeGlob, replyText } from './redis-commands';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
@@ -104,6 +105,8 @@ export class RedisStore implements CacheStore {
   /** Every `get`, `set` and `delete` settles within this many milliseconds: its command timeout. */
   readonly settlesWithinMs: number;
   private readonly commands: RedisCommands;
+  /** Concurrent GETs go out as one MGET. */
+  private readonly gets: GetBatcher;
   private readonly serializer: Serializer;
   private readonly timeoutMs: number;
   private inFlight = 0;
@@ -119,12 +122,17 @@ export class RedisStore implements CacheStore {
     this.settlesWithinMs = this.timeoutMs;
     this.serializer = options.serializer ?? new JsonSerializer();
     this.commands = createCommands(options, this.timeoutMs);
+    const commands = this.commands;
+    this.gets = new GetBatcher(
+      (key) => commands.get(key),
+      (keys) => commands.mget(keys),
+    );
     this.driver = this.commands.driver;
   }
 
   /** Reads and decodes the entry; rejects with `CacheSerializationError` when the stored text is not a valid entry. */
   async get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
-    const reply = await this.run('GET', () => this.commands.get(key));
+    const reply = await this.run('GET', () => this.gets.get(key));
     if (reply === null) return undefined;
     const entry = decodeEnvelope(typeof reply === 'string' ? reply : replyText(reply), this.serializer) as CacheEntry<T>;
     // Redis expires the key itself; this covers clock skew between the writer and Redis.

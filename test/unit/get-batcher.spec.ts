@@ -1,0 +1,61 @@
+import { describe, expect, it, vi } from 'vitest';
+import { GetBatcher, MAX_KEYS_PER_MGET } from '../../lib/stores/redis/get-batcher';
+
+function fakeRedis(values: Record<string, string>) {
+  const getOne = vi.fn((key: string) => Promise.resolve(values[key] ?? null));
+  const getMany = vi.fn((keys: string[]) => Promise.resolve(keys.map((key) => values[key] ?? null)));
+  return { getOne, getMany, batcher: new GetBatcher(getOne, getMany) };
+}
+
+describe('GetBatcher', () => {
+  it('sends a lone read as a plain GET', async () => {
+    const { getOne, getMany, batcher } = fakeRedis({ a: 'A' });
+    await expect(batcher.get('a')).resolves.toBe('A');
+    expect(getOne).toHaveBeenCalledWith('a');
+    expect(getMany).not.toHaveBeenCalled();
+  });
+
+  it('sends the reads asked for in one run of the microtasks as one MGET, each answered with its own reply', async () => {
+    const { getOne, getMany, batcher } = fakeRedis({ a: 'A', c: 'C' });
+    const reads = Promise.all([batcher.get('a'), batcher.get('b'), batcher.get('c')]);
+    await expect(reads).resolves.toEqual(['A', null, 'C']);
+    expect(getMany).toHaveBeenCalledTimes(1);
+    expect(getMany).toHaveBeenCalledWith(['a', 'b', 'c']);
+    expect(getOne).not.toHaveBeenCalled();
+    await expect(batcher.get('c')).resolves.toBe('C');
+    expect(getOne).toHaveBeenCalledTimes(1);
+  });
+
+  it(`splits a burst into MGETs of at most ${MAX_KEYS_PER_MGET} keys`, async () => {
+    const { getMany, batcher } = fakeRedis({});
+    const keys = Array.from({ length: MAX_KEYS_PER_MGET * 2 + 1 }, (_, index) => `k${index}`);
+    await Promise.all(keys.map((key) => batcher.get(key)));
+    expect(getMany.mock.calls.map(([batch]) => batch.length)).toEqual([MAX_KEYS_PER_MGET, MAX_KEYS_PER_MGET, 1]);
+  });
+
+  it('rejects every read of a batch with the error of its MGET, and of a GET that throws', async () => {
+    const failure = new Error('connection lost');
+    const batcher = new GetBatcher(
+      () => {
+        throw failure;
+      },
+      () => Promise.reject(failure),
+    );
+    const results = await Promise.allSettled([batcher.get('a'), batcher.get('b')]);
+    expect(results).toEqual([
+      { status: 'rejected', reason: failure },
+      { status: 'rejected', reason: failure },
+    ]);
+    await expect(batcher.get('a')).rejects.toBe(failure);
+  });
+
+  it('rejects the reads of a batch whose reply does not have one value per key', async () => {
+    const batcher = new GetBatcher(
+      () => Promise.resolve(null),
+      () => Promise.resolve(['only one']),
+    );
+    const results = await Promise.allSettled([batcher.get('a'), batcher.get('b')]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+  });
+});
