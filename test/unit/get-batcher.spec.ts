@@ -1,6 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GetBatcher, MAX_KEYS_PER_MGET } from '../../lib/stores/redis/get-batcher';
 
+/** Queues a read and resolves with its reply, or rejects with its error. */
+function read(batcher: GetBatcher, key: string): Promise<unknown> {
+  return new Promise((resolve, reject) => batcher.enqueue({ key, answer: resolve, fail: reject }));
+}
+
 function fakeRedis(values: Record<string, string>) {
   const getOne = vi.fn((key: string) => Promise.resolve(values[key] ?? null));
   const getMany = vi.fn((keys: string[]) => Promise.resolve(keys.map((key) => values[key] ?? null)));
@@ -10,26 +15,26 @@ function fakeRedis(values: Record<string, string>) {
 describe('GetBatcher', () => {
   it('sends a lone read as a plain GET', async () => {
     const { getOne, getMany, batcher } = fakeRedis({ a: 'A' });
-    await expect(batcher.get('a')).resolves.toBe('A');
+    await expect(read(batcher, 'a')).resolves.toBe('A');
     expect(getOne).toHaveBeenCalledWith('a');
     expect(getMany).not.toHaveBeenCalled();
   });
 
   it('sends the reads asked for in one run of the microtasks as one MGET, each answered with its own reply', async () => {
     const { getOne, getMany, batcher } = fakeRedis({ a: 'A', c: 'C' });
-    const reads = Promise.all([batcher.get('a'), batcher.get('b'), batcher.get('c')]);
+    const reads = Promise.all([read(batcher, 'a'), read(batcher, 'b'), read(batcher, 'c')]);
     await expect(reads).resolves.toEqual(['A', null, 'C']);
     expect(getMany).toHaveBeenCalledTimes(1);
     expect(getMany).toHaveBeenCalledWith(['a', 'b', 'c']);
     expect(getOne).not.toHaveBeenCalled();
-    await expect(batcher.get('c')).resolves.toBe('C');
+    await expect(read(batcher, 'c')).resolves.toBe('C');
     expect(getOne).toHaveBeenCalledTimes(1);
   });
 
   it(`splits a burst into MGETs of at most ${MAX_KEYS_PER_MGET} keys`, async () => {
     const { getMany, batcher } = fakeRedis({});
     const keys = Array.from({ length: MAX_KEYS_PER_MGET * 2 + 1 }, (_, index) => `k${index}`);
-    await Promise.all(keys.map((key) => batcher.get(key)));
+    await Promise.all(keys.map((key) => read(batcher, key)));
     expect(getMany.mock.calls.map(([batch]) => batch.length)).toEqual([MAX_KEYS_PER_MGET, MAX_KEYS_PER_MGET, 1]);
   });
 
@@ -41,12 +46,12 @@ describe('GetBatcher', () => {
       },
       () => Promise.reject(failure),
     );
-    const results = await Promise.allSettled([batcher.get('a'), batcher.get('b')]);
+    const results = await Promise.allSettled([read(batcher, 'a'), read(batcher, 'b')]);
     expect(results).toEqual([
       { status: 'rejected', reason: failure },
       { status: 'rejected', reason: failure },
     ]);
-    await expect(batcher.get('a')).rejects.toBe(failure);
+    await expect(read(batcher, 'a')).rejects.toBe(failure);
   });
 
   it('rejects the reads of a batch whose reply does not have one value per key', async () => {
@@ -54,7 +59,7 @@ describe('GetBatcher', () => {
       () => Promise.resolve(null),
       () => Promise.resolve(['only one']),
     );
-    const results = await Promise.allSettled([batcher.get('a'), batcher.get('b')]);
+    const results = await Promise.allSettled([read(batcher, 'a'), read(batcher, 'b')]);
     expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
   });

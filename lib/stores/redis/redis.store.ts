@@ -23,7 +23,7 @@ import {
   createNodeRedisClient,
   looksLikeNodeRedis,
 } from './node-redis.commands';
-import { GetBatcher } from './get-batcher';
+import { type BatchedGet, GetBatcher } from './get-batcher';
 import { type RedisCommands, type RedisDriver, escapeGlob, replyText } from './redis-commands';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
@@ -76,6 +76,9 @@ interface PendingCommand {
   readonly command: string;
   readonly reject: (error: unknown) => void;
 }
+
+/** A GET waiting in the batcher for its reply. */
+interface PendingRead extends PendingCommand, BatchedGet {}
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 200;
 const SCAN_BATCH = 1000;
@@ -130,13 +133,36 @@ export class RedisStore implements CacheStore {
     this.driver = this.commands.driver;
   }
 
-  /** Reads and decodes the entry; rejects with `CacheSerializationError` when the stored text is not a valid entry. */
-  async get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
-    const reply = await this.run('GET', () => this.gets.get(key));
-    if (reply === null) return undefined;
-    const entry = decodeEnvelope(typeof reply === 'string' ? reply : replyText(reply), this.serializer) as CacheEntry<T>;
-    // Redis expires the key itself; this covers clock skew between the writer and Redis.
-    return isExpired(entry) ? undefined : entry;
+  /**
+   * Reads and decodes the entry; rejects with `CacheSerializationError` when the stored text is not a valid
+   * entry. Reads asked for together (within one run of the microtask queue) go out as one MGET.
+   */
+  get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
+    if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
+    this.inFlight++;
+    return new Promise<CacheEntry<T> | undefined>((resolve, reject) => {
+      const read: PendingRead = {
+        command: 'GET',
+        key,
+        reject,
+        answer: (reply) => {
+          if (!this.settled(deadline)) return;
+          let entry: CacheEntry<T> | undefined;
+          try {
+            entry = this.decodeReply<T>(reply);
+          } catch (error) {
+            reject(error);
+            return;
+          }
+          resolve(entry);
+        },
+        fail: (error) => {
+          if (this.settled(deadline)) reject(this.commandError('GET', error, deadline));
+        },
+      };
+      const deadline = this.deadlines.add(read, this.timeoutMs);
+      this.gets.enqueue(read);
+    });
   }
 
   /** Stores with `PX ttlMs`; `undefined` (or `Infinity`) stores without expiry; `ttlMs <= 0` deletes the key. */
@@ -204,12 +230,23 @@ export class RedisStore implements CacheStore {
           if (this.settled(deadline)) resolve(value);
         },
         (error: unknown) => {
-          if (!this.settled(deadline)) return;
-          // The client's own offline timeout (the same limit) may fire a moment before the deadline: still our time limit.
-          reject(error instanceof CacheTimeoutError || performance.now() >= deadline.at ? this.timeoutError(command) : error);
+          if (this.settled(deadline)) reject(this.commandError(command, error, deadline));
         },
       );
     });
+  }
+
+  /** The client's own offline timeout (the same limit) may fire a moment before the deadline: still our time limit. */
+  private commandError(command: string, error: unknown, deadline: Deadline<PendingCommand>): unknown {
+    return error instanceof CacheTimeoutError || performance.now() >= deadline.at ? this.timeoutError(command) : error;
+  }
+
+  /** An entry from a GET reply: `undefined` for a missing or expired key. */
+  private decodeReply<T>(reply: unknown): CacheEntry<T> | undefined {
+    if (reply === null || reply === undefined) return undefined;
+    const entry = decodeEnvelope(typeof reply === 'string' ? reply : replyText(reply), this.serializer) as CacheEntry<T>;
+    // Redis expires the key itself; this covers clock skew between the writer and Redis.
+    return isExpired(entry) ? undefined : entry;
   }
 
   /** A command answered: true unless its deadline had already passed (its caller then got the timeout). */
