@@ -166,19 +166,24 @@ export class RedisStore implements CacheStore {
   }
 
   /** Stores with `PX ttlMs`; `undefined` (or `Infinity`) stores without expiry; `ttlMs <= 0` deletes the key. */
-  async set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
+  set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
     if (ttlMs !== undefined && (typeof ttlMs !== 'number' || Number.isNaN(ttlMs))) {
-      throw new LayeredCacheError(REDIS_INVALID_TTL(ttlMs));
+      return Promise.reject(new LayeredCacheError(REDIS_INVALID_TTL(ttlMs)));
     }
     if (ttlMs !== undefined && ttlMs <= 0) return this.delete(key);
-    const text = encodeEnvelope(entry, this.serializer);
+    let text: string;
+    try {
+      text = encodeEnvelope(entry, this.serializer);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const px = ttlMs === Number.POSITIVE_INFINITY ? undefined : ttlMs;
-    await this.run('SET', () => this.commands.set(key, text, px));
+    return this.run('SET', () => this.commands.set(key, text, px), true);
   }
 
   /** Deletes the key with UNLINK. */
-  async delete(key: string): Promise<void> {
-    await this.run('UNLINK', () => this.commands.del([key]));
+  delete(key: string): Promise<void> {
+    return this.run('UNLINK', () => this.commands.del([key]), true);
   }
 
   /**
@@ -193,7 +198,7 @@ export class RedisStore implements CacheStore {
       const from = cursor;
       const page = await this.run('SCAN', () => this.commands.scan(from, match, SCAN_BATCH));
       const keys = page.keys.filter((key) => key.startsWith(prefix));
-      if (keys.length > 0) await this.run('UNLINK', () => this.commands.del(keys));
+      if (keys.length > 0) await this.run('UNLINK', () => this.commands.del(keys), true);
       cursor = page.cursor;
     } while (cursor !== '0');
   }
@@ -212,11 +217,16 @@ export class RedisStore implements CacheStore {
     await this.commands.quit();
   }
 
-  /** Runs one command, rejecting with `CacheTimeoutError` once `timeoutMs` has passed. */
-  private run<R>(command: string, send: () => Promise<R>): Promise<R> {
+  /**
+   * Runs one command, rejecting with `CacheTimeoutError` once `timeoutMs` has passed; resolves with the
+   * reply, or with nothing when `discardReply` is set (the command is a write).
+   */
+  private run(command: string, send: () => Promise<unknown>, discardReply: true): Promise<void>;
+  private run<R>(command: string, send: () => Promise<R>): Promise<R>;
+  private run<R>(command: string, send: () => Promise<R>, discardReply = false): Promise<R | undefined> {
     if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
     this.inFlight++;
-    return new Promise<R>((resolve, reject) => {
+    return new Promise<R | undefined>((resolve, reject) => {
       // Added before the command is sent, so that its deadline passes no later than node-redis's offline timeout.
       const deadline = this.deadlines.add({ command, reject }, this.timeoutMs);
       let sent: Promise<R>;
@@ -227,7 +237,7 @@ export class RedisStore implements CacheStore {
       }
       sent.then(
         (value) => {
-          if (this.settled(deadline)) resolve(value);
+          if (this.settled(deadline)) resolve(discardReply ? undefined : value);
         },
         (error: unknown) => {
           if (this.settled(deadline)) reject(this.commandError(command, error, deadline));
