@@ -143,15 +143,23 @@ export class LayeredCache {
    * Writes through the write policy; rejects as the policy does (an L2 skipped by its open breaker counts
    * as failed). `undefined` cannot be cached. A tolerated L2 failure is replayed when L2 recovers.
    */
-  async set<T>(key: string, value: T, options?: CacheWriteOptions): Promise<void> {
-    if (value === undefined) throw new LayeredCacheError(UNDEFINED_NOT_CACHEABLE(key));
-    const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
-    await this.store.write(this.fullKey(key), createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy, callOptions(options));
+  set<T>(key: string, value: T, options?: CacheWriteOptions): Promise<void> {
+    try {
+      if (value === undefined) throw new LayeredCacheError(UNDEFINED_NOT_CACHEABLE(key));
+      const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
+      return this.store.write(this.fullKey(key), createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy, callOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Deletes from both layers; rejects only when both fail. A failed L2 delete is replayed when L2 recovers. */
-  async delete(key: string, options?: CacheDeleteOptions): Promise<void> {
-    await this.store.delete(this.fullKey(key), callOptions(options));
+  delete(key: string, options?: CacheDeleteOptions): Promise<void> {
+    try {
+      return this.store.delete(this.fullKey(key), callOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

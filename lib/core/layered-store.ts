@@ -171,13 +171,14 @@ export class LayeredStore implements CacheStore {
     if (guard === null) return policy.execute(key, writeL1, (k) => this.writeLayer('l2', k, () => l2.set(k, entry, ttlMs)), this.offload);
     const call = { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
     const writeL2 = (k: string) => this.writeLayer('l2', k, () => guard.set(k, entry, ttlMs, call));
-    return policy.execute(key, writeL1, writeL2, this.offload).then(
+    const written = policy.execute(key, writeL1, writeL2, this.offload);
+    // Registered before the caller's own reaction, so the decision is made before the caller resumes, with no
+    // extra promise between the policy and the caller.
+    written.then(
       () => guard.decide(key, call.decision, true),
-      (error: unknown) => {
-        guard.decide(key, call.decision, false);
-        throw error;
-      },
+      () => guard.decide(key, call.decision, false),
     );
+    return written;
   }
 
   /**
