@@ -142,10 +142,21 @@ export class LayeredStore implements CacheStore {
       }
     }
     const timeoutMs = options?.timeoutMs;
+    if (l1Missed && policy.answersL1MissesWithL2 === true) {
+      // The policy's answer is L2's: read it without the policy's own promise. The L1 miss is still reported.
+      this.events.miss('l1', key);
+      const entry = (await this.readLayer2(key, timeoutMs)) as CacheEntry<T> | undefined;
+      return entry === undefined ? undefined : this.refilledAfter(key, { entry, source: 'l2' });
+    }
     const readL2 = timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
     const readL1 = l1Missed ? this.knownL1Miss : this.readL1;
     const hit = await policy.execute(key, readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);
-    if (hit !== undefined && hit.source === 'l2' && this.refillPolicy === RefillPolicy.Always) this.refill(key, hit.entry);
+    return hit === undefined || hit.source !== 'l2' ? hit : this.refilledAfter(key, hit);
+  }
+
+  /** An L2 hit, after refilling L1 with it as the refill policy says. */
+  private refilledAfter<T>(key: string, hit: ReadHit<T>): ReadHit<T> {
+    if (this.refillPolicy === RefillPolicy.Always) this.refill(key, hit.entry);
     return hit;
   }
 

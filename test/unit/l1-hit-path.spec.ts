@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   type CacheEntry,
   type CacheStore,
@@ -97,6 +97,36 @@ describe('L1 hits', () => {
     expect(first).toEqual(value);
     expect(first).not.toBe(value);
     expect(await cache.get('k')).not.toBe(first);
+  });
+});
+
+/** Answers L1 misses from its own source instead of L2, and says so. */
+class FallbackAfterL1MissPolicy extends SequentialReadPolicy {
+  override readonly answersL1MissesWithL2 = false;
+  override async execute<T>(key: string, readL1: LayerRead<T>): Promise<ReadHit<T> | undefined> {
+    const entry = await readL1(key);
+    return entry === undefined ? { entry: { value: 'fallback' as T, createdAt: 0, expiresAt: null }, source: 'l1' } : { entry, source: 'l1' };
+  }
+}
+
+describe('L1 misses', () => {
+  it('are answered by L2 without the policy when the policy declares that L2 answers them', async () => {
+    const readPolicy = new SequentialReadPolicy();
+    const execute = vi.spyOn(readPolicy, 'execute');
+    const { cache, l2 } = newCache({ readPolicy });
+    await l2.set('ns:k', { value: 'from l2', createdAt: Date.now(), expiresAt: null }, undefined);
+    expect(await cache.get('k')).toBe('from l2');
+    expect(await cache.get('missing')).toBeUndefined();
+    expect(execute).not.toHaveBeenCalled();
+    expect(cache.stats().l1).toMatchObject({ hits: 0, misses: 2 });
+    expect(cache.stats().l2).toMatchObject({ hits: 1, misses: 1 });
+  });
+
+  it('go through a read policy that declares it answers them otherwise', async () => {
+    const { cache, l2 } = newCache({ readPolicy: new FallbackAfterL1MissPolicy() });
+    await l2.set('ns:k', { value: 'from l2', createdAt: Date.now(), expiresAt: null }, undefined);
+    expect(await cache.get('k')).toBe('fallback');
+    expect(await cache.getOrSet('other', () => 'factory')).toBe('fallback');
   });
 });
 

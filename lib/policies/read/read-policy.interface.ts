@@ -21,6 +21,12 @@ export interface ReadPolicy {
    * (as `SequentialReadPolicy` does). The engine then serves L1 hits from a synchronous L1 directly.
    */
   readonly servesL1HitsAlone?: boolean;
+  /**
+   * Declare `true` only if, once L1 has missed, the answer is exactly L2's: its entry, its miss, or its
+   * rejection, without consulting the offload service (as `SequentialReadPolicy` does). When the engine
+   * already knows that L1 missed, it then reads L2 without calling `execute`.
+   */
+  readonly answersL1MissesWithL2?: boolean;
   execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): Promise<ReadHit<T> | undefined>;
 }
 

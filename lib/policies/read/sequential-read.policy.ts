@@ -13,6 +13,8 @@ import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
 export class SequentialReadPolicy implements ReadPolicy {
   /** An L1 hit is the answer; subclasses that change that must set this to false. */
   readonly servesL1HitsAlone: boolean = true;
+  /** After an L1 miss, L2's answer is the answer; subclasses that change that must set this to false. */
+  readonly answersL1MissesWithL2: boolean = true;
 
   async execute<T>(
     key: string,
