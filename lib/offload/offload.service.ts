@@ -239,12 +239,16 @@ export class OffloadService implements Offload {
     }
     const outstanding = this.runningTasks.size + this.queued;
     if (outstanding === 0) return Promise.resolve({ drained: true, pending: 0 });
-    return new Promise<OffloadDrainResult>((resolve) => {
+    const drained = new Promise<OffloadDrainResult>((resolve) => {
       const waiter: DrainWaiter = { mark: this.lastSeq, remaining: outstanding, resolve, timer: undefined };
       // Not unref()ed: a shutdown awaiting this must reach its deadline to report what it abandons.
       waiter.timer = setTimeout(this.drainTimedOut, timeoutMs, waiter);
       this.drainWaiters.push(waiter);
     });
+    // Queued tasks start now rather than on the next turn: the caller waits for them anyway, and fake timers
+    // in a test must not keep them from starting.
+    if (this.head !== undefined) this.pump();
+    return drained;
   }
 
   /**

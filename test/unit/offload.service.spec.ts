@@ -382,6 +382,22 @@ describe('OffloadService', () => {
   });
 
   describe('drain', () => {
+    it('starts queued tasks itself, so that fake timers holding back the next turn cannot stall it', async () => {
+      vi.useFakeTimers();
+      const offload = new OffloadService();
+      const done: string[] = [];
+      offload.run('write', async () => {
+        done.push('a');
+      });
+      offload.run('write', () => {
+        done.push('b');
+      });
+
+      await expect(offload.drain()).resolves.toEqual({ drained: true, pending: 0 });
+      expect(done).toEqual(['a', 'b']);
+      expect(offload.counts()).toMatchObject({ completed: 2, queued: 0, running: 0 });
+    });
+
     it('resolves at once when idle', async () => {
       const offload = new OffloadService();
 
