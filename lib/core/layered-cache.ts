@@ -13,6 +13,9 @@ import { NamespacedKeys } from './cache-key';
 import { LayeredCacheError } from './errors';
 import { LayeredStore } from './layered-store';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+const ignore = (): void => undefined;
+
 /** What `l1HitNow` answers when it looked in L1 synchronously and found nothing. */
 const L1_MISSED: unique symbol = Symbol('l1-missed');
 
@@ -198,9 +201,13 @@ export class LayeredCache {
    * Writes `value` under `key` for a method result: failures are reported, never thrown. With
    * `background`, the write runs on the offload service and this resolves at once.
    */
-  async put<T>(key: string, value: T, options?: GetOrSetOptions): Promise<void> {
-    if (value === undefined) return;
-    await this.writeQuietly(this.fullKey(key), value, options, callOptions(options)?.timeoutMs);
+  put<T>(key: string, value: T, options?: GetOrSetOptions): Promise<void> {
+    if (value === undefined) return RESOLVED;
+    try {
+      return this.writeQuietly(this.fullKey(key), value, options, callOptions(options)?.timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Deletes every key of `namespace` (default: this cache's namespace) from both layers. */
@@ -264,20 +271,24 @@ export class LayeredCache {
     }
   }
 
-  private async writeQuietly<T>(fullKey: string, value: T, options: GetOrSetOptions | undefined, timeoutMs: number | undefined): Promise<void> {
+  /** Writes without ever rejecting (each failed layer reports itself); throws only for an invalid `ttl` option. */
+  private writeQuietly<T>(fullKey: string, value: T, options: GetOrSetOptions | undefined, timeoutMs: number | undefined): Promise<void> {
     const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
     const call = timeoutMs === undefined ? undefined : { timeoutMs };
     const write = () => this.store.write(fullKey, createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy, call);
     if (options?.background) {
       // No dedup key: a newer value for the same key must not be dropped in favour of an older one.
       this.offload.run('write', write);
-      return;
+      return RESOLVED;
     }
+    let written: Promise<void>;
     try {
-      await write();
+      written = write();
     } catch {
-      // Each failed layer was reported where it failed; the caller keeps its value.
+      return RESOLVED;
     }
+    // Each failed layer was reported where it failed; the caller keeps its value.
+    return written.then(ignore, ignore);
   }
 }
 

@@ -389,7 +389,7 @@ describe('OffloadService', () => {
       offload.run('write', async () => {
         done.push('a');
       });
-      offload.run('write', () => {
+      offload.run('write', async () => {
         done.push('b');
       });
 
