@@ -212,9 +212,14 @@ export class ResilientStore implements CacheStore {
     const queue = this.replayQueue;
     if (queue === null) return this.call(operation.kind, run, options?.timeoutMs);
     const seq = this.begin(key, queue);
+    // The steps of `call` and `send`, inline: a write is one promise here, not three.
+    let permit: CircuitPermit | undefined;
     try {
-      await this.call(operation.kind, run, options?.timeoutMs);
+      const timeoutMs = this.limitOf(operation.kind, options?.timeoutMs);
+      permit = this.permit();
+      await this.invoke(operation.kind, run, timeoutMs);
     } catch (error) {
+      if (permit !== undefined) this.callFailed(operation.kind, permit, error);
       const newest = this.end(key, seq);
       const decision = options?.decision;
       if (newest && decision !== undefined && decision.state !== 'refused' && !(error instanceof CacheSerializationError)) {
@@ -223,6 +228,7 @@ export class ResilientStore implements CacheStore {
       }
       throw error;
     }
+    this.succeeded(permit);
     this.end(key, seq);
   }
 
@@ -248,32 +254,59 @@ export class ResilientStore implements CacheStore {
 
   /** Runs one call through the breaker and the time limit. */
   private call<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined): Promise<R> {
+    let limit: number;
+    let permit: CircuitPermit;
+    try {
+      limit = this.limitOf(operation, timeoutMs);
+      permit = this.permit();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.send(operation, run, limit, permit);
+  }
+
+  /** The time limit of one call; throws `CacheTimeoutError` when the call's budget is already spent. */
+  private limitOf(operation: L2Operation, timeoutMs: number | undefined): number {
     const limit = timeoutMs ?? this.timeoutMs;
-    if (!(limit > 0)) return Promise.reject(new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation)));
+    if (!(limit > 0)) throw new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation));
+    return Math.min(limit, MAX_TIMER_MS);
+  }
+
+  /** The breaker's permit for one call; throws `CircuitOpenError` while the breaker is open. */
+  private permit(): CircuitPermit {
     const permit = this.breaker === null ? 0 : this.breaker.acquire();
-    if (permit === undefined) return Promise.reject(this.openError);
-    return this.send(operation, run, Math.min(limit, MAX_TIMER_MS), permit);
+    if (permit === undefined) throw this.openError;
+    return permit;
   }
 
   private async send<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
     let result: R;
     try {
-      // A store that bounds its own calls within the limit needs no second timer.
-      const settlesWithinMs = this.inner.settlesWithinMs;
-      result = settlesWithinMs !== undefined && settlesWithinMs <= timeoutMs ? await run() : await withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
+      result = await this.invoke(operation, run, timeoutMs);
     } catch (error) {
-      if (error instanceof CacheSerializationError) {
-        // The layer answered (a read) or was never asked (a write it could not encode): its health is not in question.
-        if (operation === 'get') this.succeeded(permit);
-        else this.breaker?.release(permit);
-      } else {
-        if (error instanceof CacheTimeoutError) this.timeouts++;
-        this.breaker?.failure(permit, error);
-      }
+      this.callFailed(operation, permit, error);
       throw error;
     }
     this.succeeded(permit);
     return result;
+  }
+
+  /** Starts the call, bounded by the time limit; a store that bounds its own calls within it needs no second timer. */
+  private invoke<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number): Promise<R> {
+    const settlesWithinMs = this.inner.settlesWithinMs;
+    return settlesWithinMs !== undefined && settlesWithinMs <= timeoutMs ? run() : withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
+  }
+
+  /** Tells the breaker how a call failed. */
+  private callFailed(operation: L2Operation, permit: CircuitPermit, error: unknown): void {
+    if (error instanceof CacheSerializationError) {
+      // The layer answered (a read) or was never asked (a write it could not encode): its health is not in question.
+      if (operation === 'get') this.succeeded(permit);
+      else this.breaker?.release(permit);
+    } else {
+      if (error instanceof CacheTimeoutError) this.timeouts++;
+      this.breaker?.failure(permit, error);
+    }
   }
 
   private succeeded(permit: CircuitPermit): void {
