@@ -34,7 +34,7 @@ export function createBentoCachePeer(prefix: string): CachePeer {
   };
   return {
     name: 'BentoCache',
-    configuration: "bentostore().useL1Layer(memoryDriver({ maxSize: '10mb' })).useL2Layer(redisDriver({ connection })), ttl 60 s",
+    configuration: "bentostore().useL1Layer(memoryDriver({ maxSize: '10mb' })).useL2Layer(redisDriver({ connection })), ttl 10 min",
     get: (key) => bento.get({ key }),
     getOrSet: (key, factory) => bento.getOrSet({ key, factory }),
     set: (key, value) => bento.set({ key, value }),

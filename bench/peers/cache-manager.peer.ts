@@ -12,7 +12,7 @@ export function createCacheManagerPeer(prefix: string): CachePeer {
   const cache = createCache({ stores: [l1, l2], ttl: TTL_MS });
   return {
     name: 'cache-manager',
-    configuration: "createCache({ stores: [createKeyv() from 'cacheable', createKeyv(url) from '@keyv/redis'], ttl: 60 s })",
+    configuration: "createCache({ stores: [createKeyv() from 'cacheable', createKeyv(url) from '@keyv/redis'], ttl: 10 min })",
     get: (key) => cache.get(key),
     getOrSet: (key, factory) => cache.wrap(key, factory),
     set: (key, value) => cache.set(key, value),

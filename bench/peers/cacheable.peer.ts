@@ -9,7 +9,7 @@ export function createCacheablePeer(prefix: string): CachePeer {
   const cache = new Cacheable({ secondary: new KeyvRedis(REDIS_URL, { namespace: `${prefix}cacheable` }), ttl: TTL_MS });
   return {
     name: 'cacheable',
-    configuration: 'new Cacheable({ secondary: new KeyvRedis(url), ttl: 60 s })',
+    configuration: 'new Cacheable({ secondary: new KeyvRedis(url), ttl: 10 min })',
     get: (key) => cache.get(key),
     getOrSet: (key, factory) => cache.getOrSet(key, factory),
     set: (key, value) => cache.set(key, value),
