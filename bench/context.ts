@@ -48,14 +48,14 @@ export function slicedRounds(context: BenchContext, profile: SamplingProfile, sl
   };
 }
 
-/** How many rounds, and calls of each candidate per round, a scenario measured with `measurePaired` takes. */
-export interface PairedMeasurement {
+/** How many rounds, and calls of each candidate per round, a scenario measured with `measureInRotation` takes. */
+export interface RotationMeasurement {
   readonly rounds: number;
   readonly callsPerRound: number;
   readonly log: (line: string) => void;
 }
 
 /** Four short rounds for each of the run's rounds: ratios are taken per round, then their median. */
-export function pairedRounds(context: BenchContext): PairedMeasurement {
+export function rotationRounds(context: BenchContext): RotationMeasurement {
   return { rounds: context.rounds * 4, callsPerRound: context.quick ? 60 : 150, log: context.log };
 }

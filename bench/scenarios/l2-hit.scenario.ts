@@ -1,9 +1,9 @@
 import { LRUCache } from 'lru-cache';
-import { type BenchContext, pairedRounds } from '../context';
+import { type BenchContext, rotationRounds } from '../context';
 import { SAMPLE_ITEM, TTL_MS, nextTurn } from '../fixtures';
 import type { Candidate } from '../harness/candidate';
 import { compareRounds } from '../harness/compare';
-import { measurePaired } from '../harness/paired';
+import { measureInRotation } from '../harness/rotation';
 import { type ScenarioResult, atMost, fastestOf, ratioToFloor, rowNamed } from '../harness/results';
 
 const NODE_REDIS_FLOOR = 'node-redis GET + JSON.parse + lru.set';
@@ -72,8 +72,8 @@ export async function runL2HitScenario(context: BenchContext): Promise<ScenarioR
 
   const before = cache.stats();
   const sourceCallsBefore = items.sourceCalls;
-  const measurement = pairedRounds(context);
-  const rows = compareRounds(await measurePaired(candidates, measurement.callsPerRound, measurement), 'latency');
+  const measurement = rotationRounds(context);
+  const rows = compareRounds(await measureInRotation(candidates, measurement.callsPerRound, measurement), 'latency');
   const after = cache.stats();
   const l1Hits = after.l1.hits - before.l1.hits;
   const l2Hits = after.l2.hits - before.l2.hits;

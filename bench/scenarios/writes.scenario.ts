@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import { OptimisticParallelWritePolicy, RaceLoser, RaceWritePolicy, SequentialWritePolicy, type WritePolicy } from '../../lib';
-import { type BenchContext, pairedRounds, slicedRounds } from '../context';
+import { type BenchContext, rotationRounds, slicedRounds } from '../context';
 import { SAMPLE_ITEM, TTL_MS, nextTurn } from '../fixtures';
 import type { Candidate } from '../harness/candidate';
 import { compareRounds } from '../harness/compare';
 import { measureInterleaved } from '../harness/interleave';
-import { measurePaired } from '../harness/paired';
+import { measureInRotation } from '../harness/rotation';
 import { type ResultRow, type ScenarioResult, type TargetResult, atMost, fastestOf, ratioToFloor, rowNamed } from '../harness/results';
 import { describeOffload } from './offload-counts';
 
@@ -96,15 +96,15 @@ export async function runWriteScenario(context: BenchContext): Promise<ScenarioR
   const errorsBefore = cache.stats().errors;
   const offloadBefore = cache.stats().offload;
   // Calls that return before Redis answers take microseconds: mitata times them in blocks, which is steadier
-  // at that scale. Calls that wait for a round trip are timed in rotation (see measurePaired).
+  // at that scale. Calls that wait for a round trip are timed in rotation (see measureInRotation).
   const returnsBeforeRedis = new Set([LRU_FLOOR, NODE_REDIS_FIRE_AND_FORGET, IOREDIS_FIRE_AND_FORGET, ...Object.keys(RACING), OFFLOADED]);
   const quick = candidates.filter((candidate) => returnsBeforeRedis.has(candidate.name));
   const waiting = candidates.filter((candidate) => !returnsBeforeRedis.has(candidate.name));
   const blocks = slicedRounds(context, { budgetMs: 100, maxSamples: 4_000, batchSize: 0, opsPerCall: 1 }, 4);
-  const measurement = pairedRounds(context);
+  const measurement = rotationRounds(context);
   const measured = [
     ...(await measureInterleaved(quick, blocks.profile, blocks)),
-    ...(await measurePaired(waiting, measurement.callsPerRound, measurement)),
+    ...(await measureInRotation(waiting, measurement.callsPerRound, measurement)),
   ].sort((a, b) => candidates.indexOf(a.candidate) - candidates.indexOf(b.candidate));
   const rows = compareRounds(measured, 'latency');
   const fireAndForget = fastestOf(rows, [NODE_REDIS_FIRE_AND_FORGET, IOREDIS_FIRE_AND_FORGET], 'latency');
