@@ -38,6 +38,7 @@ export interface LayeredStoreOptions {
 
 /** Per-call options of {@link LayeredStore} reads, writes and deletes. */
 const RESOLVED_MISS: Promise<undefined> = Promise.resolve(undefined);
+const RESOLVED_WRITE: Promise<void> = Promise.resolve();
 
 export interface LayerCallOptions {
   /**
@@ -175,7 +176,7 @@ export class LayeredStore implements CacheStore {
     policy: WritePolicy = this.writePolicy,
     options?: LayerCallOptions,
   ): Promise<void> {
-    const writeL1 = (k: string) => this.writeLayer('l1', k, () => this.l1.set(k, entry, ttlMs));
+    const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
     const l2 = this.l2;
     if (l2 === null) return writeL1(key);
     const guard = this.l2Resilience;
@@ -233,6 +234,19 @@ export class LayeredStore implements CacheStore {
   async close(): Promise<void> {
     await this.l2Resilience?.shutdown(0);
     await Promise.allSettled([this.l1.close?.(), this.l2?.close?.()]);
+  }
+
+  /** Writes L1; an L1 with synchronous writes (`setSync`) is written at once, without a promise of its own. */
+  private writeL1(key: string, entry: CacheEntry, ttlMs: number | undefined): Promise<void> {
+    const l1 = this.l1;
+    if (l1.setSync === undefined) return this.writeLayer('l1', key, () => l1.set(key, entry, ttlMs));
+    try {
+      l1.setSync(key, entry, ttlMs);
+    } catch (error) {
+      return Promise.reject(this.failure('l1', 'set', key, error));
+    }
+    this.events.write('l1', key);
+    return RESOLVED_WRITE;
   }
 
   private async writeLayer(layer: CacheLayer, key: string, write: () => Promise<void>): Promise<void> {
