@@ -1,3 +1,5 @@
+import { callEach } from './call-each';
+
 /** A deadline in a {@link DeadlineQueue}: pass it to `cancel` once the work it bounds has settled. */
 export interface Deadline<T> {
   readonly item: T;
@@ -115,15 +117,6 @@ export class DeadlineQueue<T> {
       } else if (head.at < nextAt) nextAt = head.at;
     }
     if (nextAt !== Number.POSITIVE_INFINITY) this.arm(nextAt);
-    // One failing report must not keep the others from being made; the first failure is rethrown after them.
-    let failure: { error: unknown } | undefined;
-    for (const item of expired) {
-      try {
-        this.onExpired(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-    if (failure !== undefined) throw failure.error;
+    callEach(expired, this.onExpired);
   };
 }

@@ -7,7 +7,7 @@ import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-para
 import type { ReplayDecision } from '../resilience/l2-write-replay-queue';
 import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOptions, ResilientStore } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
-import { type CacheEntry, remainingTtl } from './cache-entry';
+import { type CacheEntry, isExpired, remainingTtl } from './cache-entry';
 import { CacheEventBus } from './cache-events';
 import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from './errors';
 
@@ -39,6 +39,7 @@ export interface LayeredStoreOptions {
 /** Per-call options of {@link LayeredStore} reads, writes and deletes. */
 const RESOLVED_MISS: Promise<undefined> = Promise.resolve(undefined);
 const RESOLVED_WRITE: Promise<void> = Promise.resolve();
+const ignore = (): void => undefined;
 
 export interface LayerCallOptions {
   /**
@@ -118,7 +119,7 @@ export class LayeredStore implements CacheStore {
       }
       throw failure;
     }
-    if (entry !== undefined && entry.expiresAt !== null && entry.expiresAt <= Date.now()) entry = undefined;
+    if (entry !== undefined && isExpired(entry)) entry = undefined;
     if (entry === undefined) this.events.miss('l2', key);
     else this.events.hit('l2', key);
     return entry;
@@ -236,17 +237,34 @@ export class LayeredStore implements CacheStore {
     await Promise.allSettled([this.l1.close?.(), this.l2?.close?.()]);
   }
 
-  /** Writes L1; an L1 with synchronous writes (`setSync`) is written at once, without a promise of its own. */
-  private writeL1(key: string, entry: CacheEntry, ttlMs: number | undefined): Promise<void> {
+  /**
+   * Writes L1 for a write (`set`) or a refill, reporting it as such; an L1 with synchronous writes (`setSync`)
+   * is written at once, without a promise of its own.
+   */
+  private writeL1(key: string, entry: CacheEntry, ttlMs: number | undefined, operation: 'set' | 'refill' = 'set'): Promise<void> {
     const l1 = this.l1;
-    if (l1.setSync === undefined) return this.writeLayer('l1', key, () => l1.set(key, entry, ttlMs));
+    let written: Promise<void> | undefined;
     try {
-      l1.setSync(key, entry, ttlMs);
+      if (l1.setSync === undefined) written = l1.set(key, entry, ttlMs);
+      else l1.setSync(key, entry, ttlMs);
     } catch (error) {
-      return Promise.reject(this.failure('l1', 'set', key, error));
+      return Promise.reject(this.failure('l1', operation, key, error));
     }
-    this.events.write('l1', key);
-    return RESOLVED_WRITE;
+    if (written === undefined) {
+      this.l1Written(key, operation);
+      return RESOLVED_WRITE;
+    }
+    return written.then(
+      () => this.l1Written(key, operation),
+      (error: unknown) => {
+        throw this.failure('l1', operation, key, error);
+      },
+    );
+  }
+
+  private l1Written(key: string, operation: 'set' | 'refill'): void {
+    if (operation === 'refill') this.events.refill(key);
+    else this.events.write('l1', key);
   }
 
   private async writeLayer(layer: CacheLayer, key: string, write: () => Promise<void>): Promise<void> {
@@ -281,24 +299,9 @@ export class LayeredStore implements CacheStore {
   private refill(key: string, entry: CacheEntry): void {
     const ttl = remainingTtl(entry);
     if (ttl !== undefined && ttl <= 0) return;
-    const l1 = this.l1;
-    let written: Promise<void>;
-    try {
-      if (l1.setSync !== undefined) {
-        // An in-process L1 writes at once: no promise to wait on.
-        l1.setSync(key, entry, ttl);
-        this.events.refill(key);
-        return;
-      }
-      written = l1.set(key, entry, ttl);
-    } catch (error) {
-      this.failure('l1', 'refill', key, error);
-      return;
-    }
-    written.then(
-      () => this.events.refill(key),
-      (error: unknown) => void this.failure('l1', 'refill', key, error),
-    );
+    const written = this.writeL1(key, entry, ttl, 'refill');
+    // The failure was reported where it happened; an in-process L1 has already settled.
+    if (written !== RESOLVED_WRITE) written.then(undefined, ignore);
   }
 
   /**

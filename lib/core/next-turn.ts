@@ -1,22 +1,17 @@
+import { callEach } from './call-each';
+
 /** Instances with a run requested for the next turn, in request order. */
 let requested: NextTurn[] = [];
 /** The `setImmediate` the pending turn was scheduled with; `undefined` when none is pending. */
 let scheduledWith: typeof setImmediate | undefined;
 
+const runNow = (next: NextTurn): void => next.runNow();
+
 function runRequested(): void {
   scheduledWith = undefined;
   const batch = requested;
   requested = [];
-  // One failing callback must not keep the others from running; the first failure is rethrown after them.
-  let failure: { error: unknown } | undefined;
-  for (const next of batch) {
-    try {
-      next.runNow();
-    } catch (error) {
-      failure ??= { error };
-    }
-  }
-  if (failure !== undefined) throw failure.error;
+  callEach(batch, runNow);
 }
 
 /**

@@ -49,10 +49,12 @@ export class RaceWritePolicy implements WritePolicy {
           done = true;
           resolve();
           // A recorded failure means the other layer already settled, so there is nothing left to hand off.
-          if (firstFailure !== undefined) return;
-          if (layer === 'l2') this.handOffLoser(l1, offload);
-          else if (l2 !== undefined) this.handOffLoser(l2, offload);
-          else if (this.loser === RaceLoser.Offload && this.offloadUnstarted(key, writeL2, offload)) l2State = 'offloaded';
+          if (firstFailure !== undefined || this.loser !== RaceLoser.Offload) return;
+          // A started loser is already observed: a refused hand-off (service full) needs no action. One not
+          // started yet that the service refuses is started on the next turn, unobserved.
+          const racing = layer === 'l2' ? l1 : l2;
+          if (racing !== undefined) this.handOff(() => racing, offload);
+          else if (this.handOff(() => startLayerCall(writeL2, key), offload)) l2State = 'offloaded';
           return;
         }
         if (firstFailure === undefined) {
@@ -98,24 +100,15 @@ export class RaceWritePolicy implements WritePolicy {
     for (const start of waiting) start();
   }
 
-  /** Hands the L2 write, not yet started, to the offload service; false when the service refused it. */
-  private offloadUnstarted(key: string, writeL2: LayerWrite, offload: Offload): boolean {
+  /** Hands a loser to the offload service; false when the service refused it. */
+  private handOff(loser: () => Promise<void>, offload: Offload): boolean {
     try {
-      return offload.run('race-loser', () => startLayerCall(writeL2, key));
-    } catch {
-      return false;
-    }
-  }
-
-  private handOffLoser(loser: Promise<void>, offload: Offload): void {
-    if (this.loser !== RaceLoser.Offload) return;
-    try {
-      // A `false` (service full) needs no action: the write is already running and observed.
       // No dedup key: two losers for one key are two different writes, and drain must wait for both.
-      offload.run('race-loser', () => loser);
+      return offload.run('race-loser', loser);
     } catch {
-      // `run` must not throw; if a custom Offload does, the caller already has its answer and the loser is
-      // still observed, so letting the throw escape would only become an unhandled rejection.
+      // `run` must not throw; if a custom Offload does, the caller already has its answer, and letting the
+      // throw escape would only become an unhandled rejection.
+      return false;
     }
   }
 }
