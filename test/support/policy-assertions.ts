@@ -21,7 +21,7 @@ export function expectBothLayersFailed(error: unknown, l1Error: unknown, l2Error
 }
 
 /** Fails both hand-settled layers, `first` one first, letting the policy see each failure on its own. */
-export async function failBothLayers<T>(
+async function failBothLayers<T>(
   layers: { l1: Deferred<T>; l2: Deferred<T> },
   first: 'l1' | 'l2',
   l1Error: Error,
@@ -31,4 +31,22 @@ export async function failBothLayers<T>(
   early();
   await flush();
   late();
+}
+
+/** Both orders in which two layers can fail, for `it.each`. */
+export const FAILURE_ORDERS = [
+  ['L1 fails first', 'l1'],
+  ['L2 fails first', 'l2'],
+] as const;
+
+/**
+ * Starts a policy on two hand-settled layers, fails both (`first` one first) and checks that it rejects with
+ * a BothLayersFailedError keeping each layer's error in its own slot.
+ */
+export async function expectBothFailuresKept<T>(layers: { l1: Deferred<T>; l2: Deferred<T> }, start: () => Promise<unknown>, first: 'l1' | 'l2'): Promise<void> {
+  const l1Error = new Error('l1 down');
+  const l2Error = new Error('l2 down');
+  const pending = start();
+  await failBothLayers(layers, first, l1Error, l2Error);
+  expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
 }

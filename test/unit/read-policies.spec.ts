@@ -9,7 +9,7 @@ import {
   type ReadPolicy,
 } from '../../lib/policies';
 import { deferred } from '../support/deferred';
-import { expectBothLayersFailed, failBothLayers, rejectionOf } from '../support/policy-assertions';
+import { FAILURE_ORDERS, expectBothFailuresKept, expectBothLayersFailed, rejectionOf } from '../support/policy-assertions';
 import { failOnUnhandledRejections, flush, observe } from '../support/promise-observation';
 import { FakeOffload } from '../support/fake-offload';
 
@@ -277,18 +277,10 @@ describe('RaceReadPolicy', () => {
     }
   });
 
-  it.each([
-    ['L1 fails first', 'l1'],
-    ['L2 fails first', 'l2'],
-  ] as const)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
+  it.each(FAILURE_ORDERS)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
     const layers = fakeLayers();
     const offload = new FakeOffload();
-    const l1Error = new Error('l1 down');
-    const l2Error = new Error('l2 down');
-    const pending = new RaceReadPolicy().execute('k', layers.readL1, layers.readL2, offload);
-    await failBothLayers(layers, first, l1Error, l2Error);
-
-    expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
+    await expectBothFailuresKept(layers, () => new RaceReadPolicy().execute('k', layers.readL1, layers.readL2, offload), first);
     expect(offload.calls).toEqual([]);
   });
 

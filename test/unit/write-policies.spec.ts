@@ -7,7 +7,7 @@ import {
   type LayerWrite,
 } from '../../lib/policies';
 import { deferred } from '../support/deferred';
-import { expectBothLayersFailed, failBothLayers, rejectionOf } from '../support/policy-assertions';
+import { FAILURE_ORDERS, expectBothFailuresKept, expectBothLayersFailed, rejectionOf } from '../support/policy-assertions';
 import { failOnUnhandledRejections, flush, observe } from '../support/promise-observation';
 import type { Offload } from '../../lib/offload/offload.interface';
 import { FakeOffload } from '../support/fake-offload';
@@ -95,20 +95,16 @@ describe('SequentialWritePolicy', () => {
   });
 });
 
-describe.each([
-  ['OptimisticParallelWritePolicy', () => new OptimisticParallelWritePolicy()],
-] as const)('%s', (_name, createPolicy) => {
+describe('OptimisticParallelWritePolicy', () => {
   it('starts both writes at once, L1 first', () => {
     const layers = fakeLayers();
-    void createPolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
+    void new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
 
     expect(layers.calls).toEqual(['l1:k', 'l2:k']);
     layers.l1.resolve();
     layers.l2.resolve();
   });
-});
 
-describe('OptimisticParallelWritePolicy', () => {
   it('waits for L2 to settle even after L1 succeeded, then resolves', async () => {
     const layers = fakeLayers();
     const offload = new FakeOffload();
@@ -123,45 +119,9 @@ describe('OptimisticParallelWritePolicy', () => {
     expect(offload.calls).toEqual([]);
   });
 
-  it('resolves when L1 fails and L2 succeeds, after both settled', async () => {
+  it.each(FAILURE_ORDERS)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
     const layers = fakeLayers();
-    const result = observe(
-      new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload()),
-    );
-
-    layers.l1.reject(new Error('l1 down'));
-    await flush();
-    expect(result.current.state).toBe('pending');
-    layers.l2.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-  });
-
-  it('resolves when L2 fails and L1 succeeds, after both settled', async () => {
-    const layers = fakeLayers();
-    const result = observe(
-      new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload()),
-    );
-
-    layers.l2.reject(new Error('l2 down'));
-    await flush();
-    expect(result.current.state).toBe('pending');
-    layers.l1.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-  });
-
-  it.each([
-    ['L1 fails first', 'l1'],
-    ['L2 fails first', 'l2'],
-  ] as const)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
-    const layers = fakeLayers();
-    const l1Error = new Error('l1 down');
-    const l2Error = new Error('l2 down');
-    const pending = new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload());
-    await failBothLayers(layers, first, l1Error, l2Error);
-
-    expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
+    await expectBothFailuresKept(layers, () => new OptimisticParallelWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload()), first);
   });
 
   it('still writes L2 and resolves when the L1 closure throws synchronously', async () => {
@@ -176,6 +136,28 @@ describe('OptimisticParallelWritePolicy', () => {
     );
 
     expect(writeL2).toHaveBeenCalledWith('k');
+  });
+});
+
+describe.each([
+  ['OptimisticParallelWritePolicy', () => new OptimisticParallelWritePolicy()],
+  ['RaceWritePolicy', () => new RaceWritePolicy()],
+] as const)('%s with one failing layer', (_name, createPolicy) => {
+  it.each([
+    ['l1', 'l2'],
+    ['l2', 'l1'],
+  ] as const)('waits for the other layer when %s fails first, resolves once %s succeeds, and offloads nothing', async (failing, succeeding) => {
+    const layers = fakeLayers();
+    const offload = new FakeOffload();
+    const result = observe(createPolicy().execute('k', layers.writeL1, layers.writeL2, offload));
+
+    layers[failing].reject(new Error(`${failing} down`));
+    await flush();
+    expect(result.current.state).toBe('pending');
+    layers[succeeding].resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(offload.calls).toEqual([]);
   });
 });
 
@@ -323,46 +305,10 @@ describe('RaceWritePolicy', () => {
     expect(unhandled).not.toHaveBeenCalled();
   });
 
-  it('waits for L2 when L1 fails first, resolves when L2 succeeds, and offloads nothing', async () => {
+  it.each(FAILURE_ORDERS)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
     const layers = fakeLayers();
     const offload = new FakeOffload();
-    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
-
-    layers.l1.reject(new Error('l1 down'));
-    await flush();
-    expect(result.current.state).toBe('pending');
-    layers.l2.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-    expect(offload.calls).toEqual([]);
-  });
-
-  it('waits for L1 when L2 fails first, resolves when L1 succeeds, and offloads nothing', async () => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload();
-    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
-
-    layers.l2.reject(new Error('l2 down'));
-    await flush();
-    expect(result.current.state).toBe('pending');
-    layers.l1.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-    expect(offload.calls).toEqual([]);
-  });
-
-  it.each([
-    ['L1 fails first', 'l1'],
-    ['L2 fails first', 'l2'],
-  ] as const)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload();
-    const l1Error = new Error('l1 down');
-    const l2Error = new Error('l2 down');
-    const pending = new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload);
-    await failBothLayers(layers, first, l1Error, l2Error);
-
-    expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
+    await expectBothFailuresKept(layers, () => new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload), first);
     expect(offload.calls).toEqual([]);
   });
 
