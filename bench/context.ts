@@ -1,5 +1,6 @@
 import type IoRedis from 'ioredis';
 import type { NodeRedisClient } from './environment/redis';
+import type { InterleaveOptions } from './harness/interleave';
 import type { SamplingProfile } from './harness/sampling';
 import type { CachePeer } from './peers';
 import type { OurCache } from './subjects/our-cache';
@@ -27,17 +28,15 @@ export function scaled(context: BenchContext, profile: SamplingProfile): Samplin
 }
 
 /** A sampling profile and the number of interleaved rounds to measure it over. */
-export interface RoundsAndProfile {
-  readonly rounds: number;
+export interface RoundsAndProfile extends InterleaveOptions {
   readonly profile: SamplingProfile;
-  readonly log: (line: string) => void;
 }
 
 /**
  * The run's rounds and `profile` (scaled for quick runs), with each round cut into `slices` shorter ones:
- * the same measuring time, interleaved more finely between the candidates. Scenarios bound by Redis round
- * trips use it, because on a shared machine a slow patch of a few hundred milliseconds would otherwise fall
- * on one candidate of a round and skew that round's ratios.
+ * the same measuring time, interleaved more finely between the candidates, because on a shared machine a
+ * slow patch of a few hundred milliseconds would otherwise fall on one candidate of a round and skew that
+ * round's ratios.
  */
 export function slicedRounds(context: BenchContext, profile: SamplingProfile, slices: number): RoundsAndProfile {
   const whole = scaled(context, profile);
@@ -49,10 +48,8 @@ export function slicedRounds(context: BenchContext, profile: SamplingProfile, sl
 }
 
 /** How many rounds, and calls of each candidate per round, a scenario measured with `measureInRotation` takes. */
-export interface RotationMeasurement {
-  readonly rounds: number;
+export interface RotationMeasurement extends InterleaveOptions {
   readonly callsPerRound: number;
-  readonly log: (line: string) => void;
 }
 
 /** Four short rounds for each of the run's rounds: ratios are taken per round, then their median. */

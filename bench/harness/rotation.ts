@@ -15,7 +15,8 @@ import { quantile } from './statistics';
  * same machine, so the ratios measure the libraries rather than the drift. The calls are awaited one after
  * the other, as mitata awaits them.
  */
-export async function measureInRotation(candidates: readonly Candidate[], callsPerRound: number, options: InterleaveOptions): Promise<CandidateRounds[]> {
+export async function measureInRotation(candidates: readonly Candidate[], options: InterleaveOptions & { readonly callsPerRound: number }): Promise<CandidateRounds[]> {
+  const { callsPerRound } = options;
   for (const candidate of candidates) await warmUp(candidate);
   const rounds = candidates.map((): SampleStats[] => []);
   const times = candidates.map(() => new Float64Array(callsPerRound));

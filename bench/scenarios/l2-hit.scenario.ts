@@ -73,7 +73,7 @@ export async function runL2HitScenario(context: BenchContext): Promise<ScenarioR
   const before = cache.stats();
   const sourceCallsBefore = items.sourceCalls;
   const measurement = rotationRounds(context);
-  const rows = compareRounds(await measureInRotation(candidates, measurement.callsPerRound, measurement), 'latency');
+  const rows = compareRounds(await measureInRotation(candidates, measurement), 'latency');
   const after = cache.stats();
   const l1Hits = after.l1.hits - before.l1.hits;
   const l2Hits = after.l2.hits - before.l2.hits;

@@ -104,7 +104,7 @@ export async function runWriteScenario(context: BenchContext): Promise<ScenarioR
   const measurement = rotationRounds(context);
   const measured = [
     ...(await measureInterleaved(quick, blocks.profile, blocks)),
-    ...(await measureInRotation(waiting, measurement.callsPerRound, measurement)),
+    ...(await measureInRotation(waiting, measurement)),
   ].sort((a, b) => candidates.indexOf(a.candidate) - candidates.indexOf(b.candidate));
   const rows = compareRounds(measured, 'latency');
   const fireAndForget = fastestOf(rows, [NODE_REDIS_FIRE_AND_FORGET, IOREDIS_FIRE_AND_FORGET], 'latency');
