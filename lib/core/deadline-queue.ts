@@ -33,6 +33,9 @@ interface Lane<T> {
 export class DeadlineQueue<T> {
   private readonly lanes = new Map<number, Lane<T>>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The `setTimeout` the armed timer was set with (see `add`), and the `clearTimeout` that goes with it. */
+  private armedWith: typeof setTimeout | undefined;
+  private clearWith: typeof clearTimeout = clearTimeout;
   /** When the armed timer fires (`performance.now()` time); `Infinity` when none is armed. */
   private armedFor = Number.POSITIVE_INFINITY;
   /** Deadlines neither cancelled nor expired; at 0 the timer is cleared, so that nothing lingers once all work settled. */
@@ -53,7 +56,9 @@ export class DeadlineQueue<T> {
     else lane.tail.next = deadline;
     lane.tail = deadline;
     this.pending++;
+    // Fake timers installed or removed in a test discard the armed timer with them: arm again with the current ones.
     if (deadline.at < this.armedFor) this.arm(deadline.at);
+    else if (this.armedWith !== globalThis.setTimeout) this.arm(Math.min(deadline.at, this.armedFor));
     return deadline;
   }
 
@@ -83,19 +88,23 @@ export class DeadlineQueue<T> {
   private arm(at: number): void {
     this.disarm();
     this.armedFor = at;
-    this.timer = setTimeout(this.expire, Math.max(1, Math.ceil(at - performance.now())));
+    this.armedWith = globalThis.setTimeout;
+    this.clearWith = globalThis.clearTimeout;
+    this.timer = this.armedWith(this.expire, Math.max(1, Math.ceil(at - performance.now())));
     this.timer.unref();
   }
 
   private disarm(): void {
     if (this.timer === undefined) return;
-    clearTimeout(this.timer);
+    this.clearWith(this.timer);
     this.timer = undefined;
+    this.armedWith = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
   }
 
   private readonly expire = (): void => {
     this.timer = undefined;
+    this.armedWith = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = performance.now();
     let nextAt = Number.POSITIVE_INFINITY;

@@ -97,3 +97,15 @@ describe('DeadlineQueue timer', () => {
     expect(expired).toEqual(['c']);
   });
 });
+
+describe('DeadlineQueue across a swap of the timer functions', () => {
+  it('arms again with the real timers when its timer was set under fake ones that were then removed', async () => {
+    const expired: string[] = [];
+    const queue = new DeadlineQueue<string>((item) => expired.push(item));
+    queue.add('under fake timers', 10);
+    vi.useRealTimers();
+    queue.add('under real timers', 10);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(expired).toContain('under real timers');
+  });
+});
