@@ -251,18 +251,28 @@ export class LayeredCache {
     return this.store.read<T>(fullKey, options?.readPolicy, call, l1Missed).then(valueOfHit);
   }
 
-  private async load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, l1Missed: boolean): Promise<T> {
+  private load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, l1Missed: boolean): Promise<T> {
+    // One L2 budget for the call: the write after a miss gets what the read left of it.
+    const budget = options?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
+    const readStarted = budget === undefined ? 0 : Date.now();
+    const miss = (): Promise<T> => this.loadAfterMiss(fullKey, factory, options, budget === undefined ? undefined : budget - (Date.now() - readStarted));
+    let read: Promise<ReadHit<T> | undefined>;
     try {
-      // One L2 budget for the call: the write after a miss gets what the read left of it.
-      const budget = options?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
-      const readStarted = budget === undefined ? 0 : Date.now();
-      try {
-        const hit = await this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed);
-        if (hit !== undefined) return hit.entry.value;
-      } catch {
-        // Reported by the layer that failed; a cache that cannot be read is a miss for getOrSet.
-      }
-      const left = budget === undefined ? undefined : budget - (Date.now() - readStarted);
+      read = this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed);
+    } catch {
+      return miss();
+    }
+    // A failed read was reported by the layer that failed; a cache that cannot be read is a miss for getOrSet.
+    return read.then((hit) => {
+      if (hit === undefined) return miss();
+      this.inflight.delete(fullKey);
+      return hit.entry.value;
+    }, miss);
+  }
+
+  /** The factory's value after a miss, written to the cache with what is left of the L2 budget. */
+  private async loadAfterMiss<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, left: number | undefined): Promise<T> {
+    try {
       const value = await factory();
       if (value !== undefined) await this.writeQuietly(fullKey, value, options, options?.background ? options.timeoutMs : left);
       return value;

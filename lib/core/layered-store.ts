@@ -103,26 +103,42 @@ export class LayeredStore implements CacheStore {
     return RESOLVED_MISS;
   };
 
-  private async readLayer2(key: string, timeoutMs: number | undefined): Promise<CacheEntry | undefined> {
-    let entry: CacheEntry | undefined;
+  /** L2's entry for `key`, reported as a hit or a miss; an expired or undecodable entry is a miss. */
+  private readLayer2(key: string, timeoutMs: number | undefined): Promise<CacheEntry | undefined> {
+    return this.askL2(key, timeoutMs).then(
+      (entry) => this.l2Answered(key, entry),
+      (error: unknown) => this.l2ReadFailed(key, error),
+    );
+  }
+
+  /** L2's reply, unreported; a store that throws instead of rejecting rejects here. */
+  private askL2(key: string, timeoutMs: number | undefined): Promise<CacheEntry | undefined> {
+    const guard = this.l2Resilience;
     try {
-      const guard = this.l2Resilience;
-      entry = await (guard === null ? (this.l2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs }));
+      return guard === null ? (this.l2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs });
     } catch (error) {
-      // L2 was skipped by its open circuit breaker: nothing was asked, so it is a miss that is not reported.
-      if (error instanceof CircuitOpenError) return undefined;
-      const failure = this.failure('l2', 'get', key, error);
-      // An entry that cannot be decoded (corrupt, foreign, or from an unknown format version) is a miss.
-      if (error instanceof CacheSerializationError) {
-        this.events.miss('l2', key);
-        return undefined;
-      }
-      throw failure;
+      return Promise.reject(error);
     }
+  }
+
+  private l2Answered(key: string, entry: CacheEntry | undefined): CacheEntry | undefined {
     if (entry !== undefined && isExpired(entry)) entry = undefined;
     if (entry === undefined) this.events.miss('l2', key);
     else this.events.hit('l2', key);
     return entry;
+  }
+
+  /** A failed L2 read: a miss when L2 was skipped (open breaker) or its entry could not be decoded; otherwise the failure. */
+  private l2ReadFailed(key: string, error: unknown): undefined {
+    // L2 was skipped by its open circuit breaker: nothing was asked, so it is a miss that is not reported.
+    if (error instanceof CircuitOpenError) return undefined;
+    const failure = this.failure('l2', 'get', key, error);
+    // An entry that cannot be decoded (corrupt, foreign, or from an unknown format version) is a miss.
+    if (error instanceof CacheSerializationError) {
+      this.events.miss('l2', key);
+      return undefined;
+    }
+    throw failure;
   }
 
   get<T>(key: string): Promise<CacheEntry<T> | undefined> {
@@ -133,23 +149,35 @@ export class LayeredStore implements CacheStore {
    * Reads through the layers with `policy`, refilling L1 after an L2 hit as the refill policy says.
    * While the L2 circuit breaker is open, L2 answers every read with a miss without being asked.
    */
-  async read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions, l1Missed = false): Promise<ReadHit<T> | undefined> {
-    if (this.l2 === null) {
-      if (l1Missed) return this.knownL1Miss(key) as Promise<undefined>;
-      try {
-        const entry = (await this.readL1(key)) as CacheEntry<T> | undefined;
-        return entry === undefined ? undefined : { entry, source: 'l1' };
-      } catch {
-        return undefined; // reported by readL1; with no L2 to fall back to, an L1 failure is a miss
-      }
-    }
+  read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions, l1Missed = false): Promise<ReadHit<T> | undefined> {
+    if (this.l2 === null) return this.readL1Alone(key, l1Missed);
     const timeoutMs = options?.timeoutMs;
     if (l1Missed && policy.answersL1MissesWithL2 === true) {
-      // The policy's answer is L2's: read it without the policy's own promise. The L1 miss is still reported.
+      // The policy's answer is L2's: read it without the policy's own promise, in one step from L2's reply.
+      // The L1 miss is still reported.
       this.events.miss('l1', key);
-      const entry = (await this.readLayer2(key, timeoutMs)) as CacheEntry<T> | undefined;
-      return entry === undefined ? undefined : this.refilledAfter(key, { entry, source: 'l2' });
+      return this.askL2(key, timeoutMs).then(
+        (reply) => {
+          const entry = this.l2Answered(key, reply) as CacheEntry<T> | undefined;
+          return entry === undefined ? undefined : this.refilledAfter(key, { entry, source: 'l2' });
+        },
+        (error: unknown) => this.l2ReadFailed(key, error),
+      );
     }
+    return this.readWithPolicy(key, policy, timeoutMs, l1Missed);
+  }
+
+  private async readL1Alone<T>(key: string, l1Missed: boolean): Promise<ReadHit<T> | undefined> {
+    if (l1Missed) return this.knownL1Miss(key) as Promise<undefined>;
+    try {
+      const entry = (await this.readL1(key)) as CacheEntry<T> | undefined;
+      return entry === undefined ? undefined : { entry, source: 'l1' };
+    } catch {
+      return undefined; // reported by readL1; with no L2 to fall back to, an L1 failure is a miss
+    }
+  }
+
+  private async readWithPolicy<T>(key: string, policy: ReadPolicy, timeoutMs: number | undefined, l1Missed: boolean): Promise<ReadHit<T> | undefined> {
     const readL2 = timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
     const readL1 = l1Missed ? this.knownL1Miss : this.readL1;
     const hit = await policy.execute(key, readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);

@@ -154,7 +154,31 @@ export class ResilientStore implements CacheStore {
    * `CircuitOpenError` at once while the breaker is open, or with the store's own error.
    */
   get<T = unknown>(key: string, options?: L2CallOptions): Promise<CacheEntry<T> | undefined> {
-    return this.call('get', () => this.inner.get<T>(key), options?.timeoutMs);
+    // The steps of `call` and `send`, inline: a read is one promise here, not two.
+    let timeoutMs: number;
+    let permit: CircuitPermit;
+    try {
+      timeoutMs = this.limitOf('get', options?.timeoutMs);
+      permit = this.permit();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let reply: Promise<CacheEntry<T> | undefined>;
+    try {
+      reply = this.invoke('get', () => this.inner.get<T>(key), timeoutMs);
+    } catch (error) {
+      reply = Promise.reject(error);
+    }
+    return reply.then(
+      (entry) => {
+        this.succeeded(permit);
+        return entry;
+      },
+      (error: unknown) => {
+        this.callFailed('get', permit, error);
+        throw error;
+      },
+    );
   }
 
   /** Stores the entry; on failure, keeps it for replay when `options.decision` says the policy may tolerate it. */

@@ -120,6 +120,29 @@ describe('ResilientStore circuit breaker', () => {
     expect(logs.at(-1)).toBe('log:L2 answers again: its circuit breaker closed.');
   });
 
+  it('counts a store that throws instead of rejecting as failing, and a probe that throws lets the next one through', async () => {
+    let throwing = true;
+    const memory = new MemoryStore();
+    const inner: CacheStore = {
+      settlesWithinMs: 10,
+      get: <T>(key: string) => {
+        if (throwing) throw new Error('thrown, not rejected');
+        return memory.get<T>(key);
+      },
+      set: (key, value, ttl) => memory.set(key, value, ttl),
+      delete: (key) => memory.delete(key),
+    };
+    const store = new ResilientStore(inner, { timeoutMs: 30, breaker: { failureThreshold: 2, cooldownMs: 40 } });
+    for (let i = 0; i < 2; i++) await expect(store.get('k')).rejects.toThrow('thrown, not rejected');
+    expect(store.stats().breaker?.state).toBe('open');
+    await sleep(50);
+    await expect(store.get('k')).rejects.toThrow('thrown, not rejected'); // the probe
+    throwing = false;
+    await sleep(50);
+    await expect(store.get('k')).resolves.toBeUndefined();
+    expect(store.stats().breaker?.state).toBe('closed');
+  });
+
   it('counts timeouts as failures', async () => {
     const { store, chaos } = setup();
     chaos.hang();
