@@ -295,13 +295,20 @@ export class LayeredStore implements CacheStore {
     else this.events.write('l1', key);
   }
 
-  private async writeLayer(layer: CacheLayer, key: string, write: () => Promise<void>): Promise<void> {
+  /** Runs a layer's write and reports it: one step after the layer's own promise. */
+  private writeLayer(layer: CacheLayer, key: string, write: () => Promise<void>): Promise<void> {
+    let written: Promise<void>;
     try {
-      await write();
+      written = write();
     } catch (error) {
-      throw this.failure(layer, 'set', key, error);
+      return Promise.reject(this.failure(layer, 'set', key, error));
     }
-    this.events.write(layer, key);
+    return written.then(
+      () => this.events.write(layer, key),
+      (error: unknown) => {
+        throw this.failure(layer, 'set', key, error);
+      },
+    );
   }
 
   /** Runs an operation on both layers at once: one failure is reported, both reject with both causes. */

@@ -232,28 +232,41 @@ export class ResilientStore implements CacheStore {
     return { timeoutMs: this.timeoutMs, timeouts: this.timeouts, breaker: this.breaker?.stats(), replay: this.replayQueue?.stats() };
   }
 
-  private async write(key: string, operation: ReplayOperation, run: () => Promise<void>, options: L2CallOptions | undefined): Promise<void> {
+  private write(key: string, operation: ReplayOperation, run: () => Promise<void>, options: L2CallOptions | undefined): Promise<void> {
     const queue = this.replayQueue;
     if (queue === null) return this.call(operation.kind, run, options?.timeoutMs);
     const seq = this.begin(key, queue);
-    // The steps of `call` and `send`, inline: a write is one promise here, not three.
+    // The steps of `call` and `send`, inline: a write is one step after the store's own promise, not three.
     let permit: CircuitPermit | undefined;
+    let sent: Promise<void>;
     try {
       const timeoutMs = this.limitOf(operation.kind, options?.timeoutMs);
       permit = this.permit();
-      await this.invoke(operation.kind, run, timeoutMs);
+      sent = this.invoke(operation.kind, run, timeoutMs);
     } catch (error) {
-      if (permit !== undefined) this.callFailed(operation.kind, permit, error);
-      const newest = this.end(key, seq);
-      const decision = options?.decision;
-      if (newest && decision !== undefined && decision.state !== 'refused' && !(error instanceof CacheSerializationError)) {
-        if (this.closed) queue.abandonOne(key, operation);
-        else if (queue.keep(key, operation, seq, decision) && decision.state === 'tolerated') this.scheduleReplay();
-      }
-      throw error;
+      sent = Promise.reject(error);
     }
-    this.succeeded(permit);
-    this.end(key, seq);
+    return sent.then(
+      () => {
+        this.succeeded(permit as CircuitPermit);
+        this.end(key, seq);
+      },
+      (error: unknown) => {
+        this.writeFailed(key, operation, seq, permit, options?.decision, error);
+        throw error;
+      },
+    );
+  }
+
+  /** A write failed: the breaker hears of it, and the write is kept for replay when its policy may tolerate it. */
+  private writeFailed(key: string, operation: ReplayOperation, seq: number, permit: CircuitPermit | undefined, decision: ReplayDecision | undefined, error: unknown): void {
+    const queue = this.replayQueue as L2WriteReplayQueue;
+    if (permit !== undefined) this.callFailed(operation.kind, permit, error);
+    const newest = this.end(key, seq);
+    if (newest && decision !== undefined && decision.state !== 'refused' && !(error instanceof CacheSerializationError)) {
+      if (this.closed) queue.abandonOne(key, operation);
+      else if (queue.keep(key, operation, seq, decision) && decision.state === 'tolerated') this.scheduleReplay();
+    }
   }
 
   /** A write of `key` starts: it supersedes a kept one and becomes the newest of its key. */
