@@ -260,7 +260,8 @@ export class LayeredCache {
     try {
       read = this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed);
     } catch {
-      return miss();
+      // Still a step later: the caller registers this load as in flight before a miss can end it.
+      read = Promise.resolve(undefined);
     }
     // A failed read was reported by the layer that failed; a cache that cannot be read is a miss for getOrSet.
     return read.then((hit) => {
