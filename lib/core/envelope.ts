@@ -52,7 +52,25 @@ export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defau
   if (entry.expiresAt !== null) assertTime('expiresAt', entry.expiresAt);
   const payload: unknown = serializer.serialize(entry.value);
   if (typeof payload !== 'string') throw new CacheSerializationError(SERIALIZER_RETURNED_NON_STRING(typeof payload));
-  return `${VERSION_PREFIX}${entry.createdAt}|${entry.expiresAt ?? ''}|${KNOWN_FLAGS}|${payload}`;
+  return `${VERSION_PREFIX}${timeText(entry.createdAt)}|${entry.expiresAt === null ? '' : timeText(entry.expiresAt)}|${KNOWN_FLAGS}|${payload}`;
+}
+
+// The last two times written and their digits: the entries of one burst share their createdAt and, with
+// one TTL, their expiresAt; converting a number to text is the dearest part of the header.
+let lastTime = Number.NaN;
+let lastTimeText = '';
+let previousTime = Number.NaN;
+let previousTimeText = '';
+
+/** The decimal digits of an epoch millisecond time. */
+function timeText(time: number): string {
+  if (time === lastTime) return lastTimeText;
+  if (time === previousTime) return previousTimeText;
+  previousTime = lastTime;
+  previousTimeText = lastTimeText;
+  lastTime = time;
+  lastTimeText = String(time);
+  return lastTimeText;
 }
 
 /**

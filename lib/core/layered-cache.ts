@@ -288,7 +288,13 @@ export class LayeredCache {
     const call = timeoutMs === undefined ? undefined : { timeoutMs };
     const write = () => this.store.write(fullKey, createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy, call);
     if (options?.background) {
-      // No dedup key: a newer value for the same key must not be dropped in favour of an older one.
+      if (call === undefined) {
+        // L1 now, L2 with the other background writes of this turn.
+        this.store.writeInBackground(fullKey, createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options.writePolicy);
+        return RESOLVED;
+      }
+      // A per-call time limit applies to this write alone: it runs on its own. No dedup key: a newer value
+      // for the same key must not be dropped in favour of an older one.
       this.offload.run('write', write);
       return RESOLVED;
     }

@@ -6,7 +6,9 @@ import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy';
 import type { ReplayDecision } from '../resilience/l2-write-replay-queue';
 import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOptions, ResilientStore } from '../resilience/resilient-store';
-import type { CacheStore } from '../stores/cache-store.interface';
+import type { CacheStore, StoreWrite } from '../stores/cache-store.interface';
+import { setEach } from '../stores/set-each';
+import { BackgroundL2Writes } from './background-l2-writes';
 import { type CacheEntry, isExpired, remainingTtl } from './cache-entry';
 import { CacheEventBus } from './cache-events';
 import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from './errors';
@@ -68,6 +70,7 @@ export class LayeredStore implements CacheStore {
   readonly l2Resilience: ResilientStore | null;
   private readonly offload: Offload;
   private readonly events: CacheEventBus;
+  private readonly backgroundWrites: BackgroundL2Writes;
 
   constructor(options: LayeredStoreOptions) {
     this.l1 = options.l1;
@@ -77,6 +80,7 @@ export class LayeredStore implements CacheStore {
     this.refillPolicy = options.refillPolicy ?? RefillPolicy.Always;
     this.offload = options.offload;
     this.events = options.events ?? new CacheEventBus();
+    this.backgroundWrites = new BackgroundL2Writes(this.offload, this.sendBackgroundWrites);
     this.l2Resilience =
       this.l2 === null || options.resilience === false
         ? null
@@ -209,10 +213,15 @@ export class LayeredStore implements CacheStore {
     const l2 = this.l2;
     if (l2 === null) return writeL1(key);
     const guard = this.l2Resilience;
-    if (guard === null) return policy.execute(key, writeL1, (k) => this.writeLayer('l2', k, () => l2.set(k, entry, ttlMs)), this.offload);
+    if (guard === null) {
+      const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
+      return policy.execute(key, writeL1, (k) => this.writeLayer('l2', k, () => l2.set(k, entry, ttlMs)), this.offload, writeL2InBackground);
+    }
     const call = { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
     const writeL2 = (k: string) => this.writeLayer('l2', k, () => guard.set(k, entry, ttlMs, call));
-    const written = policy.execute(key, writeL1, writeL2, this.offload);
+    // A per-call time limit applies to this write alone, so it is not batched with others.
+    const writeL2InBackground = call.timeoutMs === undefined ? (k: string) => this.backgroundWrites.add(k, entry, ttlMs) : undefined;
+    const written = policy.execute(key, writeL1, writeL2, this.offload, writeL2InBackground);
     // Registered before the caller's own reaction, so the decision is made before the caller resumes, with no
     // extra promise between the policy and the caller.
     written.then(
@@ -221,6 +230,39 @@ export class LayeredStore implements CacheStore {
     );
     return written;
   }
+
+  /**
+   * A write no caller waits for: the write policy runs now (an in-process L1 is written before this returns)
+   * and its L2 write goes out with the other background writes, in one batch (see `BackgroundL2Writes`);
+   * a failed L2 write is kept and replayed. Failures are reported, never thrown.
+   */
+  writeInBackground<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, policy: WritePolicy = this.writePolicy): void {
+    const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
+    const writeL2 = (k: string): Promise<void> => {
+      this.backgroundWrites.add(k, entry, ttlMs);
+      return RESOLVED_WRITE;
+    };
+    let written: Promise<void>;
+    try {
+      written = this.l2 === null ? writeL1(key) : policy.execute(key, writeL1, writeL2, this.offload, (k) => this.backgroundWrites.add(k, entry, ttlMs));
+    } catch {
+      return; // a policy that throws instead of rejecting; each layer reported its own failure
+    }
+    written.then(undefined, ignore);
+  }
+
+  /** Sends a batch of background L2 writes and reports each one. */
+  private readonly sendBackgroundWrites = (writes: readonly StoreWrite[]): Promise<void> => {
+    const guard = this.l2Resilience;
+    const sent = guard === null ? setEach(this.l2 as CacheStore, writes) : guard.setMany(writes);
+    return sent.then((outcomes) => {
+      for (let index = 0; index < writes.length; index++) {
+        const outcome = outcomes[index];
+        if (outcome === undefined) this.events.write('l2', writes[index].key);
+        else this.failure('l2', 'set', writes[index].key, outcome);
+      }
+    });
+  };
 
   /**
    * Deletes from both layers at once; one failure is reported, both reject with `BothLayersFailedError`.

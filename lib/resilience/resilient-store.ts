@@ -13,7 +13,8 @@ import {
   REPLAY_QUEUE_FULL,
   REPLAY_RUN_FAILED,
 } from '../layered-cache.messages';
-import type { CacheStore } from '../stores/cache-store.interface';
+import type { CacheStore, StoreWrite } from '../stores/cache-store.interface';
+import { setEach } from '../stores/set-each';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitPermit, type CircuitStateChange } from './circuit-breaker';
 import {
   L2WriteReplayQueue,
@@ -186,6 +187,29 @@ export class ResilientStore implements CacheStore {
     return this.write(key, { kind: 'set', entry }, () => this.inner.set(key, entry, ttlMs), options);
   }
 
+  /**
+   * Stores writes no caller waits for as one call: one permit of the breaker, one time limit, the store's
+   * `setMany` when it has one. Resolves with one outcome per write (`undefined` when stored, otherwise its
+   * error) and does not reject; each failed write is kept and replayed, as a tolerated write is.
+   */
+  setMany(writes: readonly StoreWrite[]): Promise<readonly unknown[]> {
+    const queue = this.replayQueue;
+    const seqs = queue === null ? undefined : writes.map((write) => this.begin(write.key, queue));
+    let permit: CircuitPermit | undefined;
+    let sent: Promise<readonly unknown[]>;
+    try {
+      const timeoutMs = this.limitOf('set', undefined);
+      permit = this.permit();
+      sent = this.invoke('set', () => setEach(this.inner, writes), timeoutMs);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    return sent.then(
+      (outcomes) => this.batchSettled(writes, seqs, permit, outcomes),
+      (error: unknown) => this.batchSettled(writes, seqs, permit, writes.map(() => error)),
+    );
+  }
+
   /** Deletes the key; cancels a kept write of it; on failure, keeps the delete as `set` keeps writes. */
   delete(key: string, options?: L2CallOptions): Promise<void> {
     return this.write(key, { kind: 'delete' }, () => this.inner.delete(key), options);
@@ -267,6 +291,39 @@ export class ResilientStore implements CacheStore {
       if (this.closed) queue.abandonOne(key, operation);
       else if (queue.keep(key, operation, seq, decision) && decision.state === 'tolerated') this.scheduleReplay();
     }
+  }
+
+  /** A batch of `setMany` settled: failed writes are kept, and the breaker hears once for the whole batch. */
+  private batchSettled(writes: readonly StoreWrite[], seqs: readonly number[] | undefined, permit: CircuitPermit | undefined, outcomes: readonly unknown[]): readonly unknown[] {
+    const queue = this.replayQueue;
+    const decision: ReplayDecision = { state: 'tolerated' };
+    let stored = false;
+    let failure: { readonly error: unknown } | undefined;
+    let kept = false;
+    for (let index = 0; index < writes.length; index++) {
+      const outcome = outcomes[index];
+      const { key, entry } = writes[index];
+      const newest = queue === null || this.end(key, (seqs as readonly number[])[index]);
+      if (outcome === undefined) {
+        stored = true;
+        continue;
+      }
+      // An entry that cannot be encoded was never sent: L2's health is not in question, and replaying it would fail again.
+      if (outcome instanceof CacheSerializationError) continue;
+      failure ??= { error: outcome };
+      if (queue === null || !newest) continue;
+      const operation: ReplayOperation = { kind: 'set', entry };
+      if (this.closed) queue.abandonOne(key, operation);
+      else if (queue.keep(key, operation, (seqs as readonly number[])[index], decision)) kept = true;
+    }
+    // A store that took any write of the batch answers; one that took none failed once.
+    if (permit !== undefined) {
+      if (stored) this.succeeded(permit);
+      else if (failure !== undefined) this.callFailed('set', permit, failure.error);
+      else this.breaker?.release(permit);
+    }
+    if (kept) this.scheduleReplay();
+    return outcomes;
   }
 
   /** A write of `key` starts: it supersedes a kept one and becomes the newest of its key. */

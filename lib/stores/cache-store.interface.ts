@@ -30,12 +30,26 @@ export interface CacheStore {
    * `undefined` keeps it until evicted.
    */
   set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void>;
+  /**
+   * Optional: stores many entries together, for a store that can send them at once (as `RedisStore` does:
+   * one write to the socket, one deadline). Resolves with one outcome per write, in order: `undefined` when
+   * it was stored, the error otherwise; it does not reject. The cache sends the L2 writes no caller waits
+   * for (race losers, background puts) through it when the store has it.
+   */
+  setMany?(writes: readonly StoreWrite[]): Promise<readonly unknown[]>;
   /** Removes the key; resolves whether or not it existed. */
   delete(key: string): Promise<void>;
   /** Removes every key that starts with `prefix`, or everything this store holds when no prefix is given. */
   clear?(prefix?: string): Promise<void>;
   /** Releases connections and timers the store owns. */
   close?(): Promise<void>;
+}
+
+/** One write of {@link CacheStore.setMany}: what `set(key, entry, ttlMs)` would store. */
+export interface StoreWrite {
+  readonly key: string;
+  readonly entry: CacheEntry;
+  readonly ttlMs: number | undefined;
 }
 
 /** DI token of the in-process layer. The interface and its token share one name, as in `@nestjs/throttler`. */

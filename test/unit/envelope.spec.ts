@@ -20,6 +20,20 @@ describe('encodeEnvelope', () => {
     expect(encodeEnvelope(entry)).toBe('1|1700000000000|1700000060000|0|{"id":1}');
   });
 
+  it('writes each entry its own times when entries of a burst share some of them and not others', () => {
+    const times: [number, number | null][] = [
+      [1_700_000_000_000, 1_700_000_060_000],
+      [1_700_000_000_000, 1_700_000_060_000],
+      [1_700_000_000_000, 1_700_000_000_500],
+      [1_700_000_060_000, 1_700_000_000_000],
+      [1_700_000_000_001, null],
+      [1_700_000_000_000, 1_700_000_060_000],
+    ];
+    for (const [createdAt, expiresAt] of times) {
+      expect(encodeEnvelope({ value: 1, createdAt, expiresAt })).toBe(`1|${createdAt}|${expiresAt ?? ''}|0|1`);
+    }
+  });
+
   it('leaves expiresAt empty for an entry that never expires', () => {
     expect(encodeEnvelope({ value: 'x', createdAt: 5, expiresAt: null })).toBe('1|5||0|"x"');
   });

@@ -4,7 +4,7 @@ import { NextTurn } from '../../core/next-turn';
 import type { Offload } from '../../offload/offload.interface';
 import { RaceLoser } from '../race-loser';
 import { startLayerCall } from '../start-layer-call';
-import type { LayerWrite, WritePolicy } from './write-policy.interface';
+import type { LayerBackgroundWrite, LayerWrite, WritePolicy } from './write-policy.interface';
 
 /** Where the L2 write of one race stands. */
 type L2WriteState = 'not-started' | 'racing' | 'offloaded' | 'unobserved';
@@ -34,7 +34,7 @@ export class RaceWritePolicy implements WritePolicy {
 
   constructor(readonly loser: RaceLoser = RaceLoser.Offload) {}
 
-  execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, offload: Offload): Promise<void> {
+  execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, offload: Offload, writeL2InBackground?: LayerBackgroundWrite): Promise<void> {
     const l1 = startLayerCall(writeL1, key);
     return new Promise<void>((resolve, reject) => {
       let done = false;
@@ -54,7 +54,11 @@ export class RaceWritePolicy implements WritePolicy {
           // started yet that the service refuses is started on the next turn, unobserved.
           const racing = layer === 'l2' ? l1 : l2;
           if (racing !== undefined) this.handOff(() => racing, offload);
-          else if (this.handOff(() => startLayerCall(writeL2, key), offload)) l2State = 'offloaded';
+          else if (writeL2InBackground !== undefined) {
+            // Not started: it goes out with the other background writes.
+            l2State = 'offloaded';
+            writeL2InBackground(key);
+          } else if (this.handOff(() => startLayerCall(writeL2, key), offload)) l2State = 'offloaded';
           return;
         }
         if (firstFailure === undefined) {
@@ -69,9 +73,11 @@ export class RaceWritePolicy implements WritePolicy {
       const startL2 = (): void => {
         if (l2State !== 'not-started') return;
         if (done) {
-          // L1 won before L2 started, and the offload service did not take the write: it still runs, unobserved.
+          // L1 won before L2 started, and the offload service did not take the write (or, with Drop, was not
+          // asked to): it still runs, with the background writes when the cache batches them, else unobserved.
           l2State = 'unobserved';
-          startLayerCall(writeL2, key).then(ignore, ignore);
+          if (writeL2InBackground !== undefined) writeL2InBackground(key);
+          else startLayerCall(writeL2, key).then(ignore, ignore);
           return;
         }
         l2State = 'racing';

@@ -14,7 +14,7 @@ import {
   REDIS_UNKNOWN_DRIVER,
   REDIS_UNSUPPORTED_TOPOLOGY,
 } from '../../layered-cache.messages';
-import type { CacheStore } from '../cache-store.interface';
+import type { CacheStore, StoreWrite } from '../cache-store.interface';
 import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands';
 import {
   NodeRedisCommands,
@@ -81,6 +81,8 @@ interface PendingCommand {
 interface PendingRead extends PendingCommand, BatchedGet {}
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 200;
+/** The outcome of a write of a `setMany` batch whose reply has not come yet. */
+const UNANSWERED: unique symbol = Symbol('unanswered');
 const SCAN_BATCH = 1000;
 
 /**
@@ -167,18 +169,60 @@ export class RedisStore implements CacheStore {
 
   /** Stores with `PX ttlMs`; `undefined` (or `Infinity`) stores without expiry; `ttlMs <= 0` deletes the key. */
   set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
-    if (ttlMs !== undefined && (typeof ttlMs !== 'number' || Number.isNaN(ttlMs))) {
-      return Promise.reject(new LayeredCacheError(REDIS_INVALID_TTL(ttlMs)));
-    }
-    if (ttlMs !== undefined && ttlMs <= 0) return this.delete(key);
-    let text: string;
+    let text: string | undefined;
     try {
-      text = encodeEnvelope(entry, this.serializer);
+      text = this.encodeWrite(entry, ttlMs);
     } catch (error) {
       return Promise.reject(error);
     }
-    const px = ttlMs === Number.POSITIVE_INFINITY ? undefined : ttlMs;
-    return this.run('SET', () => this.commands.set(key, text, px), true);
+    if (text === undefined) return this.delete(key);
+    const stored = text;
+    return this.run('SET', () => this.commands.set(key, stored, pxOf(ttlMs)), true);
+  }
+
+  /**
+   * Stores many entries as `set` does, sent together under one deadline. Resolves with one outcome per
+   * write: `undefined` when stored, otherwise its error (`CacheTimeoutError` for those the deadline caught).
+   */
+  setMany(writes: readonly StoreWrite[]): Promise<readonly unknown[]> {
+    const outcomes = new Array<unknown>(writes.length).fill(UNANSWERED);
+    if (writes.length === 0) return Promise.resolve(outcomes);
+    if (this.closing !== undefined) return Promise.resolve(outcomes.fill(new LayeredCacheError(REDIS_STORE_CLOSED)));
+    this.inFlight++;
+    return new Promise<readonly unknown[]>((resolve) => {
+      let unanswered = writes.length;
+      let done = false;
+      const timedOut = (error: unknown): void => {
+        if (done) return;
+        done = true;
+        for (let index = 0; index < outcomes.length; index++) if (outcomes[index] === UNANSWERED) outcomes[index] = error;
+        resolve(outcomes);
+      };
+      const deadline = this.deadlines.add({ command: 'SET', reject: timedOut }, this.timeoutMs);
+      const answer = (index: number, outcome: unknown): void => {
+        if (done) return;
+        outcomes[index] = outcome;
+        if (--unanswered === 0 && this.settled(deadline)) {
+          done = true;
+          resolve(outcomes);
+        }
+      };
+      for (let index = 0; index < writes.length; index++) {
+        const { key, entry, ttlMs } = writes[index];
+        let sent: Promise<unknown>;
+        try {
+          const text = this.encodeWrite(entry, ttlMs);
+          sent = text === undefined ? this.commands.del([key]) : this.commands.set(key, text, pxOf(ttlMs));
+        } catch (error) {
+          answer(index, error);
+          continue;
+        }
+        sent.then(
+          () => answer(index, undefined),
+          (error: unknown) => answer(index, this.commandError('SET', error, deadline)),
+        );
+      }
+    });
   }
 
   /** Deletes the key with UNLINK. */
@@ -251,6 +295,12 @@ export class RedisStore implements CacheStore {
     return error instanceof CacheTimeoutError || performance.now() >= deadline.at ? this.timeoutError(command) : error;
   }
 
+  /** Checks a write and encodes its entry: the text to SET, or `undefined` when `ttlMs <= 0` asks for a delete. */
+  private encodeWrite(entry: CacheEntry, ttlMs: number | undefined): string | undefined {
+    if (ttlMs !== undefined && (typeof ttlMs !== 'number' || Number.isNaN(ttlMs))) throw new LayeredCacheError(REDIS_INVALID_TTL(ttlMs));
+    return ttlMs !== undefined && ttlMs <= 0 ? undefined : encodeEnvelope(entry, this.serializer);
+  }
+
   /** An entry from a GET reply: `undefined` for a missing or expired key. */
   private decodeReply<T>(reply: unknown): CacheEntry<T> | undefined {
     if (reply === null || reply === undefined) return undefined;
@@ -279,6 +329,11 @@ export class RedisStore implements CacheStore {
     const cause = this.commands.connectionError;
     return new CacheTimeoutError(REDIS_COMMAND_TIMED_OUT(command, this.timeoutMs, cause?.message), { cause });
   }
+}
+
+/** The `PX` of a TTL: none for `undefined` or `Infinity` (the key then has no expiry). */
+function pxOf(ttlMs: number | undefined): number | undefined {
+  return ttlMs === Number.POSITIVE_INFINITY ? undefined : ttlMs;
 }
 
 function createCommands(options: RedisStoreOptions, timeoutMs: number): RedisCommands {
