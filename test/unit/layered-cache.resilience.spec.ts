@@ -147,6 +147,17 @@ describe('LayeredCache replays L2 after it recovers', () => {
     expect(await eventually(async () => (await l2Memory.get('ns:k'))?.value === 'v', 3_000)).toBe(true);
   });
 
+  it('background puts that failed on L2 are reported one by one and replayed', async () => {
+    const { cache, chaos, l2Memory, offload, seen } = setup();
+    chaos.configure({ failureRate: 1, operations: ['set'] });
+    for (let i = 0; i < 5; i++) await cache.put(`k${i}`, i, { background: true });
+    await offload.drain();
+    expect(seen.filter((e) => e.type === 'error' && e.layer === 'l2').map((e) => (e.type === 'error' ? e.key : ''))).toEqual(['ns:k0', 'ns:k1', 'ns:k2', 'ns:k3', 'ns:k4']);
+    expect(cache.stats().resilience?.replay?.pending).toBe(5);
+    chaos.recover();
+    expect(await eventually(async () => (await l2Memory.get('ns:k4'))?.value === 4 && cache.stats().resilience?.replay?.pending === 0, 3_000)).toBe(true);
+  });
+
   it('a failed L2 delete is replayed so a stale entry does not outlive the outage', async () => {
     const { cache, chaos, l2Memory } = setup();
     await l2Memory.set('ns:k', createCacheEntry('stale', 60_000), 60_000);

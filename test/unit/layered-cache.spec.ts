@@ -8,9 +8,14 @@ import {
   LayeredStore,
   MemoryStore,
   OffloadService,
+  RaceLoser,
+  RaceWritePolicy,
   RefillPolicy,
   SequentialWritePolicy,
 } from '../../lib';
+import { MAX_WRITES_PER_BATCH } from '../../lib/core/background-l2-writes';
+import { deferred } from '../support/deferred';
+import { eventually } from '../support/redis';
 import { FailingStore } from '../support/test-stores';
 
 function newCache(overrides: Partial<ConstructorParameters<typeof LayeredCache>[0]> = {}) {
@@ -20,6 +25,56 @@ function newCache(overrides: Partial<ConstructorParameters<typeof LayeredCache>[
   const cache = new LayeredCache({ l1, l2, offload, namespace: 'ns', ...overrides });
   return { cache, l1, l2, offload };
 }
+
+describe('LayeredCache writes no caller waits for', () => {
+  it('background puts write L1 at once and send L2 as one batch, one background task that drain waits for', async () => {
+    const { cache, l1, l2, offload } = newCache();
+    for (let i = 0; i < 50; i++) await cache.put(`k${i}`, i, { background: true });
+    expect((await l1.get('ns:k49'))?.value).toBe(49);
+    expect(await l2.get('ns:k0')).toBeUndefined();
+    await offload.drain();
+    for (let i = 0; i < 50; i++) expect((await l2.get(`ns:k${i}`))?.value).toBe(i);
+    expect(offload.counts()).toMatchObject({ completed: 1, failed: 0 });
+    expect(cache.stats().l2.writes).toBe(50);
+  });
+
+  it.each([RaceLoser.Offload, RaceLoser.Drop])('race losers (%s) that had not started go out as one batch', async (loser) => {
+    const { cache, l2, offload } = newCache({ writePolicy: new RaceWritePolicy(loser) });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => cache.set(`k${i}`, i)));
+    await offload.drain();
+    for (let i = 0; i < 20; i++) expect((await l2.get(`ns:k${i}`))?.value).toBe(i);
+    expect(offload.counts()).toMatchObject({ completed: 1 });
+  });
+
+  it('splits a long burst into batches of at most MAX_WRITES_PER_BATCH', async () => {
+    const { cache, l2, offload } = newCache();
+    const count = MAX_WRITES_PER_BATCH + 1;
+    for (let i = 0; i < count; i++) void cache.put(`k${i}`, i, { background: true });
+    await offload.drain();
+    expect(offload.counts().completed).toBe(2);
+    expect((await l2.get(`ns:k${count - 1}`))?.value).toBe(count - 1);
+  });
+
+  it('still writes L2 when the offload service refuses the batch', async () => {
+    const offload = new OffloadService({ concurrency: 1, maxQueued: 1 });
+    const { cache, l2 } = newCache({ offload });
+    const release = deferred();
+    offload.run('blocker', () => release.promise);
+    offload.run('queued', () => release.promise);
+    await cache.put('k', 'v', { background: true });
+    expect(offload.counts().rejected).toBe(1);
+    expect(await eventually(async () => (await l2.get('ns:k'))?.value === 'v')).toBe(true);
+    release.resolve();
+  });
+
+  it('a put with its own time limit runs on its own, bounded by that limit', async () => {
+    const { cache, l2, offload } = newCache();
+    await cache.put('k', 'v', { background: true, timeoutMs: 50 });
+    await offload.drain();
+    expect((await l2.get('ns:k'))?.value).toBe('v');
+    expect(offload.counts()).toMatchObject({ completed: 1 });
+  });
+});
 
 describe('LayeredCache', () => {
   it('prefixes keys with the namespace and writes both layers', async () => {

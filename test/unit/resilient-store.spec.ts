@@ -283,6 +283,54 @@ describe('ResilientStore replay of failed writes', () => {
   });
 });
 
+describe('ResilientStore batches of background writes (setMany)', () => {
+  const batch = (...keys: string[]) => keys.map((key) => ({ key, entry: entry(key), ttlMs: 60_000 }));
+
+  it('stores every write of a batch and reports one outcome per write', async () => {
+    const { store, memory } = setup();
+    await expect(store.setMany(batch('a', 'b'))).resolves.toEqual([undefined, undefined]);
+    expect((await memory.get('a'))?.value).toBe('a');
+    expect((await memory.get('b'))?.value).toBe('b');
+  });
+
+  it('counts a failed batch as one failure of the breaker, keeps each failed write, and replays them once L2 answers', async () => {
+    const { store, chaos, memory } = setup();
+    chaos.fail();
+    const outcomes = await store.setMany(batch('a', 'b', 'c'));
+    expect(outcomes).toHaveLength(3);
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(Error);
+    expect(store.stats().breaker).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+    expect(store.stats().replay).toMatchObject({ pending: 3, kept: 3 });
+    chaos.recover();
+    await store.get('other');
+    expect(await eventually(async () => store.stats().replay?.replayed === 3)).toBe(true);
+    expect((await memory.get('c'))?.value).toBe('c');
+  });
+
+  it('skips L2 while the breaker is open and keeps the writes for replay', async () => {
+    const { store, chaos } = setup();
+    chaos.fail();
+    for (let i = 0; i < 3; i++) await store.get('k').catch(() => undefined);
+    const callsBefore = chaos.stats().calls;
+    const outcomes = await store.setMany(batch('a', 'b'));
+    expect(outcomes).toEqual([expect.any(CircuitOpenError), expect.any(CircuitOpenError)]);
+    expect(chaos.stats().calls).toBe(callsBefore);
+    expect(store.stats().replay).toMatchObject({ kept: 2 });
+  });
+
+  it('neither keeps nor blames L2 for a write it could not encode, and stores the rest of the batch', async () => {
+    const { store, chaos, memory } = setup();
+    chaos.configure({ failureRate: 1, operations: ['set'], errorFactory: () => new CacheSerializationError('cannot encode') });
+    const outcomes = await store.setMany(batch('a'));
+    expect(outcomes).toEqual([expect.any(CacheSerializationError)]);
+    expect(store.stats().breaker).toMatchObject({ consecutiveFailures: 0 });
+    expect(store.stats().replay).toMatchObject({ kept: 0 });
+    chaos.recover();
+    await expect(store.setMany(batch('b'))).resolves.toEqual([undefined]);
+    expect((await memory.get('b'))?.value).toBe('b');
+  });
+});
+
 describe('ResilientStore shutdown', () => {
   it('replays what is kept before it resolves, even while the breaker rests', async () => {
     const { store, chaos, memory } = setup({ breaker: { failureThreshold: 1, cooldownMs: 60_000 } });

@@ -211,6 +211,35 @@ describe('RaceWritePolicy', () => {
     expect(unhandled).not.toHaveBeenCalled();
   });
 
+  it.each([RaceLoser.Offload, RaceLoser.Drop])(
+    'hands an L2 write that had not started (%s) to writeL2InBackground when the cache offers it, not to the offload service',
+    async (loser) => {
+      const layers = fakeLayers();
+      const offload = new FakeOffload();
+      const background: string[] = [];
+      layers.l1.resolve();
+      await new RaceWritePolicy(loser).execute('k', layers.writeL1, layers.writeL2, offload, (key) => background.push(key));
+
+      expect(background).toEqual(['k']);
+      expect(offload.calls).toEqual([]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(layers.calls).toEqual(['l1:k']);
+    },
+  );
+
+  it('races L2 itself, not in the background, when L1 fails first', async () => {
+    const layers = fakeLayers();
+    const background: string[] = [];
+    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload(), (key) => background.push(key)));
+    layers.l1.reject(new Error('l1 down'));
+    await flush();
+    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+    layers.l2.resolve();
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
+    expect(background).toEqual([]);
+  });
+
   it('returns before L2 finishes and hands the L2 write to the offload service', async () => {
     const layers = fakeLayers();
     const offload = new FakeOffload();

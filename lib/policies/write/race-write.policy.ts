@@ -20,9 +20,11 @@ const ignore = (): void => undefined;
  *
  * L1 gets the first turn, as in hitbox, where the race polls L1 before L2: the L2 write starts on the next
  * turn of the event loop unless L1 has succeeded by then. With an in-process L1 it has, so the L2 write
- * (serializing the value and sending it) never runs in the caller's turn: it is the loser before it starts,
- * and the offload service starts it (or, with `Drop` or a full offload queue, it starts unobserved). An
- * L1 that fails or is still pending by then does not hold L2 back.
+ * (serializing the value and sending it) never runs in the caller's turn: it is the loser before it starts.
+ * When the cache offers `writeL2InBackground` (it does unless the call has its own time limit), such a loser
+ * goes out with the other background L2 writes, in one batch, whichever the loser setting; otherwise the
+ * offload service starts it (or, with `Drop` or a full offload queue, it starts unobserved). An L1 that fails
+ * or is still pending by then does not hold L2 back.
  *
  * @example
  * LayeredCacheModule.forRoot({ writePolicy: new RaceWritePolicy(RaceLoser.Drop) });
@@ -49,16 +51,19 @@ export class RaceWritePolicy implements WritePolicy {
           done = true;
           resolve();
           // A recorded failure means the other layer already settled, so there is nothing left to hand off.
-          if (firstFailure !== undefined || this.loser !== RaceLoser.Offload) return;
-          // A started loser is already observed: a refused hand-off (service full) needs no action. One not
-          // started yet that the service refuses is started on the next turn, unobserved.
+          if (firstFailure !== undefined) return;
           const racing = layer === 'l2' ? l1 : l2;
-          if (racing !== undefined) this.handOff(() => racing, offload);
-          else if (writeL2InBackground !== undefined) {
-            // Not started: it goes out with the other background writes.
+          if (racing === undefined && writeL2InBackground !== undefined) {
+            // L2 had not started: with either loser setting, it goes out with the other background writes.
             l2State = 'offloaded';
             writeL2InBackground(key);
-          } else if (this.handOff(() => startLayerCall(writeL2, key), offload)) l2State = 'offloaded';
+            return;
+          }
+          if (this.loser !== RaceLoser.Offload) return;
+          // A started loser is already observed: a refused hand-off (service full) needs no action. One not
+          // started yet that the service refuses is started on the next turn, unobserved.
+          if (racing !== undefined) this.handOff(() => racing, offload);
+          else if (this.handOff(() => startLayerCall(writeL2, key), offload)) l2State = 'offloaded';
           return;
         }
         if (firstFailure === undefined) {
@@ -74,10 +79,9 @@ export class RaceWritePolicy implements WritePolicy {
         if (l2State !== 'not-started') return;
         if (done) {
           // L1 won before L2 started, and the offload service did not take the write (or, with Drop, was not
-          // asked to): it still runs, with the background writes when the cache batches them, else unobserved.
+          // asked to): it still runs, unobserved.
           l2State = 'unobserved';
-          if (writeL2InBackground !== undefined) writeL2InBackground(key);
-          else startLayerCall(writeL2, key).then(ignore, ignore);
+          startLayerCall(writeL2, key).then(ignore, ignore);
           return;
         }
         l2State = 'racing';
