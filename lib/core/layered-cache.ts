@@ -74,7 +74,11 @@ export type CacheDeleteOptions = CacheTimeoutOptions;
  * write after a miss gets what the read left of it (nothing after an L2 read that timed out).
  */
 export interface GetOrSetOptions extends CacheReadOptions, CacheWriteOptions {
-  /** Return the factory's value without waiting for the cache write, which then runs on the offload service. */
+  /**
+   * Return the factory's value without waiting for L2: the write policy runs at once (so an in-process L1 is
+   * written before the call returns) and the L2 write goes out with the other background writes, in one
+   * batch on the offload service. With `timeoutMs`, the whole write runs on its own on the offload service.
+   */
   background?: boolean;
 }
 
@@ -199,7 +203,7 @@ export class LayeredCache {
 
   /**
    * Writes `value` under `key` for a method result: failures are reported, never thrown. With
-   * `background`, the write runs on the offload service and this resolves at once.
+   * `background`, this resolves at once and L2 is written in the background (see `GetOrSetOptions.background`).
    */
   put<T>(key: string, value: T, options?: GetOrSetOptions): Promise<void> {
     if (value === undefined) return RESOLVED;

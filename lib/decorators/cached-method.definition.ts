@@ -15,7 +15,10 @@ export interface CacheStoreOptions {
   ttl?: number;
   /** Write policy for this method instead of the module's. */
   writePolicy?: WritePolicy;
-  /** Return without waiting for the cache write; the write runs on the offload service. Default false. */
+  /**
+   * Return without waiting for L2: L1 is written at once, L2 in the background with the other background
+   * writes (one batch on the offload service). Default false.
+   */
   background?: boolean;
   /**
    * Longest wait for L2 in one call, in milliseconds; default the module's `resilience.timeoutMs`. For
