@@ -22,7 +22,19 @@ const OFFLOADED = 'put, background (offloaded)';
  * waits until every one of them has reached Redis (the background drain is part of the time).
  */
 export async function runSustainedWriteScenario(context: BenchContext): Promise<ScenarioResult> {
-  const { cache, drain } = context.ours;
+  const { cache, drainBackground } = context.ours;
+  let answeredL2Writes = cache.stats().l2.writes + cache.stats().l2.errors;
+  // Our calls wait for the offload service only; every write must then have been answered by Redis (written
+  // or failed), which is checked after each call so that no write can finish outside the timed window.
+  const drainAndCheck = async (): Promise<void> => {
+    const before = answeredL2Writes;
+    await drainBackground();
+    const after = cache.stats();
+    answeredL2Writes = after.l2.writes + after.l2.errors;
+    if (answeredL2Writes - before !== WRITES_PER_CALL) {
+      throw new Error(`Only ${answeredL2Writes - before} of ${WRITES_PER_CALL} L2 writes were answered when the offload service had drained`);
+    }
+  };
   const floorLru = new LRUCache<string, object>({ max: 10_000 });
   const keys = Array.from({ length: WRITES_PER_CALL }, (_, index) => `sustained:${index}`);
   const rawKeys = keys.map((key) => `${context.prefix}raw:${key}`);
@@ -61,7 +73,7 @@ export async function runSustainedWriteScenario(context: BenchContext): Promise<
         operation: 'set',
         run: async () => {
           for (const key of keys) await cache.set(key, SAMPLE_ITEM, { writePolicy });
-          await drain();
+          await drainAndCheck();
         },
       }),
     ),
@@ -71,7 +83,7 @@ export async function runSustainedWriteScenario(context: BenchContext): Promise<
       operation: 'set',
       run: async () => {
         for (const key of keys) await cache.put(key, SAMPLE_ITEM, { background: true });
-        await drain();
+        await drainAndCheck();
       },
     },
   ];
@@ -102,7 +114,7 @@ export async function runSustainedWriteScenario(context: BenchContext): Promise<
     rows: rows.filter((row) => row.role !== 'floor' || row.name === floor),
     targets: [sustained(RACE_OFFLOAD), sustained(RACE_DROP), sustained(OFFLOADED)],
     notes: [
-      `One sample is ${WRITES_PER_CALL} writes issued one after the other (each awaited by the caller as far as the call returns), then a wait until all of them are in Redis.`,
+      `One sample is ${WRITES_PER_CALL} writes issued one after the other (each awaited by the caller as far as the call returns), then a wait until all of them are in Redis: for the floors, a PING on the same connection; for ours, the offload service's drain, after which every sample checks that Redis has answered all ${WRITES_PER_CALL} L2 writes.`,
       `Cache errors during the measurement: ${cache.stats().errors - errorsBefore}; ${describeOffload(offloadBefore, cache.stats().offload)}.`,
     ],
   };
