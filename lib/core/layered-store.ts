@@ -38,11 +38,17 @@ export interface LayeredStoreOptions {
   logger?: ResilienceLogger;
 }
 
-/** Per-call options of {@link LayeredStore} reads, writes and deletes. */
+/** What a write passes to the guard's L2 call: its time limit and the replay decision it belongs to. */
+interface L2WriteCall {
+  readonly timeoutMs: number | undefined;
+  readonly decision: ReplayDecision;
+}
+
 const RESOLVED_MISS: Promise<undefined> = Promise.resolve(undefined);
 const RESOLVED_WRITE: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
 
+/** Per-call options of {@link LayeredStore} reads, writes and deletes. */
 export interface LayerCallOptions {
   /**
    * Longest wait for L2 in this call, in milliseconds (default: `resilience.timeoutMs`); 0 or less skips L2.
@@ -217,18 +223,36 @@ export class LayeredStore implements CacheStore {
       const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
       return policy.execute(key, writeL1, (k) => this.writeLayer('l2', k, () => l2.set(k, entry, ttlMs)), this.offload, writeL2InBackground);
     }
-    const call = { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
-    const writeL2 = (k: string) => this.writeLayer('l2', k, () => guard.set(k, entry, ttlMs, call));
+    const timeoutMs = options?.timeoutMs;
+    // The replay decision of this write's L2 call exists only once the policy makes that call (a race loser
+    // sent with the background writes never does). It follows the policy's outcome.
+    let call: L2WriteCall | undefined;
+    let written: Promise<void> | undefined;
+    const writeL2 = (k: string) => {
+      if (call === undefined) {
+        call = { timeoutMs, decision: { state: 'pending' } };
+        if (written !== undefined) this.decideWhenSettled(written, key, call.decision);
+      }
+      const l2Call = call;
+      return this.writeLayer('l2', k, () => guard.set(k, entry, ttlMs, l2Call));
+    };
     // A per-call time limit applies to this write alone, so it is not batched with others.
-    const writeL2InBackground = call.timeoutMs === undefined ? (k: string) => this.backgroundWrites.add(k, entry, ttlMs) : undefined;
-    const written = policy.execute(key, writeL1, writeL2, this.offload, writeL2InBackground);
-    // Registered before the caller's own reaction, so the decision is made before the caller resumes, with no
-    // extra promise between the policy and the caller.
-    written.then(
-      () => guard.decide(key, call.decision, true),
-      () => guard.decide(key, call.decision, false),
-    );
+    const writeL2InBackground = timeoutMs === undefined ? (k: string) => this.backgroundWrites.add(k, entry, ttlMs) : undefined;
+    written = policy.execute(key, writeL1, writeL2, this.offload, writeL2InBackground);
+    if (call !== undefined) this.decideWhenSettled(written, key, (call as L2WriteCall).decision);
     return written;
+  }
+
+  /**
+   * Tells the guard how the write policy settled. Registered before the caller's own reaction when the policy
+   * called L2 at once, so the decision is made before the caller resumes, with no extra promise in between.
+   */
+  private decideWhenSettled(written: Promise<void>, key: string, decision: ReplayDecision): void {
+    const guard = this.l2Resilience as ResilientStore;
+    written.then(
+      () => guard.decide(key, decision, true),
+      () => guard.decide(key, decision, false),
+    );
   }
 
   /**
