@@ -32,6 +32,10 @@ export const ENVELOPE_VERSION = 1;
 
 const VERSION_PREFIX = `${ENVELOPE_VERSION}|`;
 const SEPARATOR = '|';
+const SEPARATOR_CODE = 0x7c;
+const VERSION_CODE = 0x30 + ENVELOPE_VERSION;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 const KNOWN_FLAGS = 0;
 // 16 digits hold every epoch millisecond up to year 318857 and stay below Number.MAX_SAFE_INTEGER.
 const MAX_DIGITS = 16;
@@ -81,6 +85,39 @@ function timeText(time: number): string {
  * decodeEnvelope('1|1700000000000||0|"hi"'); // { value: 'hi', createdAt: 1700000000000, expiresAt: null }
  */
 export function decodeEnvelope(text: string, serializer: Serializer = defaultSerializer): CacheEntry {
+  // What this library writes, `1|<createdAt>|<expiresAt or nothing>|0|`, is read in one pass; anything else
+  // goes to the field-by-field reader, which says what is wrong with it.
+  if (text.charCodeAt(0) !== VERSION_CODE || text.charCodeAt(1) !== SEPARATOR_CODE) return decodeCheckedEnvelope(text, serializer);
+  let index = VERSION_PREFIX.length;
+  let createdAt = 0;
+  let code = text.charCodeAt(index);
+  while (code >= DIGIT_0 && code <= DIGIT_9) {
+    createdAt = createdAt * 10 + code - DIGIT_0;
+    code = text.charCodeAt(++index);
+  }
+  const createdAtDigits = index - VERSION_PREFIX.length;
+  if (code !== SEPARATOR_CODE || createdAtDigits === 0 || createdAtDigits > MAX_DIGITS) return decodeCheckedEnvelope(text, serializer);
+  const expiresAtStart = ++index;
+  let expiresAt = 0;
+  code = text.charCodeAt(index);
+  while (code >= DIGIT_0 && code <= DIGIT_9) {
+    expiresAt = expiresAt * 10 + code - DIGIT_0;
+    code = text.charCodeAt(++index);
+  }
+  const expiresAtDigits = index - expiresAtStart;
+  const wellFormed =
+    code === SEPARATOR_CODE &&
+    expiresAtDigits <= MAX_DIGITS &&
+    text.charCodeAt(index + 1) === DIGIT_0 &&
+    text.charCodeAt(index + 2) === SEPARATOR_CODE &&
+    createdAt <= Number.MAX_SAFE_INTEGER &&
+    expiresAt <= Number.MAX_SAFE_INTEGER;
+  if (!wellFormed) return decodeCheckedEnvelope(text, serializer);
+  return { value: decodePayload(text.slice(index + 3), serializer), createdAt, expiresAt: expiresAtDigits === 0 ? null : expiresAt };
+}
+
+/** Reads the header field by field, throwing `CacheSerializationError` that says what is wrong. */
+function decodeCheckedEnvelope(text: string, serializer: Serializer): CacheEntry {
   if (!text.startsWith(VERSION_PREFIX)) throw versionError(text);
 
   const createdAtEnd = nextSeparator(text, VERSION_PREFIX.length, 'createdAt');
