@@ -123,7 +123,7 @@ export class ResilientStore implements CacheStore {
   private timeouts = 0;
   /** Order of writes and deletes, and for each key with calls in flight the newest one started. */
   private seq = 0;
-  private readonly inflight = new Map<string, { count: number; newest: number }>();
+  private readonly newestInFlight = new Map<string, number>();
   private replayRun: Promise<void> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Replays stop being permitted at this time (set by shutdown). */
@@ -330,20 +330,18 @@ export class ResilientStore implements CacheStore {
   private begin(key: string, queue: L2WriteReplayQueue): number {
     const seq = ++this.seq;
     queue.supersede(key);
-    const current = this.inflight.get(key);
-    if (current === undefined) this.inflight.set(key, { count: 1, newest: seq });
-    else {
-      current.count++;
-      current.newest = seq;
-    }
+    this.newestInFlight.set(key, seq);
     return seq;
   }
 
-  /** A write of `key` ended; returns whether no newer write of the key started meanwhile. */
+  /**
+   * A write of `key` ended; returns whether no newer write of the key started meanwhile. The newest write of
+   * a key removes it when it ends; an older one ending later finds a newer number, or none.
+   */
   private end(key: string, seq: number): boolean {
-    const current = this.inflight.get(key) as { count: number; newest: number };
-    if (--current.count === 0) this.inflight.delete(key);
-    return current.newest === seq;
+    if (this.newestInFlight.get(key) !== seq) return false;
+    this.newestInFlight.delete(key);
+    return true;
   }
 
   /** Runs one call through the breaker and the time limit. */
