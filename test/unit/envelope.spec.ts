@@ -34,6 +34,20 @@ describe('encodeEnvelope', () => {
     }
   });
 
+  it.each([0, 7, 999_999_999, 1_000_000_000, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 1_700_000_000_000, 1_700_000_000_001, 1_700_999_999_999, 9_007_199_254_740_000, Number.MAX_SAFE_INTEGER])(
+    'writes the time %d with all its digits',
+    (time) => {
+      expect(encodeEnvelope({ value: 1, createdAt: time, expiresAt: time })).toBe(`1|${String(time)}|${String(time)}|0|1`);
+    },
+  );
+
+  it('writes the same digits as String() for times across the whole safe range', () => {
+    for (let i = 0; i < 5_000; i++) {
+      const time = Math.floor(Math.random() * 10 ** Math.floor(Math.random() * 16));
+      expect(encodeEnvelope({ value: 1, createdAt: time, expiresAt: null })).toBe(`1|${String(time)}||0|1`);
+    }
+  });
+
   it('leaves expiresAt empty for an entry that never expires', () => {
     expect(encodeEnvelope({ value: 'x', createdAt: 5, expiresAt: null })).toBe('1|5||0|"x"');
   });

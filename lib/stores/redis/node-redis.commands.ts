@@ -51,8 +51,6 @@ function asStoreTimeout(this: NodeRedisCommands, error: unknown): never {
 export class NodeRedisCommands implements RedisCommands {
   readonly driver = 'node-redis';
   private readonly errors = new ConnectionErrorTracker();
-  private lastTtlMs = Number.NaN;
-  private lastPxText = '';
 
   /**
    * @param offlineTimeoutMs While the client is not ready, node-redis queues commands; this bound makes
@@ -85,7 +83,7 @@ export class NodeRedisCommands implements RedisCommands {
   }
 
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
-    return this.send(ttlMs === undefined ? ['SET', key, value] : ['SET', key, value, 'PX', this.pxText(ttlMs)]);
+    return this.send(ttlMs === undefined ? ['SET', key, value] : ['SET', key, value, 'PX', String(toPxMilliseconds(ttlMs))]);
   }
 
   del(keys: readonly string[]): Promise<unknown> {
@@ -109,15 +107,6 @@ export class NodeRedisCommands implements RedisCommands {
     // Redis is unreachable. The store has already waited for its own commands. The 'error' listener
     // stays because node-redis may still emit from a reconnect attempt that was under way.
     if (this.client.isOpen) this.client.destroy();
-  }
-
-  /** The `PX` argument of a TTL; the text of the last one is kept, since most writes share their TTL. */
-  private pxText(ttlMs: number): string {
-    if (ttlMs !== this.lastTtlMs) {
-      this.lastTtlMs = ttlMs;
-      this.lastPxText = String(toPxMilliseconds(ttlMs));
-    }
-    return this.lastPxText;
   }
 
   private send(args: string[]): Promise<unknown> {
