@@ -1,5 +1,6 @@
 import type { Candidate } from './candidate';
 import { type SampleStats, type SamplingProfile, sample } from './sampling';
+import { shuffle } from './shuffle';
 
 /** Every round's measurement of one candidate. */
 export interface CandidateRounds {
@@ -17,15 +18,15 @@ const WARMUP_MS = 40;
 const WARMUP_MAX_CALLS = 2_000;
 
 /**
- * Measures every candidate once per round, starting each round at the next candidate, so that a slow
- * patch of a shared machine falls on all of them rather than on one. Ratios are then taken per round.
+ * Measures every candidate once per round, in a new random order each round, so that a slow patch of a
+ * shared machine falls on all of them rather than on one, and no candidate always follows the same one
+ * (and inherits what it leaves behind). Ratios are then taken per round.
  */
 export async function measureInterleaved(candidates: readonly Candidate[], profile: SamplingProfile, options: InterleaveOptions): Promise<CandidateRounds[]> {
   for (const candidate of candidates) await warmUp(candidate);
   const rounds = candidates.map((): SampleStats[] => []);
   for (let round = 0; round < options.rounds; round++) {
-    for (let offset = 0; offset < candidates.length; offset++) {
-      const index = (round + offset) % candidates.length;
+    for (const index of shuffle(candidates.map((_, position) => position))) {
       const candidate = candidates[index];
       rounds[index].push(await sample(candidate.run, candidate.prepare, profile));
       await candidate.settle?.();

@@ -1,6 +1,7 @@
 import type { Candidate } from './candidate';
 import { type CandidateRounds, type InterleaveOptions, warmUp } from './interleave';
 import type { SampleStats } from './sampling';
+import { shuffle } from './shuffle';
 import { quantile } from './statistics';
 
 /**
@@ -42,12 +43,4 @@ export async function measureInRotation(candidates: readonly Candidate[], option
     options.log(`    pass ${round + 1}/${options.rounds} done`);
   }
   return candidates.map((candidate, index) => ({ candidate, rounds: rounds[index] }));
-}
-
-/** Fisher-Yates, in place. */
-function shuffle(order: number[]): void {
-  for (let index = order.length - 1; index > 0; index--) {
-    const other = Math.floor(Math.random() * (index + 1));
-    [order[index], order[other]] = [order[other], order[index]];
-  }
 }
