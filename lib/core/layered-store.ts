@@ -131,8 +131,8 @@ export class LayeredStore implements CacheStore {
     }
   }
 
-  private l2Answered(key: string, entry: CacheEntry | undefined): CacheEntry | undefined {
-    if (entry !== undefined && isExpired(entry)) entry = undefined;
+  private l2Answered(key: string, entry: CacheEntry | undefined, now: number = Date.now()): CacheEntry | undefined {
+    if (entry !== undefined && isExpired(entry, now)) entry = undefined;
     if (entry === undefined) this.events.miss('l2', key);
     else this.events.hit('l2', key);
     return entry;
@@ -168,8 +168,9 @@ export class LayeredStore implements CacheStore {
       this.events.miss('l1', key);
       return this.askL2(key, timeoutMs).then(
         (reply) => {
-          const entry = this.l2Answered(key, reply) as CacheEntry<T> | undefined;
-          return entry === undefined ? undefined : this.refilledAfter(key, { entry, source: 'l2' });
+          const now = Date.now();
+          const entry = this.l2Answered(key, reply, now) as CacheEntry<T> | undefined;
+          return entry === undefined ? undefined : this.refilledAfter(key, { entry, source: 'l2' }, now);
         },
         (error: unknown) => this.l2ReadFailed(key, error),
       );
@@ -195,8 +196,8 @@ export class LayeredStore implements CacheStore {
   }
 
   /** An L2 hit, after refilling L1 with it as the refill policy says. */
-  private refilledAfter<T>(key: string, hit: ReadHit<T>): ReadHit<T> {
-    if (this.refillPolicy === RefillPolicy.Always) this.refill(key, hit.entry);
+  private refilledAfter<T>(key: string, hit: ReadHit<T>, now: number = Date.now()): ReadHit<T> {
+    if (this.refillPolicy === RefillPolicy.Always) this.refill(key, hit.entry, now);
     return hit;
   }
 
@@ -397,8 +398,8 @@ export class LayeredStore implements CacheStore {
    * here rather than handed to the offload service: an in-process L1 write is cheaper than a task, and a
    * refill lost at shutdown costs nothing but a later L2 read.
    */
-  private refill(key: string, entry: CacheEntry): void {
-    const ttl = remainingTtl(entry);
+  private refill(key: string, entry: CacheEntry, now: number): void {
+    const ttl = remainingTtl(entry, now);
     if (ttl !== undefined && ttl <= 0) return;
     const written = this.writeL1(key, entry, ttl, 'refill');
     // The failure was reported where it happened; an in-process L1 has already settled.

@@ -132,8 +132,10 @@ export class L2WriteReplayQueue {
    * replay of the key in flight must not be kept again if it fails.
    */
   supersede(key: string): void {
-    const replay = this.replaying.get(key);
-    if (replay !== undefined) replay.superseded = true;
+    if (this.replaying.size !== 0) {
+      const replay = this.replaying.get(key);
+      if (replay !== undefined) replay.superseded = true;
+    }
     if (this.entries.size === 0) return;
     const existing = this.entries.get(key);
     if (existing === undefined) return;
