@@ -18,8 +18,8 @@ const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 /** Limits of an {@link OffloadService}. Every field is optional. */
 export interface OffloadOptions {
   /**
-   * Most tasks running at once. Positive integer, default 256: a burst of background L2 writes is sent in
-   * one round trip of pipelined commands rather than in waves.
+   * Most tasks running at once. Positive integer, default 256: a burst of background tasks (batches of L2
+   * writes, race losers that had already started, your own) starts at once rather than in waves.
    */
   concurrency?: number;
   /** Most tasks waiting for a slot; beyond that `run` rejects. Positive integer, default 10 000. */
