@@ -289,22 +289,19 @@ export class LayeredCache {
   /** Writes without ever rejecting (each failed layer reports itself); throws only for an invalid `ttl` option. */
   private writeQuietly<T>(fullKey: string, value: T, options: GetOrSetOptions | undefined, timeoutMs: number | undefined): Promise<void> {
     const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
+    const entry = createCacheEntry(value, ttl);
+    const layerTtl = ttl === 0 ? undefined : ttl;
     const call = timeoutMs === undefined ? undefined : { timeoutMs };
-    const write = () => this.store.write(fullKey, createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy, call);
     if (options?.background) {
-      if (call === undefined) {
-        // L1 now, L2 with the other background writes of this turn.
-        this.store.writeInBackground(fullKey, createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options.writePolicy);
-        return RESOLVED;
-      }
-      // A per-call time limit applies to this write alone: it runs on its own. No dedup key: a newer value
-      // for the same key must not be dropped in favour of an older one.
-      this.offload.run('write', write);
+      // L1 now, L2 with the other background writes of this turn; a per-call time limit applies to this write
+      // alone, so it runs on its own. No dedup key: a newer value for the same key must not be dropped.
+      if (call === undefined) this.store.writeInBackground(fullKey, entry, layerTtl, options.writePolicy);
+      else this.offload.run('write', () => this.store.write(fullKey, entry, layerTtl, options.writePolicy, call));
       return RESOLVED;
     }
     let written: Promise<void>;
     try {
-      written = write();
+      written = this.store.write(fullKey, entry, layerTtl, options?.writePolicy, call);
     } catch {
       return RESOLVED;
     }

@@ -220,10 +220,8 @@ export class LayeredStore implements CacheStore {
     const l2 = this.l2;
     if (l2 === null) return writeL1(key);
     const guard = this.l2Resilience;
-    if (guard === null) {
-      const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
-      return policy.execute(key, writeL1, (k) => this.writeLayer('l2', k, () => l2.set(k, entry, ttlMs)), this.offload, writeL2InBackground);
-    }
+    const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
+    if (guard === null) return policy.execute(key, writeL1, (k) => this.writeL2With(k, () => l2.set(k, entry, ttlMs)), this.offload, writeL2InBackground);
     const timeoutMs = options?.timeoutMs;
     // The replay decision of this write's L2 call exists only once the policy makes that call (a race loser
     // sent with the background writes never does). It follows the policy's outcome.
@@ -235,11 +233,10 @@ export class LayeredStore implements CacheStore {
         if (written !== undefined) this.decideWhenSettled(written, key, call.decision);
       }
       const l2Call = call;
-      return this.writeLayer('l2', k, () => guard.set(k, entry, ttlMs, l2Call));
+      return this.writeL2With(k, () => guard.set(k, entry, ttlMs, l2Call));
     };
     // A per-call time limit applies to this write alone, so it is not batched with others.
-    const writeL2InBackground = timeoutMs === undefined ? (k: string) => this.backgroundWrites.add(k, entry, ttlMs) : undefined;
-    written = policy.execute(key, writeL1, writeL2, this.offload, writeL2InBackground);
+    written = policy.execute(key, writeL1, writeL2, this.offload, timeoutMs === undefined ? writeL2InBackground : undefined);
     if (call !== undefined) this.decideWhenSettled(written, key, (call as L2WriteCall).decision);
     return written;
   }
@@ -263,13 +260,14 @@ export class LayeredStore implements CacheStore {
    */
   writeInBackground<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, policy: WritePolicy = this.writePolicy): void {
     const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
+    const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
     const writeL2 = (k: string): Promise<void> => {
-      this.backgroundWrites.add(k, entry, ttlMs);
+      writeL2InBackground(k);
       return RESOLVED_WRITE;
     };
     let written: Promise<void>;
     try {
-      written = this.l2 === null ? writeL1(key) : policy.execute(key, writeL1, writeL2, this.offload, (k) => this.backgroundWrites.add(k, entry, ttlMs));
+      written = this.l2 === null ? writeL1(key) : policy.execute(key, writeL1, writeL2, this.offload, writeL2InBackground);
     } catch {
       return; // a policy that throws instead of rejecting; each layer reported its own failure
     }
@@ -362,18 +360,18 @@ export class LayeredStore implements CacheStore {
     else this.events.write('l1', key);
   }
 
-  /** Runs a layer's write and reports it: one step after the layer's own promise. */
-  private writeLayer(layer: CacheLayer, key: string, write: () => Promise<void>): Promise<void> {
+  /** Runs an L2 write and reports it: one step after L2's own promise. */
+  private writeL2With(key: string, write: () => Promise<void>): Promise<void> {
     let written: Promise<void>;
     try {
       written = write();
     } catch (error) {
-      return Promise.reject(this.failure(layer, 'set', key, error));
+      return Promise.reject(this.failure('l2', 'set', key, error));
     }
     return written.then(
-      () => this.events.write(layer, key),
+      () => this.events.write('l2', key),
       (error: unknown) => {
-        throw this.failure(layer, 'set', key, error);
+        throw this.failure('l2', 'set', key, error);
       },
     );
   }

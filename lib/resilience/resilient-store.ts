@@ -155,31 +155,7 @@ export class ResilientStore implements CacheStore {
    * `CircuitOpenError` at once while the breaker is open, or with the store's own error.
    */
   get<T = unknown>(key: string, options?: L2CallOptions): Promise<CacheEntry<T> | undefined> {
-    // The steps of `call` and `send`, inline: a read is one promise here, not two.
-    let timeoutMs: number;
-    let permit: CircuitPermit;
-    try {
-      timeoutMs = this.limitOf('get', options?.timeoutMs);
-      permit = this.permit();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    let reply: Promise<CacheEntry<T> | undefined>;
-    try {
-      reply = this.invoke('get', () => this.inner.get<T>(key), timeoutMs);
-    } catch (error) {
-      reply = Promise.reject(error);
-    }
-    return reply.then(
-      (entry) => {
-        this.succeeded(permit);
-        return entry;
-      },
-      (error: unknown) => {
-        this.callFailed('get', permit, error);
-        throw error;
-      },
-    );
+    return this.call('get', () => this.inner.get<T>(key), options?.timeoutMs);
   }
 
   /** Stores the entry; on failure, keeps it for replay when `options.decision` says the policy may tolerate it. */
@@ -371,16 +347,24 @@ export class ResilientStore implements CacheStore {
     return permit;
   }
 
-  private async send<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
-    let result: R;
+  /** Runs a permitted call within its time limit and tells the breaker how it went: one step after the store's promise. */
+  private send<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
+    let reply: Promise<R>;
     try {
-      result = await this.invoke(operation, run, timeoutMs);
+      reply = this.invoke(operation, run, timeoutMs);
     } catch (error) {
-      this.callFailed(operation, permit, error);
-      throw error;
+      reply = Promise.reject(error);
     }
-    this.succeeded(permit);
-    return result;
+    return reply.then(
+      (result) => {
+        this.succeeded(permit);
+        return result;
+      },
+      (error: unknown) => {
+        this.callFailed(operation, permit, error);
+        throw error;
+      },
+    );
   }
 
   /** Starts the call, bounded by the time limit; a store that bounds its own calls within it needs no second timer. */
