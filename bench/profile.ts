@@ -47,23 +47,40 @@ const LOOPS: Record<string, (ours: OurCache, deadline: number) => Promise<number
     }
     return calls;
   },
-  async 'concurrent-l2-hit'(ours, deadline) {
-    const keys = Array.from({ length: 2048 }, (_, i) => `many:${i}`);
-    for (const key of keys) await ours.cache.set(key, SAMPLE_ITEM);
+  async 'background-writes'(ours, deadline) {
+    const keys = Array.from({ length: 256 }, (_, i) => `background:${i}`);
     let calls = 0;
     while (performance.now() < deadline) {
-      await nextTurn();
-      await ours.l1.clear();
-      await Promise.all(
-        Array.from({ length: 64 }, async (_, worker) => {
-          for (let i = worker; i < keys.length; i += 64) await ours.cache.get(keys[i]);
-        }),
-      );
+      for (const key of keys) await ours.cache.put(key, SAMPLE_ITEM, { background: true });
+      await ours.drainBackground();
       calls += keys.length;
     }
     return calls;
   },
+  'concurrent-l2-hit': (ours, deadline) => concurrentL2Hits(ours, deadline, (key) => ours.cache.get(`many:${key}`)),
+  'concurrent-cacheable-hit': (ours, deadline) => concurrentL2Hits(ours, deadline, (key) => ours.items.find(key)),
 };
+
+/** 2 048 L2 hits per round, 64 in flight, after L1 was emptied; `read` reads the key of one id. */
+async function concurrentL2Hits(ours: OurCache, deadline: number, read: (id: number) => Promise<unknown>): Promise<number> {
+  const ids = Array.from({ length: 2048 }, (_, i) => i);
+  for (const id of ids) {
+    await ours.cache.set(`many:${id}`, SAMPLE_ITEM);
+    await ours.items.find(id);
+  }
+  let calls = 0;
+  while (performance.now() < deadline) {
+    await nextTurn();
+    await ours.l1.clear();
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, worker) => {
+        for (let i = worker; i < ids.length; i += 64) await read(ids[i]);
+      }),
+    );
+    calls += ids.length;
+  }
+  return calls;
+}
 
 async function main(): Promise<void> {
   const [name = '', seconds = '5'] = process.argv.slice(2);

@@ -52,11 +52,26 @@ const defaultSerializer = new JsonSerializer();
  * encodeEnvelope(createCacheEntry({ id: 1 }, 60_000)); // '1|1700000000000|1700000060000|0|{"id":1}'
  */
 export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defaultSerializer): string {
-  assertTime('createdAt', entry.createdAt);
-  if (entry.expiresAt !== null) assertTime('expiresAt', entry.expiresAt);
   const payload: unknown = serializer.serialize(entry.value);
   if (typeof payload !== 'string') throw new CacheSerializationError(SERIALIZER_RETURNED_NON_STRING(typeof payload));
-  return `${VERSION_PREFIX}${timeText(entry.createdAt)}|${entry.expiresAt === null ? '' : timeText(entry.expiresAt)}|${KNOWN_FLAGS}|${payload}`;
+  return headerOf(entry.createdAt, entry.expiresAt) + payload;
+}
+
+// The header of the last entry encoded: the writes of a burst share their times, so most reuse it.
+let lastCreatedAt = Number.NaN;
+let lastExpiresAt: number | null = Number.NaN;
+let lastHeader = '';
+
+/** `1|<createdAt>|<expiresAt>|0|` for these times, checked; throws `CacheSerializationError` for an invalid time. */
+function headerOf(createdAt: number, expiresAt: number | null): string {
+  if (createdAt === lastCreatedAt && expiresAt === lastExpiresAt) return lastHeader;
+  assertTime('createdAt', createdAt);
+  if (expiresAt !== null) assertTime('expiresAt', expiresAt);
+  const header = `${VERSION_PREFIX}${timeText(createdAt)}|${expiresAt === null ? '' : timeText(expiresAt)}|${KNOWN_FLAGS}|`;
+  lastCreatedAt = createdAt;
+  lastExpiresAt = expiresAt;
+  lastHeader = header;
+  return header;
 }
 
 /** Integers below this are small integers to V8, which turns them into text several times faster than larger ones. */

@@ -24,6 +24,7 @@ import {
   type ReplayQueueOptions,
   type ReplayQueueStats,
 } from './l2-write-replay-queue';
+import { NewestWrites } from './newest-writes';
 import { MAX_TIMER_MS, withTimeout } from './with-timeout';
 
 /** Options of the replay of failed L2 writes. */
@@ -121,9 +122,8 @@ export class ResilientStore implements CacheStore {
   private readonly logger: ResilienceLogger | undefined;
   private openError: CircuitOpenError;
   private timeouts = 0;
-  /** Order of writes and deletes, and for each key with calls in flight the newest one started. */
-  private seq = 0;
-  private readonly newestInFlight = new Map<string, number>();
+  /** Order of writes and deletes, and which write of a key is its newest. */
+  private readonly writes = new NewestWrites();
   private replayRun: Promise<void> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Replays stop being permitted at this time (set by shutdown). */
@@ -248,8 +248,8 @@ export class ResilientStore implements CacheStore {
     }
     return sent.then(
       () => {
-        this.succeeded(permit as CircuitPermit);
         this.end(key, seq);
+        this.succeeded(permit as CircuitPermit);
       },
       (error: unknown) => {
         this.writeFailed(key, operation, seq, permit, options?.decision, error);
@@ -261,8 +261,8 @@ export class ResilientStore implements CacheStore {
   /** A write failed: the breaker hears of it, and the write is kept for replay when its policy may tolerate it. */
   private writeFailed(key: string, operation: ReplayOperation, seq: number, permit: CircuitPermit | undefined, decision: ReplayDecision | undefined, error: unknown): void {
     const queue = this.replayQueue as L2WriteReplayQueue;
-    if (permit !== undefined) this.callFailed(operation.kind, permit, error);
     const newest = this.end(key, seq);
+    if (permit !== undefined) this.callFailed(operation.kind, permit, error);
     if (newest && decision !== undefined && decision.state !== 'refused' && !(error instanceof CacheSerializationError)) {
       if (this.closed) queue.abandonOne(key, operation);
       else if (queue.keep(key, operation, seq, decision) && decision.state === 'tolerated') this.scheduleReplay();
@@ -304,20 +304,13 @@ export class ResilientStore implements CacheStore {
 
   /** A write of `key` starts: it supersedes a kept one and becomes the newest of its key. */
   private begin(key: string, queue: L2WriteReplayQueue): number {
-    const seq = ++this.seq;
     queue.supersede(key);
-    this.newestInFlight.set(key, seq);
-    return seq;
+    return this.writes.start(key);
   }
 
-  /**
-   * A write of `key` ended; returns whether no newer write of the key started meanwhile. The newest write of
-   * a key removes it when it ends; an older one ending later finds a newer number, or none.
-   */
+  /** A write of `key` ended; returns whether no newer write of the key started meanwhile. */
   private end(key: string, seq: number): boolean {
-    if (this.newestInFlight.get(key) !== seq) return false;
-    this.newestInFlight.delete(key);
-    return true;
+    return this.writes.finish(key, seq);
   }
 
   /** Runs one call through the breaker and the time limit. */

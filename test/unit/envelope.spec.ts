@@ -72,6 +72,14 @@ describe('encodeEnvelope', () => {
     expect(() => encodeEnvelope(entry)).toThrow(field);
   });
 
+  it('refuses an invalid time right after a valid entry with the same other time', () => {
+    expect(encodeEnvelope({ value: 1, createdAt: 10, expiresAt: 20 })).toBe('1|10|20|0|1');
+    expect(() => encodeEnvelope({ value: 1, createdAt: 10, expiresAt: Number.NaN })).toThrow('entry.expiresAt');
+    expect(() => encodeEnvelope({ value: 1, createdAt: Number.NaN, expiresAt: Number.NaN })).toThrow('entry.createdAt');
+    expect(() => encodeEnvelope({ value: 1, createdAt: -1, expiresAt: 20 })).toThrow('entry.createdAt');
+    expect(encodeEnvelope({ value: 2, createdAt: 10, expiresAt: 20 })).toBe('1|10|20|0|2');
+  });
+
   it('refuses a serializer that returns something other than a string', () => {
     const serializer = { serialize: () => 42, deserialize: () => null } as unknown as Serializer;
     expect(() => encodeEnvelope({ value: 1, createdAt: 1, expiresAt: null }, serializer)).toThrow(/must return a string/);
