@@ -216,8 +216,12 @@ export class LayeredStore implements CacheStore {
     policy: WritePolicy = this.writePolicy,
     options?: LayerCallOptions,
   ): Promise<void> {
-    const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
     const l2 = this.l2;
+    // A per-call time limit applies to this write alone, so it is not batched with others.
+    if (l2 !== null && policy.settlesOnL1Success === true && options?.timeoutMs === undefined && this.wroteL1AndQueuedL2(key, entry, ttlMs)) {
+      return RESOLVED_WRITE;
+    }
+    const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
     if (l2 === null) return writeL1(key);
     const guard = this.l2Resilience;
     const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
@@ -235,7 +239,6 @@ export class LayeredStore implements CacheStore {
       const l2Call = call;
       return this.writeL2With(k, () => guard.set(k, entry, ttlMs, l2Call));
     };
-    // A per-call time limit applies to this write alone, so it is not batched with others.
     written = policy.execute(key, writeL1, writeL2, this.offload, timeoutMs === undefined ? writeL2InBackground : undefined);
     if (call !== undefined) this.decideWhenSettled(written, key, (call as L2WriteCall).decision);
     return written;
@@ -259,6 +262,7 @@ export class LayeredStore implements CacheStore {
    * a failed L2 write is kept and replayed. Failures are reported, never thrown.
    */
   writeInBackground<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, policy: WritePolicy = this.writePolicy): void {
+    if (this.l2 !== null && (policy.writesL2AfterL1Success === true || policy.settlesOnL1Success === true) && this.wroteL1AndQueuedL2(key, entry, ttlMs)) return;
     const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
     const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
     const writeL2 = (k: string): Promise<void> => {
@@ -272,6 +276,24 @@ export class LayeredStore implements CacheStore {
       return; // a policy that throws instead of rejecting; each layer reported its own failure
     }
     written.then(undefined, ignore);
+  }
+
+  /**
+   * What a policy that declares it would do (see `WritePolicy.settlesOnL1Success`), without its promises:
+   * a synchronous L1 written at once, then the L2 write queued with the background writes. False when L1
+   * has no synchronous writes or its write threw; the policy then runs, and its own L1 write reports the failure.
+   */
+  private wroteL1AndQueuedL2(key: string, entry: CacheEntry, ttlMs: number | undefined): boolean {
+    const l1 = this.l1;
+    if (l1.setSync === undefined) return false;
+    try {
+      l1.setSync(key, entry, ttlMs);
+    } catch {
+      return false;
+    }
+    this.l1Written(key, 'set');
+    this.backgroundWrites.add(key, entry, ttlMs);
+    return true;
   }
 
   /** Sends a batch of background L2 writes and reports each one. */

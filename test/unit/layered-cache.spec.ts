@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   BothLayersFailedError,
   CacheLayerError,
@@ -6,12 +6,15 @@ import {
   LayeredCache,
   LayeredCacheError,
   LayeredStore,
+  type LayerWrite,
   MemoryStore,
   OffloadService,
+  OptimisticParallelWritePolicy,
   RaceLoser,
   RaceWritePolicy,
   RefillPolicy,
   SequentialWritePolicy,
+  type WritePolicy,
 } from '../../lib';
 import { MAX_WRITES_PER_BATCH } from '../../lib/core/background-l2-writes';
 import { deferred } from '../support/deferred';
@@ -65,6 +68,63 @@ describe('LayeredCache writes no caller waits for', () => {
     expect(offload.counts().rejected).toBe(1);
     expect(await eventually(async () => (await l2.get('ns:k'))?.value === 'v')).toBe(true);
     release.resolve();
+  });
+
+  it('a race write resolves once the in-process L1 holds the value and queues L2 with the batch, without the policy running', async () => {
+    const policy = new RaceWritePolicy();
+    const execute = vi.spyOn(policy, 'execute');
+    const { cache, l1, l2, offload } = newCache({ writePolicy: policy });
+    await cache.set('k', 'v');
+    expect((await l1.get('ns:k'))?.value).toBe('v');
+    expect(await l2.get('ns:k')).toBeUndefined();
+    await offload.drain();
+    expect((await l2.get('ns:k'))?.value).toBe('v');
+    expect(execute).not.toHaveBeenCalled();
+    expect(cache.stats()).toMatchObject({ l1: { writes: 1 }, l2: { writes: 1 }, errors: 0 });
+  });
+
+  it('runs the race policy when the synchronous L1 write throws, which reports that failure once and waits for L2', async () => {
+    const policy = new RaceWritePolicy();
+    const execute = vi.spyOn(policy, 'execute');
+    const l1 = new MemoryStore();
+    l1.setSync = () => {
+      throw new Error('L1 refused the entry');
+    };
+    const { cache, l2 } = newCache({ l1, writePolicy: policy });
+    await cache.set('k', 'v');
+    expect((await l2.get('ns:k'))?.value).toBe('v');
+    expect(execute).toHaveBeenCalledTimes(1);
+    expect(cache.stats()).toMatchObject({ l1: { writes: 0 }, l2: { writes: 1 }, errors: 1 });
+  });
+
+  it('runs the race policy for a write with its own time limit', async () => {
+    const policy = new RaceWritePolicy();
+    const execute = vi.spyOn(policy, 'execute');
+    const { cache, l2, offload } = newCache({ writePolicy: policy });
+    await cache.set('k', 'v', { timeoutMs: 50 });
+    await offload.drain();
+    expect(execute).toHaveBeenCalledTimes(1);
+    expect((await l2.get('ns:k'))?.value).toBe('v');
+  });
+
+  it('runs a write policy that does not declare that it writes L2 after L1, even for a background put', async () => {
+    const l1Only: WritePolicy = { execute: vi.fn((key: string, writeL1: LayerWrite) => writeL1(key)) };
+    const { cache, l1, l2, offload } = newCache({ writePolicy: l1Only });
+    await cache.put('k', 'v', { background: true });
+    await offload.drain();
+    expect(l1Only.execute).toHaveBeenCalledTimes(1);
+    expect((await l1.get('ns:k'))?.value).toBe('v');
+    expect(await l2.get('ns:k')).toBeUndefined();
+  });
+
+  it.each([new OptimisticParallelWritePolicy(), new SequentialWritePolicy()])('a background put with %o writes L1 and queues L2 without the policy running', async (policy) => {
+    const execute = vi.spyOn(policy, 'execute');
+    const { cache, l1, l2, offload } = newCache({ writePolicy: policy });
+    await cache.put('k', 'v', { background: true });
+    expect((await l1.get('ns:k'))?.value).toBe('v');
+    await offload.drain();
+    expect((await l2.get('ns:k'))?.value).toBe('v');
+    expect(execute).not.toHaveBeenCalled();
   });
 
   it('a put with its own time limit runs on its own, bounded by that limit', async () => {

@@ -12,6 +12,8 @@ import type { LayerWrite, WritePolicy } from './write-policy.interface';
  * LayeredCacheModule.forRoot({ writePolicy: new OptimisticParallelWritePolicy() });
  */
 export class OptimisticParallelWritePolicy implements WritePolicy {
+  readonly writesL2AfterL1Success = true;
+
   execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): Promise<void> {
     // startLayerCall turns a closure's synchronous throw into a rejection, so one broken layer cannot
     // keep the other from being written.

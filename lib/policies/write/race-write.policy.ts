@@ -24,12 +24,15 @@ const ignore = (): void => undefined;
  * When the cache offers `writeL2InBackground` (it does unless the call has its own time limit), such a loser
  * goes out with the other background L2 writes, in one batch, whichever the loser setting; otherwise the
  * offload service starts it (or, with `Drop` or a full offload queue, it starts unobserved). An L1 that fails
- * or is still pending by then does not hold L2 back.
+ * or is still pending by then does not hold L2 back. Since that is all the race does when an in-process L1
+ * takes the value at once, the cache does it without calling `execute` (see `settlesOnL1Success`).
  *
  * @example
  * LayeredCacheModule.forRoot({ writePolicy: new RaceWritePolicy(RaceLoser.Drop) });
  */
 export class RaceWritePolicy implements WritePolicy {
+  readonly settlesOnL1Success = true;
+  readonly writesL2AfterL1Success = true;
   /** L2 writes to start on the next turn unless their L1 write has succeeded by then; one immediate serves them all. */
   private waitingL2Starts: (() => void)[] = [];
   private readonly nextTurn = new NextTurn(() => this.startWaitingL2Writes());

@@ -10,6 +10,8 @@ import type { LayerWrite, WritePolicy } from './write-policy.interface';
  * LayeredCacheModule.forRoot({ writePolicy: new SequentialWritePolicy() });
  */
 export class SequentialWritePolicy implements WritePolicy {
+  readonly writesL2AfterL1Success = true;
+
   async execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): Promise<void> {
     await writeL1(key);
     await writeL2(key);

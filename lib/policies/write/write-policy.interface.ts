@@ -15,6 +15,19 @@ export type LayerBackgroundWrite = (key: string) => void;
  */
 export interface WritePolicy {
   /**
+   * Declare `true` only if, once the L1 write has succeeded, the policy resolves without waiting for L2 and
+   * hands an L2 write it has not started to `writeL2InBackground` (as `RaceWritePolicy` does). When the
+   * engine can write L1 synchronously (an in-process L1) and that write succeeds, it then resolves at once
+   * and queues the L2 write with the background writes itself, without calling `execute`.
+   */
+  readonly settlesOnL1Success?: boolean;
+  /**
+   * Declare `true` only if the policy writes L2 whenever the L1 write has succeeded (as the built-in
+   * policies do). For a write no caller waits for (a background put), the engine then writes a synchronous
+   * L1 and queues the L2 write with the background writes itself, without calling `execute`.
+   */
+  readonly writesL2AfterL1Success?: boolean;
+  /**
    * @param writeL2InBackground Given by the cache when L2 writes can be batched: a policy that leaves an
    *   L2 write to the background (a race loser) may hand it over with this instead of `offload.run`.
    */
