@@ -171,7 +171,9 @@ export class LayeredCache {
 
   /**
    * The cached value, or the factory's, which is then cached. Concurrent calls for one key share one
-   * read and one factory call (single-flight). Cache failures are reported as events and never make this
+   * factory call (single-flight): a call that misses while the factory runs waits for its value, and one
+   * that misses just after it finished finds the value in an in-process L1. With an L1 that cannot be read
+   * synchronously, concurrent calls also share one read. Cache failures are reported as events and never make this
    * call fail: only the factory's own error rejects. `undefined` results are returned but not cached.
    * The call waits for L2 at most `timeoutMs` (default `resilience.timeoutMs`) in all: an L2 read that
    * fails or times out counts as a miss, and the write after it gets only what the read left of the budget.
@@ -190,10 +192,16 @@ export class LayeredCache {
       if (pending !== undefined) return pending as Promise<T>;
     }
     const found = this.l1HitNow<T>(key, fullKey, options);
-    if (found !== undefined && found !== L1_MISSED) return Promise.resolve(found.value);
-    const load = this.load(fullKey, factory, options, found === L1_MISSED);
-    this.inflight.set(fullKey, load);
-    return load;
+    if (found === undefined) {
+      // L1 cannot be read synchronously: the read itself is shared, so that a late caller cannot miss L2
+      // after the factory's value was written and before its own read was answered.
+      const load = this.load(fullKey, factory, options, false, () => undefined);
+      this.inflight.set(fullKey, load);
+      return load;
+    }
+    if (found !== L1_MISSED) return Promise.resolve(found.value);
+    // Only the factory is shared: hits need no map entry, and after a miss L1 is looked at again.
+    return this.load(fullKey, factory, options, true, (left) => this.loadOnce(key, fullKey, factory, options, left));
   }
 
   /** Alias of {@link LayeredCache.getOrSet}. */
@@ -255,11 +263,25 @@ export class LayeredCache {
     return this.store.read<T>(fullKey, options?.readPolicy, call, l1Missed).then(valueOfHit);
   }
 
-  private load<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, l1Missed: boolean): Promise<T> {
+  /**
+   * Reads the layers, then on a miss (a failed read counts as one: the layer that failed reported it) calls
+   * `afterMiss` with what the read left of the call's L2 budget; `afterMiss` returns undefined when this
+   * call's own entry in `inflight` (registered by the caller) is to run the factory.
+   */
+  private load<T>(
+    fullKey: string,
+    factory: () => T | Promise<T>,
+    options: GetOrSetOptions | undefined,
+    l1Missed: boolean,
+    afterMiss: (left: number | undefined) => Promise<T> | undefined,
+  ): Promise<T> {
     // One L2 budget for the call: the write after a miss gets what the read left of it.
     const budget = options?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
     const readStarted = budget === undefined ? 0 : Date.now();
-    const miss = (): Promise<T> => this.loadAfterMiss(fullKey, factory, options, budget === undefined ? undefined : budget - (Date.now() - readStarted));
+    const miss = (): Promise<T> => {
+      const left = budget === undefined ? undefined : budget - (Date.now() - readStarted);
+      return afterMiss(left) ?? this.runFactory(fullKey, factory, options, left);
+    };
     let read: Promise<ReadHit<T> | undefined>;
     try {
       read = this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed);
@@ -267,16 +289,33 @@ export class LayeredCache {
       // Still a step later: the caller registers this load as in flight before a miss can end it.
       read = Promise.resolve(undefined);
     }
-    // A failed read was reported by the layer that failed; a cache that cannot be read is a miss for getOrSet.
     return read.then((hit) => {
       if (hit === undefined) return miss();
-      this.inflight.delete(fullKey);
+      // A call that registered itself (its L1 was not read synchronously) leaves `inflight` on a hit.
+      if (!l1Missed) this.inflight.delete(fullKey);
       return hit.entry.value;
     }, miss);
   }
 
-  /** The factory's value after a miss, written to the cache with what is left of the L2 budget. */
-  private async loadAfterMiss<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, left: number | undefined): Promise<T> {
+  /**
+   * After a miss of a call that did not register itself: joins the factory call in flight for the key, or
+   * takes the value from L1 when such a call has just written it, or else calls the factory, registered.
+   */
+  private loadOnce<T>(key: string, fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, left: number | undefined): Promise<T> {
+    const pending = this.inflight.get(fullKey);
+    if (pending !== undefined) return pending as Promise<T>;
+    const found = this.l1HitNow<T>(key, fullKey, options);
+    if (found !== undefined && found !== L1_MISSED) return Promise.resolve(found.value);
+    const load = this.runFactory(fullKey, factory, options, left);
+    this.inflight.set(fullKey, load);
+    return load;
+  }
+
+  /** The factory's value, written to the cache with what is left of the L2 budget; the key leaves `inflight` after. */
+  private async runFactory<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, left: number | undefined): Promise<T> {
+    // A step first, so that a caller registers this call in `inflight` before it can end, even when the
+    // factory throws at once.
+    await undefined;
     try {
       const value = await factory();
       if (value !== undefined) await this.writeQuietly(fullKey, value, options, options?.background ? options.timeoutMs : left);

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   BothLayersFailedError,
   CacheLayerError,
+  type CacheStore,
   createCacheEntry,
   LayeredCache,
   LayeredCacheError,
@@ -17,9 +18,9 @@ import {
   type WritePolicy,
 } from '../../lib';
 import { MAX_WRITES_PER_BATCH } from '../../lib/core/background-l2-writes';
-import { deferred } from '../support/deferred';
+import { type Deferred, deferred } from '../support/deferred';
 import { eventually } from '../support/redis';
-import { FailingStore } from '../support/test-stores';
+import { DelayedStore, FailingStore } from '../support/test-stores';
 
 function newCache(overrides: Partial<ConstructorParameters<typeof LayeredCache>[0]> = {}) {
   const l1 = new MemoryStore();
@@ -182,6 +183,80 @@ describe('LayeredCache', () => {
     expect(results.every((r) => r.n === 1)).toBe(true);
     expect(await cache.getOrSet('k', factory)).toEqual({ n: 1 });
     expect(calls).toBe(1);
+  });
+
+  describe('getOrSet single-flight', () => {
+    /** An L2 whose reads the test answers one by one, and whose writes go to a MemoryStore. */
+    function heldL2() {
+      const stored = new MemoryStore();
+      const reads: Deferred<undefined>[] = [];
+      const l2: CacheStore = {
+        get: () => {
+          const read = deferred<undefined>();
+          reads.push(read);
+          return read.promise;
+        },
+        set: (key, entry, ttlMs) => stored.set(key, entry, ttlMs),
+        delete: (key) => stored.delete(key),
+      };
+      return { l2, reads };
+    }
+
+    it('a call whose L2 miss comes after the factory of another call finished takes the value from L1', async () => {
+      const { l2, reads } = heldL2();
+      const { cache } = newCache({ l2 });
+      const factory = vi.fn(async () => 'value');
+      const first = cache.getOrSet('k', factory);
+      const late = cache.getOrSet('k', factory);
+      expect(reads).toHaveLength(2);
+      reads[0].resolve(undefined);
+      expect(await first).toBe('value');
+      reads[1].resolve(undefined);
+      expect(await late).toBe('value');
+      expect(factory).toHaveBeenCalledTimes(1);
+    });
+
+    it('a call that misses while the factory runs waits for its value', async () => {
+      const { l2, reads } = heldL2();
+      const { cache } = newCache({ l2 });
+      const produced = deferred<string>();
+      const factory = vi.fn(() => produced.promise);
+      const first = cache.getOrSet('k', factory);
+      const second = cache.getOrSet('k', factory);
+      reads[0].resolve(undefined);
+      reads[1].resolve(undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      produced.resolve('value');
+      expect(await Promise.all([first, second])).toEqual(['value', 'value']);
+      expect(factory).toHaveBeenCalledTimes(1);
+    });
+
+    it('with an L1 that cannot be read synchronously, concurrent calls share one read and one factory call', async () => {
+      const { l2, reads } = heldL2();
+      const l1: CacheStore = new DelayedStore(new MemoryStore(), {});
+      const { cache } = newCache({ l1, l2 });
+      const factory = vi.fn(async () => 'value');
+      const calls = Array.from({ length: 10 }, () => cache.getOrSet('k', factory));
+      await eventually(async () => reads.length > 0);
+      reads[0].resolve(undefined);
+      expect(await Promise.all(calls)).toEqual(Array.from({ length: 10 }, () => 'value'));
+      expect(reads).toHaveLength(1);
+      expect(factory).toHaveBeenCalledTimes(1);
+    });
+
+    it.each([
+      ['an in-process L1', () => new MemoryStore()],
+      ['an L1 read asynchronously', () => new DelayedStore(new MemoryStore(), {})],
+    ])('with %s, a factory that throws at once rejects the call and the next call runs the factory again', async (_label, l1) => {
+      const { cache } = newCache({ l1: l1() });
+      const broken = new Error('factory threw');
+      await expect(
+        cache.getOrSet('k', () => {
+          throw broken;
+        }),
+      ).rejects.toBe(broken);
+      expect(await cache.getOrSet('k', () => 'second')).toBe('second');
+    });
   });
 
   it('wrap is getOrSet', async () => {
