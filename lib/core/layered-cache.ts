@@ -195,13 +195,13 @@ export class LayeredCache {
     if (found === undefined) {
       // L1 cannot be read synchronously: the read itself is shared, so that a late caller cannot miss L2
       // after the factory's value was written and before its own read was answered.
-      const load = this.load(fullKey, factory, options, false, () => undefined);
+      const load = this.load(key, fullKey, factory, options, true);
       this.inflight.set(fullKey, load);
       return load;
     }
     if (found !== L1_MISSED) return Promise.resolve(found.value);
     // Only the factory is shared: hits need no map entry, and after a miss L1 is looked at again.
-    return this.load(fullKey, factory, options, true, (left) => this.loadOnce(key, fullKey, factory, options, left));
+    return this.load(key, fullKey, factory, options, false);
   }
 
   /** Alias of {@link LayeredCache.getOrSet}. */
@@ -264,35 +264,29 @@ export class LayeredCache {
   }
 
   /**
-   * Reads the layers, then on a miss (a failed read counts as one: the layer that failed reported it) calls
-   * `afterMiss` with what the read left of the call's L2 budget; `afterMiss` returns undefined when this
-   * call's own entry in `inflight` (registered by the caller) is to run the factory.
+   * Reads the layers, then on a miss (a failed read counts as one: the layer that failed reported it) gets
+   * the factory's value with what the read left of the call's L2 budget. A `shared` load is the caller's
+   * entry in `inflight` (its L1 was not read synchronously): it runs the factory itself and leaves `inflight`
+   * on a hit. Otherwise L1 has missed, and the miss goes through `loadOnce`.
    */
-  private load<T>(
-    fullKey: string,
-    factory: () => T | Promise<T>,
-    options: GetOrSetOptions | undefined,
-    l1Missed: boolean,
-    afterMiss: (left: number | undefined) => Promise<T> | undefined,
-  ): Promise<T> {
+  private load<T>(key: string, fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, shared: boolean): Promise<T> {
     // One L2 budget for the call: the write after a miss gets what the read left of it.
     const budget = options?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
     const readStarted = budget === undefined ? 0 : Date.now();
     const miss = (): Promise<T> => {
       const left = budget === undefined ? undefined : budget - (Date.now() - readStarted);
-      return afterMiss(left) ?? this.runFactory(fullKey, factory, options, left);
+      return shared ? this.runFactory(fullKey, factory, options, left) : this.loadOnce(key, fullKey, factory, options, left);
     };
     let read: Promise<ReadHit<T> | undefined>;
     try {
-      read = this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), l1Missed);
+      read = this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), !shared);
     } catch {
-      // Still a step later: the caller registers this load as in flight before a miss can end it.
+      // Still a step later: the caller registers a shared load as in flight before a miss can end it.
       read = Promise.resolve(undefined);
     }
     return read.then((hit) => {
       if (hit === undefined) return miss();
-      // A call that registered itself (its L1 was not read synchronously) leaves `inflight` on a hit.
-      if (!l1Missed) this.inflight.delete(fullKey);
+      if (shared) this.inflight.delete(fullKey);
       return hit.entry.value;
     }, miss);
   }
