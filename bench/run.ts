@@ -5,8 +5,9 @@ import type { BenchContext } from './context';
 import { describeMachine, summarizeMachine, summarizePackages } from './environment/machine';
 import { connectIoRedis, connectNodeRedis, createRunPrefix, deleteKeysWithPrefix, redisServerVersion } from './environment/redis';
 import type { ScenarioResult } from './harness/results';
+import { SCENARIO_RESULT_MARK, runScenarioInOwnProcess } from './harness/scenario-process';
 import { type HttpResult, runHttpScenario } from './http/http.scenario';
-import { parseOptions } from './options';
+import { type BenchOptions, parseOptions } from './options';
 import { createPeers } from './peers';
 import { httpTable, scenarioTable, targetsTable } from './report/markdown';
 import { SCENARIOS } from './scenarios';
@@ -19,6 +20,10 @@ const RUN_LIMIT_MS = 15 * 60_000;
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const log = (line: string): void => console.log(line);
+  if (options.scenarioProcess !== undefined) {
+    await runScenarioProcess(options.scenarioProcess, options, log);
+    return;
+  }
   const watchdog = setTimeout(() => {
     console.error(`The benchmark ran longer than ${RUN_LIMIT_MS / 60_000} minutes and was stopped; its keys expire on their own within ten minutes.`);
     process.exit(2);
@@ -26,25 +31,18 @@ async function main(): Promise<void> {
   watchdog.unref();
 
   const startedAt = new Date();
-  const prefix = createRunPrefix();
-  const nodeRedis = await connectNodeRedis();
-  const ioRedis = await connectIoRedis(false);
-  const ioRedisPipelined = await connectIoRedis(true);
-  const machine = describeMachine(ROOT, await redisServerVersion(nodeRedis));
+  const context = await openContext(options, log);
+  const machine = describeMachine(ROOT, await redisServerVersion(context.nodeRedis));
   log(`Machine: ${summarizeMachine(machine)}`);
   log(`Packages: ${summarizePackages(machine)}; commit ${machine.gitCommit}`);
-  log(`Rounds: ${options.rounds}${options.quick ? ' (quick)' : ''}; keys under ${prefix}`);
+  log(`Rounds: ${options.rounds}${options.quick ? ' (quick)' : ''}; each scenario in a process of its own`);
 
-  const namespace = `${prefix}layered`;
-  const ours = await createOurCache(namespace);
-  const peers = createPeers(prefix);
-  const context: BenchContext = { prefix, namespace, rounds: options.rounds, quick: options.quick, log, nodeRedis, ioRedis, ioRedisPipelined, ours, peers };
   const results: ScenarioResult[] = [];
   try {
     for (const scenario of SCENARIOS) {
       if (options.only.length > 0 && !options.only.includes(scenario.id)) continue;
       log(`\n== ${scenario.id}`);
-      const result = await scenario.run(context);
+      const result = await runScenarioInOwnProcess(__filename, scenario.id, options, log);
       results.push(result);
       log(`\n${scenarioTable(result)}`);
     }
@@ -60,20 +58,50 @@ async function main(): Promise<void> {
       durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
       options,
       machine,
-      configurations: { 'nestjs-layered-cache': ours.configuration, ...Object.fromEntries(peers.map((peer) => [peer.name, peer.configuration])) },
+      configurations: { 'nestjs-layered-cache': context.ours.configuration, ...Object.fromEntries(context.peers.map((peer) => [peer.name, peer.configuration])) },
       scenarios: results,
       http,
     });
     log(`\nResults written to ${file}`);
   } finally {
-    await ours.close();
-    await Promise.allSettled(peers.map((peer) => peer.close()));
-    const deleted = await deleteKeysWithPrefix(nodeRedis, prefix);
-    log(`Deleted ${deleted} keys under ${prefix}`);
-    nodeRedis.destroy();
-    ioRedis.disconnect();
-    ioRedisPipelined.disconnect();
+    await closeContext(context);
   }
+}
+
+/** The process started for one scenario: runs it with connections of its own and hands its result to the run. */
+async function runScenarioProcess(id: string, options: BenchOptions, log: (line: string) => void): Promise<void> {
+  const scenario = SCENARIOS.find((candidate) => candidate.id === id);
+  if (scenario === undefined) throw new Error(`Unknown scenario "${id}"; the scenarios are ${SCENARIOS.map((candidate) => candidate.id).join(', ')}`);
+  const context = await openContext(options, log);
+  try {
+    const result = await scenario.run(context);
+    log(`${SCENARIO_RESULT_MARK}${JSON.stringify(result)}`);
+  } finally {
+    await closeContext(context);
+  }
+}
+
+/** Connections, this library and the peers, under a new key prefix. */
+async function openContext(options: BenchOptions, log: (line: string) => void): Promise<BenchContext> {
+  const prefix = createRunPrefix();
+  const nodeRedis = await connectNodeRedis();
+  const ioRedis = await connectIoRedis(false);
+  const ioRedisPipelined = await connectIoRedis(true);
+  const namespace = `${prefix}layered`;
+  const ours = await createOurCache(namespace);
+  const peers = createPeers(prefix);
+  return { prefix, namespace, rounds: options.rounds, quick: options.quick, log, nodeRedis, ioRedis, ioRedisPipelined, ours, peers };
+}
+
+/** Closes what `openContext` opened and deletes the keys written under its prefix. */
+async function closeContext(context: BenchContext): Promise<void> {
+  await context.ours.close();
+  await Promise.allSettled(context.peers.map((peer) => peer.close()));
+  const deleted = await deleteKeysWithPrefix(context.nodeRedis, context.prefix);
+  context.log(`Deleted ${deleted} keys under ${context.prefix}`);
+  context.nodeRedis.destroy();
+  context.ioRedis.disconnect();
+  context.ioRedisPipelined.disconnect();
 }
 
 function writeResults(report: { readonly startedAt: string } & Record<string, unknown>): string {

@@ -27,20 +27,24 @@ export function createBentoCachePeer(prefix: string): CachePeer {
     ttl: TTL_MS,
     stores: { cache: bentostore().useL1Layer(l1Setup).useL2Layer(redisDriver({ connection: redisAddress() })) },
   });
-  const l1 = (): MemoryDriver => {
-    const driver = l1Drivers[0];
-    if (driver === undefined) throw new Error('BentoCache has not created its L1 driver');
-    return driver;
-  };
+  // BentoCache creates its L1 driver on first use; until then its L1 holds nothing.
+  const l1 = (): MemoryDriver | undefined => l1Drivers[0];
   return {
     name: 'BentoCache',
     configuration: "bentostore().useL1Layer(memoryDriver({ maxSize: '10mb' })).useL2Layer(redisDriver({ connection })), ttl 10 min",
     get: (key) => bento.get({ key }),
     getOrSet: (key, factory) => bento.getOrSet({ key, factory }),
     set: (key, value) => bento.set({ key, value }),
-    evictL1: async (key) => l1().delete(key),
-    clearL1: async () => l1().clear(),
-    countL1: async (keys) => keys.filter((key) => l1().get(key) !== undefined).length,
+    evictL1: async (key) => {
+      await l1()?.delete(key);
+    },
+    clearL1: async () => {
+      await l1()?.clear();
+    },
+    countL1: async (keys) => {
+      const driver = l1();
+      return driver === undefined ? 0 : keys.filter((key) => driver.get(key) !== undefined).length;
+    },
     close: () => bento.disconnectAll(),
   };
 }
