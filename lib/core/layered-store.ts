@@ -257,12 +257,13 @@ export class LayeredStore implements CacheStore {
   }
 
   /**
-   * A write no caller waits for: the write policy runs now (an in-process L1 is written before this returns)
-   * and its L2 write goes out with the other background writes, in one batch (see `BackgroundL2Writes`);
-   * a failed L2 write is kept and replayed. Failures are reported, never thrown.
+   * A write no caller waits for: an in-process L1 is written before this returns (by the write policy, or
+   * by the engine for a policy that declares `writesL2AfterL1Success`) and the L2 write goes out with the
+   * other background writes, in one batch (see `BackgroundL2Writes`); a failed L2 write is kept and
+   * replayed. Failures are reported, never thrown.
    */
   writeInBackground<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, policy: WritePolicy = this.writePolicy): void {
-    if (this.l2 !== null && (policy.writesL2AfterL1Success === true || policy.settlesOnL1Success === true) && this.wroteL1AndQueuedL2(key, entry, ttlMs)) return;
+    if (this.l2 !== null && policy.writesL2AfterL1Success === true && this.wroteL1AndQueuedL2(key, entry, ttlMs)) return;
     const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
     const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
     const writeL2 = (k: string): Promise<void> => {

@@ -264,9 +264,15 @@ export class ResilientStore implements CacheStore {
     const newest = this.end(key, seq);
     if (permit !== undefined) this.callFailed(operation.kind, permit, error);
     if (newest && decision !== undefined && decision.state !== 'refused' && !(error instanceof CacheSerializationError)) {
-      if (this.closed) queue.abandonOne(key, operation);
-      else if (queue.keep(key, operation, seq, decision) && decision.state === 'tolerated') this.scheduleReplay();
+      if (this.keepForReplay(queue, key, operation, seq, decision) && decision.state === 'tolerated') this.scheduleReplay();
     }
+  }
+
+  /** Keeps a failed write for replay, or gives it up when the store is closed; true when it was kept. */
+  private keepForReplay(queue: L2WriteReplayQueue, key: string, operation: ReplayOperation, seq: number, decision: ReplayDecision): boolean {
+    if (!this.closed) return queue.keep(key, operation, seq, decision);
+    queue.abandonOne(key, operation);
+    return false;
   }
 
   /** A batch of `setMany` settled: failed writes are kept, and the breaker hears once for the whole batch. */
@@ -288,9 +294,7 @@ export class ResilientStore implements CacheStore {
       if (outcome instanceof CacheSerializationError) continue;
       failure ??= { error: outcome };
       if (queue === null || !newest) continue;
-      const operation: ReplayOperation = { kind: 'set', entry };
-      if (this.closed) queue.abandonOne(key, operation);
-      else if (queue.keep(key, operation, (seqs as readonly number[])[index], decision)) kept = true;
+      if (this.keepForReplay(queue, key, { kind: 'set', entry }, (seqs as readonly number[])[index], decision)) kept = true;
     }
     // A store that took any write of the batch answers; one that took none failed once.
     if (permit !== undefined) {

@@ -30,14 +30,6 @@ describe('NewestWrites', () => {
     expect(writes.finish('b', other)).toBe(true);
   });
 
-  it('sees a newer write that already finished while an older one of the key is still in flight', () => {
-    const writes = new NewestWrites();
-    const older = writes.start('a');
-    const newer = writes.start('a');
-    expect(writes.finish('a', newer)).toBe(true);
-    expect(writes.finish('a', older)).toBe(false);
-  });
-
   it('forgets every key once no write is in flight', () => {
     const writes = new NewestWrites();
     const seqs = ['a', 'b', 'c'].map((key) => [key, writes.start(key)] as const);
