@@ -50,3 +50,10 @@ export async function expectBothFailuresKept<T>(layers: { l1: Deferred<T>; l2: D
   await failBothLayers(layers, first, l1Error, l2Error);
   expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
 }
+
+/** A layer closure that throws `error` synchronously instead of returning a promise. */
+export function throwsAtOnce(error: unknown): () => never {
+  return () => {
+    throw error;
+  };
+}

@@ -9,9 +9,10 @@ import {
   type ReadPolicy,
 } from '../../lib/policies';
 import { deferred } from '../support/deferred';
-import { FAILURE_ORDERS, expectBothFailuresKept, expectBothLayersFailed, rejectionOf } from '../support/policy-assertions';
+import { FAILURE_ORDERS, expectBothFailuresKept, expectBothLayersFailed, rejectionOf, throwsAtOnce } from '../support/policy-assertions';
 import { failOnUnhandledRejections, flush, observe } from '../support/promise-observation';
 import { FakeOffload } from '../support/fake-offload';
+import { itHandlesTheRaceLoser } from '../support/race-loser-cases';
 
 type Read = CacheEntry<string> | undefined;
 
@@ -86,14 +87,7 @@ describe('SequentialReadPolicy', () => {
   it('falls through to L2 when the L1 closure throws synchronously', async () => {
     const hit = entry('from l2');
     const readL2 = vi.fn<LayerRead<string>>(() => Promise.resolve(hit));
-    const result = await new SequentialReadPolicy().execute(
-      'k',
-      () => {
-        throw new Error('sync');
-      },
-      readL2,
-      new FakeOffload(),
-    );
+    const result = await new SequentialReadPolicy().execute('k', throwsAtOnce(new Error('sync')), readL2, new FakeOffload());
 
     expect(result).toEqual({ entry: hit, source: 'l2' });
     expect(readL2).toHaveBeenCalledWith('k');
@@ -178,47 +172,17 @@ describe('RaceReadPolicy', () => {
     await expect(task).rejects.toBe(l1Error);
   });
 
-  it('lets an offloaded loser fail later without an unhandled rejection', async () => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload();
-    const pending = new RaceReadPolicy().execute('k', layers.readL1, layers.readL2, offload);
-    layers.l1.resolve(entry('from l1'));
-    await pending;
-
-    expect(offload.calls).toHaveLength(1);
-    layers.l2.reject(new Error('late l2 failure'));
-    await flush();
-    expect(unhandled).not.toHaveBeenCalled();
-  });
-
-  it('swallows the loser rejection when the offload service is full', async () => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload(false);
-    const hit = entry('from l2');
-    const result = observe(new RaceReadPolicy().execute('k', layers.readL1, layers.readL2, offload));
-
-    layers.l2.resolve(hit);
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: { entry: hit, source: 'l2' } });
-    expect(offload.calls).toHaveLength(1);
-    layers.l1.reject(new Error('late l1 failure'));
-    await flush();
-    expect(unhandled).not.toHaveBeenCalled();
-  });
-
-  it('drops the loser without offloading it and swallows its later rejection', async () => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload();
-    const hit = entry('from l1');
-    const result = observe(new RaceReadPolicy(RaceLoser.Drop).execute('k', layers.readL1, layers.readL2, offload));
-
-    layers.l1.resolve(hit);
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: { entry: hit, source: 'l1' } });
-    expect(offload.calls).toEqual([]);
-    layers.l2.reject(new Error('late l2 failure'));
-    await flush();
-    expect(unhandled).not.toHaveBeenCalled();
+  itHandlesTheRaceLoser({
+    start: (loser, offload) => {
+      const layers = fakeLayers();
+      return {
+        pending: new RaceReadPolicy(loser).execute('k', layers.readL1, layers.readL2, offload),
+        succeed: (layer) => layers[layer].resolve(entry(`from ${layer}`)),
+        fail: (layer, error) => layers[layer].reject(error),
+      };
+    },
+    answerWhenWon: (layer) => ({ entry: entry(`from ${layer}`), source: layer }),
+    unhandled,
   });
 
   it.each([
@@ -300,14 +264,7 @@ describe('RaceReadPolicy', () => {
   it('treats a synchronous throw of the L1 closure as an L1 failure and returns the L2 hit', async () => {
     const hit = entry('from l2');
     const readL2 = vi.fn<LayerRead<string>>(() => Promise.resolve(hit));
-    const result = await new RaceReadPolicy().execute(
-      'k',
-      () => {
-        throw new Error('sync');
-      },
-      readL2,
-      new FakeOffload(),
-    );
+    const result = await new RaceReadPolicy().execute('k', throwsAtOnce(new Error('sync')), readL2, new FakeOffload());
 
     expect(result).toEqual({ entry: hit, source: 'l2' });
     expect(readL2).toHaveBeenCalledWith('k');
@@ -316,16 +273,7 @@ describe('RaceReadPolicy', () => {
   it('rejects with BothLayersFailedError when both closures throw synchronously', async () => {
     const l1Error = new Error('sync l1');
     const l2Error = new Error('sync l2');
-    const pending = new RaceReadPolicy().execute(
-      'k',
-      () => {
-        throw l1Error;
-      },
-      () => {
-        throw l2Error;
-      },
-      new FakeOffload(),
-    );
+    const pending = new RaceReadPolicy().execute('k', throwsAtOnce(l1Error), throwsAtOnce(l2Error), new FakeOffload());
 
     expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
   });
@@ -423,14 +371,7 @@ describe('ParallelReadPolicy', () => {
 
   it('still reads L2 when the L1 closure throws synchronously', async () => {
     const hit = entry('from l2');
-    const result = await new ParallelReadPolicy().execute(
-      'k',
-      () => {
-        throw new Error('sync');
-      },
-      () => Promise.resolve(hit),
-      new FakeOffload(),
-    );
+    const result = await new ParallelReadPolicy().execute('k', throwsAtOnce(new Error('sync')), () => Promise.resolve(hit), new FakeOffload());
 
     expect(result).toEqual({ entry: hit, source: 'l2' });
   });

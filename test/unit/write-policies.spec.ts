@@ -7,10 +7,10 @@ import {
   type LayerWrite,
 } from '../../lib/policies';
 import { deferred } from '../support/deferred';
-import { FAILURE_ORDERS, expectBothFailuresKept, expectBothLayersFailed, rejectionOf } from '../support/policy-assertions';
+import { FAILURE_ORDERS, expectBothFailuresKept, expectBothLayersFailed, rejectionOf, throwsAtOnce } from '../support/policy-assertions';
 import { failOnUnhandledRejections, flush, observe } from '../support/promise-observation';
-import type { Offload } from '../../lib/offload/offload.interface';
 import { FakeOffload } from '../support/fake-offload';
+import { itHandlesTheRaceLoser } from '../support/race-loser-cases';
 
 /** Two layer writes the test settles by hand; `calls` logs which closure was called, in order, with which key. */
 function fakeLayers() {
@@ -81,14 +81,7 @@ describe('SequentialWritePolicy', () => {
   it('treats a synchronous throw of the L1 closure as an L1 failure and does not call L2', async () => {
     const l1Error = new Error('sync');
     const writeL2 = vi.fn<LayerWrite>(() => Promise.resolve());
-    const pending = new SequentialWritePolicy().execute(
-      'k',
-      () => {
-        throw l1Error;
-      },
-      writeL2,
-      new FakeOffload(),
-    );
+    const pending = new SequentialWritePolicy().execute('k', throwsAtOnce(l1Error), writeL2, new FakeOffload());
 
     await expect(pending).rejects.toBe(l1Error);
     expect(writeL2).not.toHaveBeenCalled();
@@ -126,14 +119,7 @@ describe('OptimisticParallelWritePolicy', () => {
 
   it('still writes L2 and resolves when the L1 closure throws synchronously', async () => {
     const writeL2 = vi.fn<LayerWrite>(() => Promise.resolve());
-    await new OptimisticParallelWritePolicy().execute(
-      'k',
-      () => {
-        throw new Error('sync');
-      },
-      writeL2,
-      new FakeOffload(),
-    );
+    await new OptimisticParallelWritePolicy().execute('k', throwsAtOnce(new Error('sync')), writeL2, new FakeOffload());
 
     expect(writeL2).toHaveBeenCalledWith('k');
   });
@@ -276,62 +262,17 @@ describe('RaceWritePolicy', () => {
     await expect(task).rejects.toBe(l1Error);
   });
 
-  it('lets an offloaded loser fail later without an unhandled rejection', async () => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload();
-    const pending = new RaceWritePolicy(RaceLoser.Offload).execute('k', layers.writeL1, layers.writeL2, offload);
-    layers.l1.resolve();
-    await pending;
-
-    expect(offload.calls).toHaveLength(1);
-    layers.l2.reject(new Error('late l2 failure'));
-    await flush();
-    expect(unhandled).not.toHaveBeenCalled();
-  });
-
-  it('swallows the loser rejection when the offload service is full', async () => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload(false);
-    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
-
-    layers.l1.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-    expect(offload.calls).toHaveLength(1);
-    layers.l2.reject(new Error('late l2 failure'));
-    await flush();
-    expect(unhandled).not.toHaveBeenCalled();
-  });
-
-  it('still resolves and swallows the loser rejection when a broken offload service throws', async () => {
-    const layers = fakeLayers();
-    const offload: Offload = {
-      run: () => {
-        throw new Error('broken offload');
-      },
-    };
-    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload));
-
-    layers.l1.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-    layers.l2.reject(new Error('late l2 failure'));
-    await flush();
-    expect(unhandled).not.toHaveBeenCalled();
-  });
-
-  it('drops the loser without offloading it and swallows its later rejection', async () => {
-    const layers = fakeLayers();
-    const offload = new FakeOffload();
-    const result = observe(new RaceWritePolicy(RaceLoser.Drop).execute('k', layers.writeL1, layers.writeL2, offload));
-
-    layers.l2.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-    expect(offload.calls).toEqual([]);
-    layers.l1.reject(new Error('late l1 failure'));
-    await flush();
-    expect(unhandled).not.toHaveBeenCalled();
+  itHandlesTheRaceLoser({
+    start: (loser, offload) => {
+      const layers = fakeLayers();
+      return {
+        pending: new RaceWritePolicy(loser).execute('k', layers.writeL1, layers.writeL2, offload),
+        succeed: (layer) => layers[layer].resolve(),
+        fail: (layer, error) => layers[layer].reject(error),
+      };
+    },
+    answerWhenWon: () => undefined,
+    unhandled,
   });
 
   it.each(FAILURE_ORDERS)('rejects with BothLayersFailedError keeping each error in its own slot when %s', async (_name, first) => {
@@ -344,16 +285,7 @@ describe('RaceWritePolicy', () => {
   it('treats a synchronous throw of the L1 closure as an L1 failure and waits for L2', async () => {
     const l2 = deferred<void>();
     const writeL2 = vi.fn<LayerWrite>(() => l2.promise);
-    const result = observe(
-      new RaceWritePolicy().execute(
-        'k',
-        () => {
-          throw new Error('sync');
-        },
-        writeL2,
-        new FakeOffload(),
-      ),
-    );
+    const result = observe(new RaceWritePolicy().execute('k', throwsAtOnce(new Error('sync')), writeL2, new FakeOffload()));
 
     await flush();
     expect(writeL2).toHaveBeenCalledWith('k');
@@ -366,16 +298,7 @@ describe('RaceWritePolicy', () => {
   it('rejects with BothLayersFailedError when both closures throw synchronously', async () => {
     const l1Error = new Error('sync l1');
     const l2Error = new Error('sync l2');
-    const pending = new RaceWritePolicy().execute(
-      'k',
-      () => {
-        throw l1Error;
-      },
-      () => {
-        throw l2Error;
-      },
-      new FakeOffload(),
-    );
+    const pending = new RaceWritePolicy().execute('k', throwsAtOnce(l1Error), throwsAtOnce(l2Error), new FakeOffload());
 
     expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
   });
