@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type CacheEntry, createCacheEntry } from '../../lib/core/cache-entry';
 import { encodeEnvelope } from '../../lib/core/envelope';
 import { CacheSerializationError, CacheTimeoutError, LayeredCacheError } from '../../lib/core/errors';
-import { RedisStore, type RedisDriver, type RedisStoreOptions } from '../../lib/stores/redis';
+import { type IoRedisClientLike, type NodeRedisClientLike, RedisStore, type RedisDriver, type RedisStoreOptions } from '../../lib/stores/redis';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = randomUUID().slice(0, 8);
@@ -74,68 +74,74 @@ interface Variant {
   readonly create: () => Promise<StoreUnderTest>;
 }
 
-const variants: Variant[] = [
-  {
-    label: 'node-redis client created from url',
-    driver: 'node-redis',
+/** A CLIENT SETNAME unique to one store of this run. */
+const newConnectionName = (): string => `lc-test-${RUN}-${randomUUID().slice(0, 6)}`;
+
+/** The store creates and owns its client, from the url and these options. */
+function storeOwningItsClient(driver: RedisDriver, options: (connectionName: string) => RedisStoreOptions): Variant {
+  return {
+    label: `${driver} client created from url`,
+    driver,
     owned: true,
     create: async () => {
-      const connectionName = `lc-test-${RUN}-${randomUUID().slice(0, 6)}`;
-      const store = new RedisStore({ url: REDIS_URL, clientOptions: { name: connectionName } });
+      const connectionName = newConnectionName();
+      const store = new RedisStore(options(connectionName));
       return { store, connectionName, dispose: () => store.close() };
     },
-  },
-  {
-    label: 'ioredis client created from url',
-    driver: 'ioredis',
-    owned: true,
-    create: async () => {
-      const connectionName = `lc-test-${RUN}-${randomUUID().slice(0, 6)}`;
-      const store = new RedisStore({ url: REDIS_URL, driver: 'ioredis', clientOptions: { connectionName } });
-      return { store, connectionName, dispose: () => store.close() };
-    },
-  },
-  {
-    label: 'existing node-redis client',
-    driver: 'node-redis',
+  };
+}
+
+/** The store is given a client the test created, connects and closes; `close()` must leave it open. */
+function storeGivenAClient<C extends (NodeRedisClientLike | IoRedisClientLike) & { ping(): Promise<unknown> }>(
+  driver: RedisDriver,
+  connect: (connectionName: string) => Promise<C>,
+  disconnect: (client: C) => void,
+): Variant {
+  return {
+    label: `existing ${driver} client`,
+    driver,
     owned: false,
     create: async () => {
-      const connectionName = `lc-test-${RUN}-${randomUUID().slice(0, 6)}`;
+      const connectionName = newConnectionName();
+      const client = await connect(connectionName);
+      const store = new RedisStore({ client });
+      return {
+        store,
+        connectionName,
+        existingClientWorks: async () => (await client.ping()) === 'PONG',
+        dispose: async () => {
+          await store.close();
+          disconnect(client);
+        },
+      };
+    },
+  };
+}
+
+const variants: Variant[] = [
+  storeOwningItsClient('node-redis', (connectionName) => ({ url: REDIS_URL, clientOptions: { name: connectionName } })),
+  storeOwningItsClient('ioredis', (connectionName) => ({ url: REDIS_URL, driver: 'ioredis', clientOptions: { connectionName } })),
+  storeGivenAClient(
+    'node-redis',
+    async (connectionName) => {
       const client = createClient({ url: REDIS_URL, name: connectionName });
       client.on('error', () => undefined);
       await client.connect();
-      const store = new RedisStore({ client });
-      return {
-        store,
-        connectionName,
-        existingClientWorks: async () => (await client.ping()) === 'PONG',
-        dispose: async () => {
-          await store.close();
-          if (client.isOpen) client.destroy();
-        },
-      };
+      return client;
     },
-  },
-  {
-    label: 'existing ioredis client',
-    driver: 'ioredis',
-    owned: false,
-    create: async () => {
-      const connectionName = `lc-test-${RUN}-${randomUUID().slice(0, 6)}`;
+    (client) => {
+      if (client.isOpen) client.destroy();
+    },
+  ),
+  storeGivenAClient(
+    'ioredis',
+    async (connectionName) => {
       const client = new IoRedis(REDIS_URL, { connectionName });
       client.on('error', () => undefined);
-      const store = new RedisStore({ client });
-      return {
-        store,
-        connectionName,
-        existingClientWorks: async () => (await client.ping()) === 'PONG',
-        dispose: async () => {
-          await store.close();
-          client.disconnect();
-        },
-      };
+      return client;
     },
-  },
+    (client) => client.disconnect(),
+  ),
 ];
 
 describe.each(variants)('RedisStore with $label', ({ driver, owned, create }) => {
