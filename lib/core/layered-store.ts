@@ -38,12 +38,6 @@ export interface LayeredStoreOptions {
   logger?: ResilienceLogger;
 }
 
-/** What a write passes to the guard's L2 call: its time limit and the replay decision it belongs to. */
-interface L2WriteCall {
-  readonly timeoutMs: number | undefined;
-  readonly decision: ReplayDecision;
-}
-
 const RESOLVED_MISS: Promise<undefined> = Promise.resolve(undefined);
 const RESOLVED_WRITE: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
@@ -227,33 +221,17 @@ export class LayeredStore implements CacheStore {
     const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
     if (guard === null) return policy.execute(key, writeL1, (k) => this.writeL2With(k, () => l2.set(k, entry, ttlMs)), this.offload, writeL2InBackground);
     const timeoutMs = options?.timeoutMs;
-    // The replay decision of this write's L2 call exists only once the policy makes that call (a race loser
-    // sent with the background writes never does). It follows the policy's outcome.
-    let call: L2WriteCall | undefined;
-    let written: Promise<void> | undefined;
-    const writeL2 = (k: string) => {
-      if (call === undefined) {
-        call = { timeoutMs, decision: { state: 'pending' } };
-        if (written !== undefined) this.decideWhenSettled(written, key, call.decision);
-      }
-      const l2Call = call;
-      return this.writeL2With(k, () => guard.set(k, entry, ttlMs, l2Call));
-    };
-    written = policy.execute(key, writeL1, writeL2, this.offload, timeoutMs === undefined ? writeL2InBackground : undefined);
-    if (call !== undefined) this.decideWhenSettled(written, key, (call as L2WriteCall).decision);
-    return written;
-  }
-
-  /**
-   * Tells the guard how the write policy settled. Registered before the caller's own reaction when the policy
-   * called L2 at once, so the decision is made before the caller resumes, with no extra promise in between.
-   */
-  private decideWhenSettled(written: Promise<void>, key: string, decision: ReplayDecision): void {
-    const guard = this.l2Resilience as ResilientStore;
+    // The replay decision of this write's L2 call follows the policy's outcome. It is registered before the
+    // caller's own reaction, so it is made before the caller resumes, with no extra promise in between. (A race
+    // loser sent with the background writes never makes this call; its decision then applies to nothing.)
+    const call = { timeoutMs, decision: { state: 'pending' } as ReplayDecision };
+    const writeL2 = (k: string) => this.writeL2With(k, () => guard.set(k, entry, ttlMs, call));
+    const written = policy.execute(key, writeL1, writeL2, this.offload, timeoutMs === undefined ? writeL2InBackground : undefined);
     written.then(
-      () => guard.decide(key, decision, true),
-      () => guard.decide(key, decision, false),
+      () => guard.decide(key, call.decision, true),
+      () => guard.decide(key, call.decision, false),
     );
+    return written;
   }
 
   /**

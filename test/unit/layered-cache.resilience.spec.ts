@@ -197,3 +197,16 @@ describe('LayeredCache replays L2 after it recovers', () => {
     expect(cache.store.l2Resilience).toBeNull();
   });
 });
+
+describe('LayeredCache when an L2 write fails', () => {
+  it('a sequential write whose L2 write fails has its kept write withdrawn before the caller resumes', async () => {
+    const { cache, chaos } = setup();
+    chaos.fail();
+    const replayWhenCallerResumed = await cache.set('k', 1, { writePolicy: new SequentialWritePolicy() }).then(
+      () => undefined,
+      () => cache.stats().resilience?.replay,
+    );
+    expect(replayWhenCallerResumed).toMatchObject({ pending: 0, withdrawn: 1 });
+    chaos.recover();
+  });
+});
