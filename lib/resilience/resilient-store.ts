@@ -285,7 +285,8 @@ export class ResilientStore implements CacheStore {
     for (let index = 0; index < writes.length; index++) {
       const outcome = outcomes[index];
       const { key, entry } = writes[index];
-      const newest = queue === null || this.end(key, (seqs as readonly number[])[index]);
+      const seq = seqs === undefined ? 0 : seqs[index];
+      const newest = queue === null || this.end(key, seq);
       if (outcome === undefined) {
         stored = true;
         continue;
@@ -294,7 +295,7 @@ export class ResilientStore implements CacheStore {
       if (outcome instanceof CacheSerializationError) continue;
       failure ??= { error: outcome };
       if (queue === null || !newest) continue;
-      if (this.keepForReplay(queue, key, { kind: 'set', entry }, (seqs as readonly number[])[index], decision)) kept = true;
+      if (this.keepForReplay(queue, key, { kind: 'set', entry }, seq, decision)) kept = true;
     }
     // A store that took any write of the batch answers; one that took none failed once.
     if (permit !== undefined) {
