@@ -51,7 +51,8 @@ export * from './offload';
 export * from './policies';
 
 export { L1_STORE, L2_STORE } from './stores/cache-store.interface';
-export type { CacheStore, StoreWrite } from './stores/cache-store.interface';
+export type { CacheStore } from './stores/cache-store.interface';
+export type { PromiseOrValue } from './core/promise-or-value';
 export { isCacheStore } from './stores/is-cache-store';
 export { MemoryStore } from './stores/memory.store';
 export type { MemoryStoreOptions } from './stores/memory.store';

@@ -42,6 +42,10 @@ export const OFFLOAD_HOOK_FAILED = (cause: string): string =>
 export const UNDEFINED_NOT_CACHEABLE = (key: string): string =>
   `Cannot cache undefined under "${key}": undefined means "not cached" when read back. Call delete("${key}") to remove the entry, or cache null to remember that there is no value.`;
 
+/** `LayeredCache.clear()` without a namespace, on a cache whose keys have none and that has an L2. */
+export const CLEAR_NEEDS_NAMESPACE =
+  'clear() needs a namespace on a cache with an L2: this cache has no namespace, so its keys cannot be told apart from those of other applications sharing the L2, and nothing was deleted. Give the module a "namespace" and call clear(), or call clear("<namespace>") for the keys you want gone.';
+
 /** A TTL option was not a finite, non-negative number of milliseconds. */
 export const INVALID_TTL = (ttl: unknown): string =>
   `Invalid ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
