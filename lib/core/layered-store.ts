@@ -11,7 +11,7 @@ import { type CacheEntry, isExpired, remainingTtl } from './cache-entry';
 import { CacheEventBus } from './cache-events';
 import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from './errors';
 import { InFlightReads } from './in-flight-reads';
-import { KeyOrderedStore } from './key-ordered-store';
+import { KeyOrder, type KeySlot } from './key-order';
 import { type PromiseOrValue, isPromiseLike } from './promise-or-value';
 
 /** What a {@link LayeredStore} is made of. */
@@ -76,9 +76,11 @@ export class LayeredStore implements CacheStore {
   readonly inFlight = new InFlightReads();
   private readonly offload: Offload;
   private readonly events: CacheEventBus;
-  /** L1 and L2 as the engine calls them: in issue order per key; L2 behind its guard. */
-  private readonly orderedL1: KeyOrderedStore;
-  private readonly orderedL2: CacheStore | null;
+  /** L2 as the engine calls it: behind its guard when resilience is on. */
+  private readonly guardedL2: CacheStore | null;
+  /** The order in which each layer receives the operations of each key: the order they were issued in. */
+  private readonly l1Order = new KeyOrder();
+  private readonly l2Order = new KeyOrder();
 
   constructor(options: LayeredStoreOptions) {
     this.l1 = options.l1;
@@ -88,13 +90,11 @@ export class LayeredStore implements CacheStore {
     this.refillPolicy = options.refillPolicy ?? RefillPolicy.Always;
     this.offload = options.offload;
     this.events = options.events ?? new CacheEventBus();
-    this.orderedL1 = new KeyOrderedStore(this.l1);
-    const orderedL2 = this.l2 === null ? null : new KeyOrderedStore(this.l2);
     this.l2Resilience =
-      orderedL2 === null || options.resilience === false
+      this.l2 === null || options.resilience === false
         ? null
-        : new ResilientStore(orderedL2, { ...options.resilience, events: this.events, logger: options.logger });
-    this.orderedL2 = this.l2Resilience ?? orderedL2;
+        : new ResilientStore(this.l2, { ...options.resilience, events: this.events, logger: options.logger });
+    this.guardedL2 = this.l2Resilience ?? this.l2;
   }
 
   get<T>(key: string): PromiseOrValue<CacheEntry<T> | undefined> {
@@ -109,7 +109,7 @@ export class LayeredStore implements CacheStore {
    */
   read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions): PromiseOrValue<ReadHit<T> | undefined> {
     const timeoutMs = options?.timeoutMs;
-    const readL2 = this.orderedL2 === null ? noL2Read : timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
+    const readL2 = this.guardedL2 === null ? noL2Read : timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
     const hit = policy.execute(key, this.readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);
     if (!isPromiseLike(hit)) {
       if (hit !== undefined && hit.source === 'l2') this.refill(key, hit.entry);
@@ -141,28 +141,48 @@ export class LayeredStore implements CacheStore {
    */
   write<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, policy: WritePolicy = this.writePolicy, options?: LayerCallOptions): PromiseOrValue<void> {
     this.inFlight.invalidate(key);
-    const writeL1: LayerWrite = (k) => this.writeL1(k, entry, ttlMs, 'set');
-    const l2 = this.orderedL2;
-    if (l2 === null) return policy.execute(key, writeL1, noL2Write, this.offload);
+    const l2 = this.guardedL2;
     const guard = this.l2Resilience;
-    if (guard === null) return policy.execute(key, writeL1, (k) => this.writeL2(k, () => l2.set(k, entry, ttlMs)), this.offload);
     // The replay decision of this write's L2 call follows the policy's outcome: a failure the policy tolerated
     // is replayed later, one it gave to the caller is not.
-    const call = { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
+    const call = guard === null ? undefined : { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
+    // A layer the policy calls only later (after the other answered) still gets this write in its issue order.
+    let l1Slot: KeySlot | undefined;
+    let l2Slot: KeySlot | undefined;
+    let l1Called = false;
+    let l2Called = l2 === null;
+    const writeL1: LayerWrite = (k) => {
+      l1Called = true;
+      return this.writeL1(k, entry, ttlMs, 'set', l1Slot);
+    };
+    const writeL2: LayerWrite =
+      l2 === null
+        ? noL2Write
+        : (k) => {
+            l2Called = true;
+            return this.writeL2(k, () => (guard === null ? l2.set(k, entry, ttlMs) : guard.set(k, entry, ttlMs, call)), l2Slot);
+          };
     let written: PromiseOrValue<void>;
     try {
-      written = policy.execute(key, writeL1, (k) => this.writeL2(k, () => guard.set(k, entry, ttlMs, call)), this.offload);
+      written = policy.execute(key, writeL1, writeL2, this.offload);
     } catch (error) {
-      guard.decide(key, call.decision, false);
+      if (call !== undefined) guard?.decide(key, call.decision, false);
       throw error;
     }
     if (!isPromiseLike(written)) {
-      guard.decide(key, call.decision, true);
+      if (call !== undefined) guard?.decide(key, call.decision, true);
       return written;
     }
+    if (!l1Called) l1Slot = this.l1Order.reserve(key);
+    if (!l2Called) l2Slot = this.l2Order.reserve(key);
+    const settled = (tolerated: boolean): void => {
+      l1Slot?.release();
+      l2Slot?.release();
+      if (call !== undefined) guard?.decide(key, call.decision, tolerated);
+    };
     written.then(
-      () => guard.decide(key, call.decision, true),
-      () => guard.decide(key, call.decision, false),
+      () => settled(true),
+      () => settled(false),
     );
     return written;
   }
@@ -175,7 +195,10 @@ export class LayeredStore implements CacheStore {
     this.inFlight.invalidate(key);
     const guard = this.l2Resilience;
     const call = guard === null ? undefined : { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
-    const deleted = this.onBothLayers('delete', key, (store, layer) => (layer === 'l2' && guard !== null ? guard.delete(key, call) : store.delete(key)));
+    const deleted = this.onBothLayers('delete', key, (store, layer) => {
+      const order = layer === 'l1' ? this.l1Order : this.l2Order;
+      return order.write(key, () => (layer === 'l2' && guard !== null ? guard.delete(key, call) : store.delete(key)));
+    });
     if (guard === null || call === undefined) return deleted;
     return Promise.resolve(deleted).then(
       () => guard.decide(key, call.decision, true),
@@ -189,7 +212,9 @@ export class LayeredStore implements CacheStore {
   /** Deletes every key under `prefix` (every key without one) from both layers at once. */
   clear(prefix?: string): PromiseOrValue<void> {
     this.inFlight.invalidatePrefix(prefix);
-    return this.onBothLayers('clear', prefix ?? '*', (store) => (store.clear === undefined ? undefined : store.clear(prefix)));
+    return this.onBothLayers('clear', prefix ?? '*', (store, layer) =>
+      (layer === 'l1' ? this.l1Order : this.l2Order).clear(prefix, () => (store.clear === undefined ? undefined : store.clear(prefix))),
+    );
   }
 
   /**
@@ -211,7 +236,7 @@ export class LayeredStore implements CacheStore {
   private readonly readL1: LayerRead = (key) => {
     let found: PromiseOrValue<CacheEntry | undefined>;
     try {
-      found = this.orderedL1.get(key);
+      found = this.l1Order.idle(key) ? this.l1.get(key) : this.l1Order.read(key, () => this.l1.get(key));
     } catch (error) {
       throw this.failure('l1', 'get', key, error);
     }
@@ -237,7 +262,9 @@ export class LayeredStore implements CacheStore {
     let found: PromiseOrValue<CacheEntry | undefined>;
     try {
       const guard = this.l2Resilience;
-      found = guard === null ? (this.orderedL2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs });
+      const ask = (): PromiseOrValue<CacheEntry | undefined> =>
+        guard === null ? (this.l2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs });
+      found = this.l2Order.idle(key) ? ask() : this.l2Order.read(key, ask);
     } catch (error) {
       return this.l2ReadFailed(key, error);
     }
@@ -269,10 +296,10 @@ export class LayeredStore implements CacheStore {
   }
 
   /** Writes L1 for a write (`set`) or a refill, reporting it as such. */
-  private writeL1(key: string, entry: CacheEntry, ttlMs: number | undefined, operation: 'set' | 'refill'): PromiseOrValue<void> {
+  private writeL1(key: string, entry: CacheEntry, ttlMs: number | undefined, operation: 'set' | 'refill', slot?: KeySlot): PromiseOrValue<void> {
     let written: PromiseOrValue<void>;
     try {
-      written = this.orderedL1.set(key, entry, ttlMs);
+      written = this.l1Order.write(key, () => this.l1.set(key, entry, ttlMs), slot);
     } catch (error) {
       throw this.failure('l1', operation, key, error);
     }
@@ -293,11 +320,11 @@ export class LayeredStore implements CacheStore {
     else this.events.write('l1', key);
   }
 
-  /** Runs an L2 write and reports it. */
-  private writeL2(key: string, write: () => PromiseOrValue<void>): PromiseOrValue<void> {
+  /** Runs an L2 write in its key's order and reports it. */
+  private writeL2(key: string, write: () => PromiseOrValue<void>, slot: KeySlot | undefined): PromiseOrValue<void> {
     let written: PromiseOrValue<void>;
     try {
-      written = write();
+      written = this.l2Order.write(key, write, slot);
     } catch (error) {
       throw this.failure('l2', 'set', key, error);
     }
@@ -315,8 +342,8 @@ export class LayeredStore implements CacheStore {
 
   /** Runs an operation on both layers at once: one failure is reported, both reject with both causes. */
   private onBothLayers(operation: CacheOperation, key: string, run: (store: CacheStore, layer: CacheLayer) => PromiseOrValue<void>): PromiseOrValue<void> {
-    const l1 = this.attempt(operation, key, 'l1', this.orderedL1, run);
-    const l2 = this.orderedL2 === null ? undefined : this.attempt(operation, key, 'l2', this.orderedL2, run);
+    const l1 = this.attempt(operation, key, 'l1', this.l1, run);
+    const l2 = this.l2 === null ? undefined : this.attempt(operation, key, 'l2', this.l2, run);
     if (!isPromiseLike(l1) && !isPromiseLike(l2)) return this.bothSettled(l1, l2);
     return Promise.all([l1, l2]).then(([fromL1, fromL2]) => this.bothSettled(fromL1, fromL2));
   }
@@ -344,7 +371,7 @@ export class LayeredStore implements CacheStore {
 
   private bothSettled(l1Error: CacheLayerError | undefined, l2Error: CacheLayerError | undefined): void {
     if (l1Error === undefined) return;
-    if (this.orderedL2 === null) throw l1Error;
+    if (this.l2 === null) throw l1Error;
     if (l2Error !== undefined) throw new BothLayersFailedError(l1Error, l2Error);
   }
 
