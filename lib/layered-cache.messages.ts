@@ -42,9 +42,15 @@ export const OFFLOAD_HOOK_FAILED = (cause: string): string =>
 export const UNDEFINED_NOT_CACHEABLE = (key: string): string =>
   `Cannot cache undefined under "${key}": undefined means "not cached" when read back. Call delete("${key}") to remove the entry, or cache null to remember that there is no value.`;
 
-/** A TTL option was not a finite, non-negative number of milliseconds. */
-export const INVALID_TTL = (ttl: unknown): string =>
-  `Invalid ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
+/** What every TTL message says a TTL must be; 3153600000000 ms is `MAX_TTL_MS` (100 years). */
+const TTL_RANGE =
+  'ttl is a number of milliseconds from 0 to 3153600000000 (100 years); fractions are rounded up to a whole millisecond, and 0 keeps the entry until it is evicted. Pass a number in that range, or leave ttl out to use the default';
+
+/** Shows a refused option value; strings are quoted so that "1000" and 1000 look different. */
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value));
+
+/** A TTL was not a number of milliseconds in the range a layer can store. */
+export const INVALID_TTL = (ttl: unknown): string => `Invalid ttl ${shown(ttl)} (${typeof ttl}): ${TTL_RANGE}.`;
 
 /** A key function returned something other than a non-empty string. */
 export const INVALID_KEY_RESULT = (className: string, methodName: string, key: unknown): string =>
@@ -58,9 +64,8 @@ export const NOT_A_METHOD = (decorator: string, className: string, member: strin
 export const INVALID_DECORATOR_KEY = (decorator: string, key: unknown): string =>
   `${decorator} got key ${JSON.stringify(key) ?? String(key)}: a key must be a non-empty string or a function of the method's arguments that returns one.`;
 
-/** A decorator's ttl option is not a finite, non-negative number. */
-export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string =>
-  `${decorator} got ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
+/** A decorator's ttl option is not a number of milliseconds in the range a layer can store. */
+export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string => `${decorator} got ttl ${shown(ttl)} (${typeof ttl}): ${TTL_RANGE}.`;
 
 /** A decorated method was called on an instance that no LayeredCacheModule serves. */
 export const METHOD_NOT_BOUND = (decorator: string, className: string, methodName: string): string =>
@@ -242,3 +247,7 @@ export const CHAOS_INVALID_OPTION = (option: string, value: unknown, expected: s
 /** A decorator's timeoutMs option is not a usable number of milliseconds. */
 export const INVALID_DECORATOR_TIMEOUT = (decorator: string, timeoutMs: unknown): string =>
   `${decorator} got timeoutMs ${String(timeoutMs)}: it bounds how long a call waits for L2, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the module's resilience.timeoutMs.`;
+
+/** A decorator's hardTimeoutMs option is not a usable number of milliseconds. */
+export const INVALID_DECORATOR_HARD_TIMEOUT = (decorator: string, hardTimeoutMs: unknown): string =>
+  `${decorator} got hardTimeoutMs ${String(hardTimeoutMs)}: it bounds how long the cache waits for the method's result, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the default.`;
