@@ -15,6 +15,16 @@ export const UNKEYABLE_ARGUMENT = (path: string, what: string): string =>
 export const OPAQUE_INSTANCE = (className: string): string =>
   `an instance of ${className} with no enumerable properties and no toJSON(), so its state (private fields, getters) cannot be seen and different instances would share one key`;
 
+/** A cache namespace that could be mistaken for part of a key (or for another namespace). */
+export const INVALID_NAMESPACE = (namespace: unknown, problem: string): string => {
+  const shown = typeof namespace === 'string' ? JSON.stringify(namespace) : `${String(namespace)} (${typeof namespace})`;
+  const fix =
+    typeof namespace === 'string' && namespace.includes(':')
+      ? `Use another separator, such as ${JSON.stringify(namespace.replaceAll(':', '-'))} or ${JSON.stringify(namespace.replaceAll(':', '.'))}`
+      : 'Pass a non-empty name such as "my-app", or leave namespace out for keys without a prefix';
+  return `Invalid cache namespace ${shown}: it ${problem}. Every stored key is "namespace:key" and the namespace ends at the first ":", so a namespace must be a non-empty string without ":" (otherwise namespace "a" with key "b:c" and namespace "a:b" with key "c" would be one entry, and clear("a") would delete namespace "a:b" too). ${fix}.`;
+};
+
 /** An OffloadService option (or a per-call timeout) has a value it cannot use. */
 export const OFFLOAD_INVALID_OPTION = (option: string, value: unknown, expected: string): string =>
   `OffloadService "${option}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Pass a valid value or leave it out to use the default.`;

@@ -136,7 +136,7 @@ describe('NamespacedKeys', () => {
     const long = 'x'.repeat(MAX_KEY_LENGTH + 10);
     expect(keys.fullKey('product:1')).toBe('shop:product:1');
     expect(keys.fullKey('product:1')).toBe('shop:product:1');
-    expect(keys.fullKey(long)).toBe(boundKeyLength(`shop:${long}`));
+    expect(keys.fullKey(long)).toBe(`shop:${boundKeyLength(long)}`);
     expect(new NamespacedKeys('').fullKey('product:1')).toBe('product:1');
   });
 
