@@ -66,6 +66,10 @@ export const INVALID_TTL = (ttl: unknown): string => `Invalid ttl ${shown(ttl)} 
 export const INVALID_KEY_RESULT = (className: string, methodName: string, key: unknown): string =>
   `The key function of ${className}.${methodName} returned ${typeof key === 'string' ? 'an empty string' : String(key)}; it must return a non-empty string. The call ran without the cache.`;
 
+/** An Observable returned by a `@Cacheable` method did not complete within its time limit. */
+export const OBSERVABLE_NOT_COMPLETED = (className: string, methodName: string, hardTimeoutMs: number): string =>
+  `The Observable returned by ${className}.${methodName} did not complete within ${hardTimeoutMs} ms (hardTimeoutMs), so its result will not be cached and the next call runs the method again; its subscribers still receive it. Make the Observable complete (take(1), first()), or raise hardTimeoutMs in @Cacheable if it legitimately needs longer.`;
+
 /** A cache decorator was put on something that is not a method. */
 export const NOT_A_METHOD = (decorator: string, className: string, member: string): string =>
   `${decorator} on ${className}.${member} cannot be applied: it is not a method. Put it on a method of the class.`;
@@ -88,6 +92,14 @@ export const L1_ONLY =
 /** @Cacheable on a method that returns synchronously. */
 export const SYNC_CACHEABLE_METHOD = (className: string, methodName: string): string =>
   `@Cacheable on ${className}.${methodName} cannot be served: the method returns a plain value, but reading the cache is asynchronous. Make the method async (return a Promise) or return an Observable.`;
+
+/** @Cacheable on a method that is not async and whose return type TypeScript did not record. */
+export const UNKNOWN_RESULT_CACHEABLE_METHOD = (className: string, methodName: string): string =>
+  `@Cacheable on ${className}.${methodName} cannot be served: the method is not async and has no recorded return type (no return type annotation, or one such as void that emits no "design:returntype" metadata), so it may return a plain value, which the cache could only hand back as a Promise. Make the method async, or annotate its return type as ": Promise<T>" or ": Observable<T>" (with emitDecoratorMetadata on).`;
+
+/** Two distinct classes of one name both cache under default keys, which start with the class name. */
+export const DEFAULT_KEY_CLASS_NAME_CLASH = (className: string, first: string, second: string): string =>
+  `Two distinct classes are named ${className} (one ${first}, the other ${second}) and both have cache decorators without a "key", so their default keys ("${className}.method:(arguments)") would be the same and each would read and overwrite the other's entries. Rename one of the classes, or give the cache decorators of one of them a "key" option.`;
 
 /** A decorated method on a request-scoped or transient-with-request-dependencies provider. */
 export const NON_STATIC_PROVIDER = (className: string, methodName: string): string =>
