@@ -25,8 +25,8 @@ export interface CacheStoreOptions {
   background?: boolean;
   /**
    * Longest wait for L2 in one call, in milliseconds; default the module's `resilience.timeoutMs`. For
-   * `@Cacheable` it covers the read and the write after a miss together. After it the method's result is
-   * used without L2.
+   * `@Cacheable` it covers the read and the write after a miss together (for an Observable result, each
+   * gets the whole of it). After it the method's result is used without L2.
    */
   timeoutMs?: number;
 }
