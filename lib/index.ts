@@ -33,7 +33,7 @@ export type {
 } from './core/cache-events';
 export { createCacheEntry, remainingTtl, isExpired } from './core/cache-entry';
 export type { CacheEntry } from './core/cache-entry';
-export { encodeArguments, boundKeyLength, MAX_KEY_LENGTH } from './core/cache-key';
+export { encodeArguments, boundKeyLength, MAX_KEY_LENGTH, validNamespace } from './core/cache-key';
 export {
   BothLayersFailedError,
   CacheLayerError,

@@ -15,6 +15,16 @@ export const UNKEYABLE_ARGUMENT = (path: string, what: string): string =>
 export const OPAQUE_INSTANCE = (className: string): string =>
   `an instance of ${className} with no enumerable properties and no toJSON(), so its state (private fields, getters) cannot be seen and different instances would share one key`;
 
+/** A cache namespace that could be mistaken for part of a key (or for another namespace). */
+export const INVALID_NAMESPACE = (namespace: unknown, problem: string): string => {
+  const shown = typeof namespace === 'string' ? JSON.stringify(namespace) : `${String(namespace)} (${typeof namespace})`;
+  const fix =
+    typeof namespace === 'string' && namespace.includes(':')
+      ? `Use another separator, such as ${JSON.stringify(namespace.replaceAll(':', '-'))} or ${JSON.stringify(namespace.replaceAll(':', '.'))}`
+      : 'Pass a non-empty name such as "my-app", or leave namespace out for keys without a prefix';
+  return `Invalid cache namespace ${shown}: it ${problem}. Every stored key is "namespace:key" and the namespace ends at the first ":", so a namespace must be a non-empty string without ":" (otherwise namespace "a" with key "b:c" and namespace "a:b" with key "c" would be one entry, and clear("a") would delete namespace "a:b" too). ${fix}.`;
+};
+
 /** An OffloadService option (or a per-call timeout) has a value it cannot use. */
 export const OFFLOAD_INVALID_OPTION = (option: string, value: unknown, expected: string): string =>
   `OffloadService "${option}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Pass a valid value or leave it out to use the default.`;
@@ -46,13 +56,23 @@ export const UNDEFINED_NOT_CACHEABLE = (key: string): string =>
 export const CLEAR_NEEDS_NAMESPACE =
   'clear() needs a namespace on a cache with an L2: this cache has no namespace, so its keys cannot be told apart from those of other applications sharing the L2, and nothing was deleted. Give the module a "namespace" and call clear(), or call clear("<namespace>") for the keys you want gone.';
 
-/** A TTL option was not a finite, non-negative number of milliseconds. */
-export const INVALID_TTL = (ttl: unknown): string =>
-  `Invalid ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
+/** What every TTL message says a TTL must be; 3153600000000 ms is `MAX_TTL_MS` (100 years). */
+const TTL_RANGE =
+  'ttl is a number of milliseconds from 0 to 3153600000000 (100 years); fractions are rounded up to a whole millisecond, and 0 keeps the entry until it is evicted. Pass a number in that range, or leave ttl out to use the default';
+
+/** Shows a refused option value; strings are quoted so that "1000" and 1000 look different. */
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value));
+
+/** A TTL was not a number of milliseconds in the range a layer can store. */
+export const INVALID_TTL = (ttl: unknown): string => `Invalid ttl ${shown(ttl)} (${typeof ttl}): ${TTL_RANGE}.`;
 
 /** A key function returned something other than a non-empty string. */
 export const INVALID_KEY_RESULT = (className: string, methodName: string, key: unknown): string =>
   `The key function of ${className}.${methodName} returned ${typeof key === 'string' ? 'an empty string' : String(key)}; it must return a non-empty string. The call ran without the cache.`;
+
+/** An Observable returned by a `@Cacheable` method did not complete within its time limit. */
+export const OBSERVABLE_NOT_COMPLETED = (className: string, methodName: string, hardTimeoutMs: number): string =>
+  `The Observable returned by ${className}.${methodName} did not complete within ${hardTimeoutMs} ms (hardTimeoutMs), so its result will not be cached and the next call runs the method again; its subscribers still receive it. Make the Observable complete (take(1), first()), or raise hardTimeoutMs in @Cacheable if it legitimately needs longer.`;
 
 /** A cache decorator was put on something that is not a method. */
 export const NOT_A_METHOD = (decorator: string, className: string, member: string): string =>
@@ -62,9 +82,8 @@ export const NOT_A_METHOD = (decorator: string, className: string, member: strin
 export const INVALID_DECORATOR_KEY = (decorator: string, key: unknown): string =>
   `${decorator} got key ${JSON.stringify(key) ?? String(key)}: a key must be a non-empty string or a function of the method's arguments that returns one.`;
 
-/** A decorator's ttl option is not a finite, non-negative number. */
-export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string =>
-  `${decorator} got ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
+/** A decorator's ttl option is not a number of milliseconds in the range a layer can store. */
+export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string => `${decorator} got ttl ${shown(ttl)} (${typeof ttl}): ${TTL_RANGE}.`;
 
 /** A decorated method was called on an instance that no LayeredCacheModule serves. */
 export const METHOD_NOT_BOUND = (decorator: string, className: string, methodName: string): string =>
@@ -77,6 +96,14 @@ export const L1_ONLY =
 /** @Cacheable on a method that returns synchronously. */
 export const SYNC_CACHEABLE_METHOD = (className: string, methodName: string): string =>
   `@Cacheable on ${className}.${methodName} cannot be served: the method returns a plain value, but reading the cache is asynchronous. Make the method async (return a Promise) or return an Observable.`;
+
+/** @Cacheable on a method that is not async and whose return type TypeScript did not record. */
+export const UNKNOWN_RESULT_CACHEABLE_METHOD = (className: string, methodName: string): string =>
+  `@Cacheable on ${className}.${methodName} cannot be served: the method is not async and has no recorded return type (no return type annotation, or one such as void that emits no "design:returntype" metadata), so it may return a plain value, which the cache could only hand back as a Promise. Make the method async, or annotate its return type as ": Promise<T>" or ": Observable<T>" (with emitDecoratorMetadata on).`;
+
+/** Two distinct classes of one name both cache under default keys, which start with the class name. */
+export const DEFAULT_KEY_CLASS_NAME_CLASH = (className: string, first: string, second: string): string =>
+  `Two distinct classes are named ${className} (one ${first}, the other ${second}) and both have cache decorators without a "key", so their default keys ("${className}.method:(arguments)") would be the same and each would read and overwrite the other's entries. Rename one of the classes, or give the cache decorators of one of them a "key" option.`;
 
 /** A decorated method on a request-scoped or transient-with-request-dependencies provider. */
 export const NON_STATIC_PROVIDER = (className: string, methodName: string): string =>
@@ -246,3 +273,7 @@ export const CHAOS_INVALID_OPTION = (option: string, value: unknown, expected: s
 /** A decorator's timeoutMs option is not a usable number of milliseconds. */
 export const INVALID_DECORATOR_TIMEOUT = (decorator: string, timeoutMs: unknown): string =>
   `${decorator} got timeoutMs ${String(timeoutMs)}: it bounds how long a call waits for L2, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the module's resilience.timeoutMs.`;
+
+/** A decorator's hardTimeoutMs option is not a usable number of milliseconds. */
+export const INVALID_DECORATOR_HARD_TIMEOUT = (decorator: string, hardTimeoutMs: unknown): string =>
+  `${decorator} got hardTimeoutMs ${String(hardTimeoutMs)}: it bounds how long the cache waits for the method's result, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the default.`;

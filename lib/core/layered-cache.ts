@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { CLEAR_NEEDS_NAMESPACE, INVALID_TTL, UNDEFINED_NOT_CACHEABLE } from '../layered-cache.messages';
+import { CLEAR_NEEDS_NAMESPACE, UNDEFINED_NOT_CACHEABLE } from '../layered-cache.messages';
 import type { OffloadCounts } from '../offload';
 import type { Offload } from '../offload/offload.interface';
 import type { ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
@@ -9,11 +9,12 @@ import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, 
 import type { CacheStore } from '../stores/cache-store.interface';
 import { createCacheEntry } from './cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from './cache-events';
-import { NamespacedKeys } from './cache-key';
+import { NamespacedKeys, validNamespace } from './cache-key';
 import { LayeredCacheError } from './errors';
 import type { ReadTicket } from './in-flight-reads';
 import { LayeredStore } from './layered-store';
 import { type PromiseOrValue, isPromiseLike } from './promise-or-value';
+import { validTtl } from './ttl';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
@@ -242,7 +243,8 @@ export class LayeredCache {
   clear(namespace: string = this.namespace): Promise<void> {
     if (namespace === '' && this.store.l2 !== null) return Promise.reject(new LayeredCacheError(CLEAR_NEEDS_NAMESPACE));
     try {
-      const cleared = this.store.clear(namespace === '' ? undefined : `${namespace}:`);
+      // A namespace with ':' in it is refused, so that clear('a') cannot reach into another namespace 'a:b'.
+      const cleared = this.store.clear(namespace === '' ? undefined : `${validNamespace(namespace)}:`);
       return isPromiseLike(cleared) ? cleared : RESOLVED;
     } catch (error) {
       return Promise.reject(error);
@@ -325,9 +327,4 @@ function layerTtl(ttl: number): number | undefined {
 /** The per-call options the store takes, with `timeoutMs` checked; `undefined` when there are none. */
 function callOptions(options: CacheTimeoutOptions | undefined): { timeoutMs: number } | undefined {
   return options?.timeoutMs === undefined ? undefined : { timeoutMs: validTimeout(options.timeoutMs) };
-}
-
-function validTtl(ttl: number): number {
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) throw new LayeredCacheError(INVALID_TTL(ttl));
-  return Math.ceil(ttl);
 }

@@ -214,4 +214,10 @@ describe('LayeredCacheModule configuration', () => {
     await service.findOne('l');
     expect(service.repository.calls.find).toBe(1);
   });
+
+  it('refuses at startup a namespace with ":", which could collide with another namespace\'s keys', async () => {
+    await expect(createTestApp({ cache: { namespace: 'shop:eu', l2: false } })).rejects.toThrow(
+      /Invalid cache namespace "shop:eu": it contains ":".*Use another separator, such as "shop-eu" or "shop\.eu"\./,
+    );
+  });
 });

@@ -239,7 +239,7 @@ describe('LayeredCache', () => {
   it('rejects an invalid ttl with a clear error', async () => {
     const { cache } = newCache();
     await expect(cache.set('k', 1, { ttl: -1 })).rejects.toThrow(LayeredCacheError);
-    expect(() => newCache({ ttl: Number.NaN })).toThrow(/ttl is in milliseconds/);
+    expect(() => newCache({ ttl: Number.NaN })).toThrow(/ttl is a number of milliseconds from 0 to/);
   });
 
   it('composes three layers: a LayeredStore is the L2 of another cache', async () => {
