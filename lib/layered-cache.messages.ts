@@ -179,6 +179,13 @@ export const REDIS_IOREDIS_MISSING = (cause: string): string =>
 export const REDIS_CLIENT_CREATION_FAILED = (driver: string, cause: string): string =>
   `RedisStore could not create its ${driver} client: ${cause}. Check "url" (redis[s]://[[user][:password]@]host[:port][/db]) and "clientOptions".`;
 
+/**
+ * RedisStore options have a `url` key without a value, typically `{ url: process.env.REDIS_URL }` with the
+ * variable unset; connecting to localhost instead would hide the mistake.
+ */
+export const REDIS_URL_MISSING = (what: 'undefined' | 'empty'): string =>
+  `RedisStore option "url" (l2.url in LayeredCacheModule) is ${what}: is the environment variable meant to hold it (REDIS_URL?) set? Pass a URL (redis[s]://[[user][:password]@]host[:port][/db]), or l2: false to run L1 only. To connect to redis://localhost:6379 on purpose, leave "url" out.`;
+
 /** RedisStore.set got a ttl that is not a number of milliseconds. */
 export const REDIS_INVALID_TTL = (ttlMs: unknown): string =>
   `RedisStore.set got ttlMs ${String(ttlMs)}: it must be a number of milliseconds (0 or less deletes the key) or undefined for no expiry.`;

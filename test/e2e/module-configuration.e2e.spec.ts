@@ -214,4 +214,10 @@ describe('LayeredCacheModule configuration', () => {
     await service.findOne('l');
     expect(service.repository.calls.find).toBe(1);
   });
+
+  it('refuses to start when l2.url is present but undefined, instead of connecting to localhost', async () => {
+    const unsetVariable: string | undefined = undefined;
+    const started = createTestApp({ cache: { namespace: uniqueNamespace('url-unset'), l2: { url: unsetVariable } } });
+    await expect(started).rejects.toThrow(/l2\.url in LayeredCacheModule\) is undefined: is the environment variable .*REDIS_URL.* set\?/);
+  });
 });
