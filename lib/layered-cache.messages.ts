@@ -66,9 +66,20 @@ export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string =
 export const METHOD_NOT_BOUND = (decorator: string, className: string, methodName: string): string =>
   `${decorator} on ${className}.${methodName} ran without the cache: this instance is not served by a LayeredCacheModule. Import LayeredCacheModule.forRoot() in the application that provides ${className} (isGlobal: true makes it reach every module), and get ${className} from Nest's container instead of creating it with new.`;
 
-/** Logged once at startup when no L2 is configured. */
+/** Part of the startup line when no L2 is configured. */
 export const L1_ONLY =
   'No L2 store configured: caching in process memory only (L1). Pass l2: { url } (Redis) or any CacheStore to share the cache between instances.';
+
+/**
+ * Logged once at startup: which layers run. `l2` is `undefined` when there is none. Descriptions never
+ * contain credentials (see `describeRedisTarget`).
+ */
+export const LAYERS_STARTED = (l1: string, l2: string | undefined): string =>
+  l2 === undefined ? `Cache layers: L1 ${l1}. ${L1_ONLY}` : `Cache layers: L1 ${l1}; L2 ${l2}.`;
+
+/** How the startup line describes the `MemoryStore` the module created. */
+export const MEMORY_STORE_DESCRIPTION = (maxEntries: number, maxSize: number | undefined): string =>
+  `MemoryStore, up to ${maxEntries} entries${maxSize === undefined ? '' : ` and ${maxSize} size units`}`;
 
 /** @Cacheable on a method that returns synchronously. */
 export const SYNC_CACHEABLE_METHOD = (className: string, methodName: string): string =>

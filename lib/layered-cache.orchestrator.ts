@@ -4,7 +4,7 @@ import { LayeredCache } from './core/layered-cache';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
 import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
 import { LayeredCacheExplorer } from './layered-cache.explorer';
-import { L1_ONLY, SHUTDOWN_LEFT_WORK } from './layered-cache.messages';
+import { LAYERS_STARTED, SHUTDOWN_LEFT_WORK } from './layered-cache.messages';
 import { MODULE_OWNED_STORES } from './layered-cache.providers';
 import { OffloadService } from './offload/offload.service';
 import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interface';
@@ -12,7 +12,7 @@ import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interf
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 /**
- * The module's lifecycle: binds decorated methods on startup; on shutdown drains accepted background
+ * The module's lifecycle: says which layers run and binds decorated methods on startup; on shutdown drains accepted background
  * writes, then replays the L2 writes kept while L2 was failing (both within `shutdownTimeoutMs`), then
  * closes the stores the module created.
  */
@@ -28,11 +28,11 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
     @Inject(LAYERED_CACHE_OPTIONS) private readonly options: LayeredCacheModuleOptions,
     @Inject(L1_STORE) private readonly l1: CacheStore,
     @Inject(L2_STORE) private readonly l2: CacheStore | null,
-    @Inject(MODULE_OWNED_STORES) private readonly owned: WeakSet<CacheStore>,
+    @Inject(MODULE_OWNED_STORES) private readonly owned: WeakMap<CacheStore, string>,
   ) {}
 
   onModuleInit(): void {
-    if (this.l2 === null) this.logger.log(L1_ONLY);
+    this.logger.log(LAYERS_STARTED(this.describe(this.l1), this.l2 === null ? undefined : this.describe(this.l2)));
     this.explorer.explore();
   }
 
@@ -48,5 +48,10 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([this.l1, this.l2].filter((s): s is CacheStore => s !== null && this.owned.has(s)).map((s) => s.close?.()));
     this.events.close();
+  }
+
+  /** A store the module created is described from its options; one handed in (or overridden) by its class. */
+  private describe(store: CacheStore): string {
+    return this.owned.get(store) ?? (store.constructor?.name || 'a custom CacheStore');
   }
 }
