@@ -81,6 +81,25 @@ export const LAYERS_STARTED = (l1: string, l2: string | undefined): string =>
 export const MEMORY_STORE_DESCRIPTION = (maxEntries: number, maxSize: number | undefined): string =>
   `MemoryStore, up to ${maxEntries} entries${maxSize === undefined ? '' : ` and ${maxSize} size units`}`;
 
+/**
+ * Logged at once for the first cache failure of a kind (layer, operation and error class); `detail` says
+ * what failed and why (the underlying messages say how to fix it).
+ */
+export const CACHE_FAILURE_LOGGED = (kind: string, detail: string, windowMs: number): string =>
+  `Cache failure (${kind}): ${detail}. Further failures of this kind are counted and summarised every ${formatSeconds(windowMs)} while they last.`;
+
+/** Logged at the end of a window in which failures of a kind were counted rather than logged one by one. */
+export const CACHE_FAILURES_SUMMARY = (kind: string, count: number, windowMs: number, lastDetail: string): string =>
+  `Cache failure (${kind}): ${count} more in the last ${formatSeconds(windowMs)}; the last: ${lastDetail}.`;
+
+/** Logged at shutdown for failures of a kind counted since the last summary. */
+export const CACHE_FAILURES_AT_SHUTDOWN = (kind: string, count: number, lastDetail: string): string =>
+  `Cache failure (${kind}): ${count} more before shutdown; the last: ${lastDetail}.`;
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
 /** @Cacheable on a method that returns synchronously. */
 export const SYNC_CACHEABLE_METHOD = (className: string, methodName: string): string =>
   `@Cacheable on ${className}.${methodName} cannot be served: the method returns a plain value, but reading the cache is asynchronous. Make the method async (return a Promise) or return an Observable.`;

@@ -4,6 +4,7 @@ import { LayeredCache } from './core/layered-cache';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
 import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
 import { LayeredCacheExplorer } from './layered-cache.explorer';
+import { CacheFailureLog } from './layered-cache.failure-log';
 import { LAYERS_STARTED, SHUTDOWN_LEFT_WORK } from './layered-cache.messages';
 import { MODULE_OWNED_STORES } from './layered-cache.providers';
 import { OffloadService } from './offload/offload.service';
@@ -14,7 +15,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 /**
  * The module's lifecycle: says which layers run and binds decorated methods on startup; on shutdown drains accepted background
  * writes, then replays the L2 writes kept while L2 was failing (both within `shutdownTimeoutMs`), then
- * closes the stores the module created.
+ * closes the stores the module created and logs the failures counted since the last summary.
  */
 @Injectable()
 export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -29,6 +30,7 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
     @Inject(L1_STORE) private readonly l1: CacheStore,
     @Inject(L2_STORE) private readonly l2: CacheStore | null,
     @Inject(MODULE_OWNED_STORES) private readonly owned: WeakMap<CacheStore, string>,
+    private readonly failures: CacheFailureLog,
   ) {}
 
   onModuleInit(): void {
@@ -47,6 +49,7 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([this.l1, this.l2].filter((s): s is CacheStore => s !== null && this.owned.has(s)).map((s) => s.close?.()));
+    this.failures.close();
     this.events.close();
   }
 

@@ -14,6 +14,7 @@ import { isCacheStore } from './stores/is-cache-store';
 import { MemoryStore } from './stores/memory.store';
 import { RedisStore } from './stores/redis';
 import { CachedMethodRunner } from './decorators/cached-method.runner';
+import { CacheFailureLog } from './layered-cache.failure-log';
 import { MEMORY_STORE_DESCRIPTION } from './layered-cache.messages';
 import { describeRedisTarget } from './stores/redis/redis-target';
 
@@ -71,6 +72,12 @@ export function createLayeredCacheProviders(): Provider[] {
       useFactory: (options: LayeredCacheModuleOptions): RefillPolicy => options.refillPolicy ?? RefillPolicy.Always,
     },
     { provide: CacheEventBus, useFactory: () => new CacheEventBus() },
+    {
+      provide: CacheFailureLog,
+      inject: [CacheEventBus],
+      // Subscribes at once, so that failures while the application starts are logged too.
+      useFactory: (events: CacheEventBus) => new CacheFailureLog(events.errors$, logger),
+    },
     {
       provide: OffloadService,
       inject: [LAYERED_CACHE_OPTIONS, CacheEventBus],
