@@ -13,9 +13,10 @@ import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interf
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 /**
- * The module's lifecycle: says which layers run and binds decorated methods on startup; on shutdown drains accepted background
- * writes, then replays the L2 writes kept while L2 was failing (both within `shutdownTimeoutMs`), then
- * closes the stores the module created and logs the failures counted since the last summary.
+ * The module's lifecycle: says which layers run and binds decorated methods on startup; on shutdown
+ * drains accepted background writes, then replays the L2 writes kept while L2 was failing (both within
+ * `shutdownTimeoutMs`), then closes the stores the module created and logs the failures counted since
+ * the last summary.
  */
 @Injectable()
 export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -55,6 +56,10 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
 
   /** A store the module created is described from its options; one handed in (or overridden) by its class. */
   private describe(store: CacheStore): string {
-    return this.owned.get(store) ?? (store.constructor?.name || 'a custom CacheStore');
+    const described = this.owned.get(store);
+    if (described !== undefined) return described;
+    const className: unknown = (Object.getPrototypeOf(store) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    // A plain object literal has no class worth naming.
+    return typeof className === 'string' && className !== '' && className !== 'Object' ? className : 'a custom CacheStore';
   }
 }

@@ -1,6 +1,6 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChaosStore, LayeredCacheModule, type LayeredCacheModuleOptions, MemoryStore } from '../../lib';
+import { type CacheStore, ChaosStore, LayeredCacheModule, type LayeredCacheModuleOptions, MemoryStore } from '../../lib';
 import { CapturingLogger } from '../support/capturing-logger';
 import { uniqueNamespace } from '../support/redis';
 import { freePort } from '../support/redis-server';
@@ -47,5 +47,11 @@ describe('the line the module logs at startup', () => {
 
   it('names stores it was handed by their class', async () => {
     expect(await startupLines({ l1: new MemoryStore(), l2: new ChaosStore(new MemoryStore()) })).toEqual(['Cache layers: L1 MemoryStore; L2 ChaosStore.']);
+  });
+
+  it('describes a store given as a plain object without calling it "Object"', async () => {
+    const inner = new MemoryStore();
+    const plain: CacheStore = { get: (key) => inner.get(key), set: (key, entry, ttlMs) => inner.set(key, entry, ttlMs), delete: (key) => inner.delete(key) };
+    expect(await startupLines({ l2: plain })).toEqual(['Cache layers: L1 MemoryStore, up to 10000 entries; L2 a custom CacheStore.']);
   });
 });

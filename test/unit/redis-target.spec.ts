@@ -49,6 +49,12 @@ describe('describeRedisTarget', () => {
     client.disconnect();
   });
 
+  it('describes a unix socket given as a path or a URL', () => {
+    expect(describeRedisTarget({ driver: 'ioredis', url: '/var/run/redis.sock' })).toBe('Redis unix socket /var/run/redis.sock db 0 (ioredis)');
+    expect(describeRedisTarget({ url: 'unix:///var/run/redis.sock?db=3' })).toBe('Redis unix socket /var/run/redis.sock db 3 (node-redis)');
+    expect(describeRedisTarget({ clientOptions: { socket: { path: '/tmp/r.sock', tls: false } } })).toBe('Redis unix socket /tmp/r.sock db 0 (node-redis)');
+  });
+
   it('does not echo a URL it cannot parse, which may still hold a password', () => {
     const text = describeRedisTarget({ driver: 'ioredis', url: 'not a url :secret@' });
     expect(text).not.toContain('secret');

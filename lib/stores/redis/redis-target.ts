@@ -58,17 +58,21 @@ function render(target: RedisTarget, driver: RedisDriver): string {
 
 /** Host, port, database and TLS of a URL; `undefined` when it is not a URL. Credentials are never read. */
 function urlTarget(url: string): RedisTarget | undefined {
+  // ioredis takes a bare socket path where a URL would go.
+  if (url.startsWith('/')) return { path: url };
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return undefined;
   }
-  const db = parsed.pathname.replace(/^\//, '');
+  const db = parsed.searchParams.get('db') ?? parsed.pathname.replace(/^\//, '');
+  const socketPath = parsed.protocol === 'unix:' || parsed.protocol === 'redis+unix:';
   return {
+    ...(socketPath ? { path: parsed.pathname } : {}),
     ...(parsed.hostname === '' ? {} : { host: parsed.hostname }),
     ...(parsed.port === '' ? {} : { port: parsed.port }),
-    ...(db === '' ? {} : { db }),
+    ...(/^\d+$/.test(db) ? { db } : {}),
     ...(parsed.protocol === 'rediss:' ? { tls: true } : {}),
   };
 }
