@@ -94,12 +94,16 @@ export class CacheFailureLog {
 /** Layer + operation + error class, e.g. `L2 get, CacheTimeoutError`; keys are left out so that an outage is one kind. */
 function kindOf(event: CacheErrorEvent): string {
   const where = event.operation === 'key' ? 'key building' : `${event.layer === undefined ? '' : `${event.layer.toUpperCase()} `}${event.operation}`;
-  return `${where}, ${errorClassOf(event.error)}`;
+  return `${where}, ${errorClassOf(event)}`;
 }
 
-/** A layer error wraps what the store threw: that is the class that tells one failure from another. */
-function errorClassOf(error: Error): string {
-  const cause: unknown = error instanceof CacheLayerError ? error.cause : error;
+/**
+ * A layer error wraps what the store threw, a key error what the key function or encoding threw: that is
+ * the class that tells one failure from another.
+ */
+function errorClassOf(event: CacheErrorEvent): string {
+  const { error } = event;
+  const cause: unknown = error instanceof CacheLayerError || (event.operation === 'key' && error.cause !== undefined) ? error.cause : error;
   return cause instanceof Error ? cause.constructor.name || cause.name : typeof cause;
 }
 

@@ -50,6 +50,14 @@ export const INVALID_TTL = (ttl: unknown): string =>
 export const INVALID_KEY_RESULT = (className: string, methodName: string, key: unknown): string =>
   `The key function of ${className}.${methodName} returned ${typeof key === 'string' ? 'an empty string' : String(key)}; it must return a non-empty string. The call ran without the cache.`;
 
+/** A decorator's key function threw; `cause` is what it threw. */
+export const KEY_FUNCTION_THREW = (className: string, methodName: string, cause: string): string =>
+  `The key function of ${className}.${methodName} threw: ${cause}. The call ran without the cache; make the key function handle these arguments (or give it arguments it can read).`;
+
+/** The default key of a decorated method could not encode the call's arguments; `cause` says which and why. */
+export const DEFAULT_KEY_FAILED = (className: string, methodName: string, cause: string): string =>
+  `${className}.${methodName} ran without the cache: ${cause}`;
+
 /** A cache decorator was put on something that is not a method. */
 export const NOT_A_METHOD = (decorator: string, className: string, member: string): string =>
   `${decorator} on ${className}.${member} cannot be applied: it is not a method. Put it on a method of the class.`;

@@ -2,8 +2,8 @@ import { defer, from, isObservable, lastValueFrom, type Observable } from 'rxjs'
 import type { CacheEventBus } from '../core/cache-events';
 import { encodeArguments } from '../core/cache-key';
 import type { LayeredCache } from '../core/layered-cache';
-import { LayeredCacheError } from '../core/errors';
-import { INVALID_KEY_RESULT } from '../layered-cache.messages';
+import { LayeredCacheError, describeCause } from '../core/errors';
+import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, KEY_FUNCTION_THREW } from '../layered-cache.messages';
 import type { CacheEvictOptions, CacheKeyOption, CachedMethodCommon, CachedMethodDefinition, CacheStoreOptions, CacheableOptions } from './cached-method.definition';
 
 type Method = (...args: unknown[]) => unknown;
@@ -76,18 +76,26 @@ export class CachedMethodRunner {
     }
   }
 
-  /** The key for this call, or `undefined` (reported) when it cannot be built. */
+  /**
+   * The key for this call, or `undefined` (reported) when it cannot be built. The reported error names the
+   * method, which neither a key function's own error nor an argument's encoding error can know; what was
+   * thrown is its `cause`.
+   */
   private keyOf(option: CacheKeyOption | undefined, common: CachedMethodCommon, args: unknown[]): string | undefined {
+    const { className, methodName } = common;
+    if (typeof option === 'string') return option;
+    let key: unknown;
     try {
-      if (option === undefined) return `${common.className}.${common.methodName}:${encodeArguments(args)}`;
-      if (typeof option === 'string') return option;
-      const key: unknown = (option as (...a: unknown[]) => unknown)(...args);
-      if (typeof key !== 'string' || key === '') throw new LayeredCacheError(INVALID_KEY_RESULT(common.className, common.methodName, key));
-      return key;
+      if (option === undefined) return `${className}.${methodName}:${encodeArguments(args)}`;
+      key = (option as (...a: unknown[]) => unknown)(...args);
     } catch (error) {
-      this.events.error({ operation: 'key', error: error instanceof Error ? error : new LayeredCacheError(String(error)) });
+      const message = option === undefined ? DEFAULT_KEY_FAILED(className, methodName, describeCause(error)) : KEY_FUNCTION_THREW(className, methodName, describeCause(error));
+      this.events.error({ operation: 'key', error: new LayeredCacheError(message, { cause: error }) });
       return undefined;
     }
+    if (typeof key === 'string' && key !== '') return key;
+    this.events.error({ operation: 'key', error: new LayeredCacheError(INVALID_KEY_RESULT(className, methodName, key)) });
+    return undefined;
   }
 }
 

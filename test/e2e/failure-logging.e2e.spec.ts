@@ -19,6 +19,11 @@ class TenantService {
     this.calls++;
     return { theme: 'dark' };
   }
+
+  @Cacheable()
+  async matching(filter: (theme: string) => boolean): Promise<string[]> {
+    return ['dark', 'light'].filter((theme) => theme === 'dark' && filter(theme));
+  }
 }
 
 @Module({ providers: [TenantService], exports: [TenantService] })
@@ -85,7 +90,18 @@ describe('cache failures reach the Nest log without subscribing', () => {
     expect(await service.settings()).toEqual({ theme: 'dark' });
     const lines = logger.cache('key building');
     expect(lines).toHaveLength(1);
-    expect(lines[0].message).toMatch(/^Cache failure \(key building, Error\): tenant id missing from the request\. Further failures of this kind/);
+    expect(lines[0].message).toMatch(
+      /^Cache failure \(key building, Error\): The key function of TenantService\.settings threw: tenant id missing from the request\. The call ran without the cache; .*Further failures of this kind/,
+    );
+  });
+
+  it('logs a default key that cannot encode an argument, naming the method', async () => {
+    const logger = new CapturingLogger();
+    const service = (await boot({ namespace: uniqueNamespace('default-key-log') }, logger)).get(TenantService);
+    expect(await service.matching(() => true)).toEqual(['dark']);
+    const lines = logger.cache('key building');
+    expect(lines).toHaveLength(1);
+    expect(lines[0].message).toMatch(/^Cache failure \(key building, LayeredCacheError\): TenantService\.matching ran without the cache: Cannot build a cache key: argument 0 is function\. Give the decorator a "key" function/);
   });
 
   it('logs a clear that the Redis store refuses because it has no prefix', async () => {
