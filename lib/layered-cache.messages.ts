@@ -74,6 +74,14 @@ export const INVALID_KEY_RESULT = (className: string, methodName: string, key: u
 export const OBSERVABLE_NOT_COMPLETED = (className: string, methodName: string, hardTimeoutMs: number): string =>
   `The Observable returned by ${className}.${methodName} did not complete within ${hardTimeoutMs} ms (hardTimeoutMs), so its result will not be cached and the next call runs the method again; its subscribers still receive it. Make the Observable complete (take(1), first()), or raise hardTimeoutMs in @Cacheable if it legitimately needs longer.`;
 
+/** A decorator's key function threw; `cause` is what it threw. */
+export const KEY_FUNCTION_THREW = (className: string, methodName: string, cause: string): string =>
+  `The key function of ${className}.${methodName} threw: ${cause}. The call ran without the cache; make the key function handle these arguments (or give it arguments it can read).`;
+
+/** The default key of a decorated method could not encode the call's arguments; `cause` says which and why. */
+export const DEFAULT_KEY_FAILED = (className: string, methodName: string, cause: string): string =>
+  `${className}.${methodName} ran without the cache: ${cause}`;
+
 /** A cache decorator was put on something that is not a method. */
 export const NOT_A_METHOD = (decorator: string, className: string, member: string): string =>
   `${decorator} on ${className}.${member} cannot be applied: it is not a method. Put it on a method of the class.`;
@@ -89,9 +97,39 @@ export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string =
 export const METHOD_NOT_BOUND = (decorator: string, className: string, methodName: string): string =>
   `${decorator} on ${className}.${methodName} ran without the cache: this instance is not served by a LayeredCacheModule. Import LayeredCacheModule.forRoot() in the application that provides ${className} (isGlobal: true makes it reach every module), and get ${className} from Nest's container instead of creating it with new.`;
 
-/** Logged once at startup when no L2 is configured. */
+/** Part of the startup line when no L2 is configured. */
 export const L1_ONLY =
   'No L2 store configured: caching in process memory only (L1). Pass l2: { url } (Redis) or any CacheStore to share the cache between instances.';
+
+/**
+ * Logged once at startup: which layers run. `l2` is `undefined` when there is none. Descriptions never
+ * contain credentials (see `describeRedisTarget`).
+ */
+export const LAYERS_STARTED = (l1: string, l2: string | undefined): string =>
+  l2 === undefined ? `Cache layers: L1 ${l1}. ${L1_ONLY}` : `Cache layers: L1 ${l1}; L2 ${l2}.`;
+
+/** How the startup line describes the `MemoryStore` the module created. */
+export const MEMORY_STORE_DESCRIPTION = (maxEntries: number, maxSize: number | undefined): string =>
+  `MemoryStore, up to ${maxEntries} entries${maxSize === undefined ? '' : ` and ${maxSize} size units`}`;
+
+/**
+ * Logged at once for the first cache failure of a kind (layer, operation and error class); `detail` says
+ * what failed and why (the underlying messages say how to fix it).
+ */
+export const CACHE_FAILURE_LOGGED = (kind: string, detail: string, windowMs: number): string =>
+  `Cache failure (${kind}): ${detail}. Further failures of this kind are counted and summarised every ${formatSeconds(windowMs)} while they last.`;
+
+/** Logged at the end of a window in which failures of a kind were counted rather than logged one by one. */
+export const CACHE_FAILURES_SUMMARY = (kind: string, count: number, windowMs: number, lastDetail: string): string =>
+  `Cache failure (${kind}): ${count} more in the last ${formatSeconds(windowMs)}; the last: ${lastDetail}.`;
+
+/** Logged at shutdown for failures of a kind counted since the last summary. */
+export const CACHE_FAILURES_AT_SHUTDOWN = (kind: string, count: number, lastDetail: string): string =>
+  `Cache failure (${kind}): ${count} more before shutdown; the last: ${lastDetail}.`;
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
 
 /** @Cacheable on a method that returns synchronously. */
 export const SYNC_CACHEABLE_METHOD = (className: string, methodName: string): string =>
@@ -209,6 +247,13 @@ export const REDIS_IOREDIS_MISSING = (cause: string): string =>
 /** RedisStore could not create its client from the options. */
 export const REDIS_CLIENT_CREATION_FAILED = (driver: string, cause: string): string =>
   `RedisStore could not create its ${driver} client: ${cause}. Check "url" (redis[s]://[[user][:password]@]host[:port][/db]) and "clientOptions".`;
+
+/**
+ * RedisStore options have a `url` key without a value, typically `{ url: process.env.REDIS_URL }` with the
+ * variable unset; connecting to localhost instead would hide the mistake.
+ */
+export const REDIS_URL_MISSING = (what: 'undefined' | 'empty'): string =>
+  `RedisStore option "url" (l2.url in LayeredCacheModule) is ${what}: is the environment variable meant to hold it (REDIS_URL?) set? Pass a URL (redis[s]://[[user][:password]@]host[:port][/db]), or l2: false to run L1 only. To connect to redis://localhost:6379 on purpose, leave "url" out.`;
 
 /** RedisStore.set got a ttl that is not a number of milliseconds. */
 export const REDIS_INVALID_TTL = (ttlMs: unknown): string =>

@@ -241,7 +241,11 @@ export class LayeredCache {
    * namespace and with an L2 rejects: its keys cannot be told apart from other applications' in a shared L2.
    */
   clear(namespace: string = this.namespace): Promise<void> {
-    if (namespace === '' && this.store.l2 !== null) return Promise.reject(new LayeredCacheError(CLEAR_NEEDS_NAMESPACE));
+    if (namespace === '' && this.store.l2 !== null) {
+      const refused = new LayeredCacheError(CLEAR_NEEDS_NAMESPACE);
+      this.bus.error({ operation: 'clear', error: refused });
+      return Promise.reject(refused);
+    }
     try {
       // A namespace with ':' in it is refused, so that clear('a') cannot reach into another namespace 'a:b'.
       const cleared = this.store.clear(namespace === '' ? undefined : `${validNamespace(namespace)}:`);

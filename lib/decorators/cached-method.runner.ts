@@ -2,8 +2,8 @@ import { defer, from, isObservable, Observable, of, ReplaySubject, type Subscrip
 import type { CacheEventBus } from '../core/cache-events';
 import { encodeArguments } from '../core/cache-key';
 import type { LayeredCache } from '../core/layered-cache';
-import { CacheTimeoutError, LayeredCacheError } from '../core/errors';
-import { INVALID_KEY_RESULT, OBSERVABLE_NOT_COMPLETED } from '../layered-cache.messages';
+import { CacheTimeoutError, LayeredCacheError, describeCause } from '../core/errors';
+import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, KEY_FUNCTION_THREW, OBSERVABLE_NOT_COMPLETED } from '../layered-cache.messages';
 import {
   type CacheEvictOptions,
   type CacheKeyOption,
@@ -202,18 +202,27 @@ export class CachedMethodRunner {
     }
   }
 
-  /** The key for this call, or `undefined` (reported) when it cannot be built. */
+  /**
+   * The key for this call, or `undefined` (reported) when it cannot be built. The reported error names the
+   * method, which neither a key function's own error nor an argument's encoding error can know; what was
+   * thrown is its `cause`. Default keys start with the class of the instance, so that an inherited method
+   * gives each subclass keys of its own.
+   */
   private keyOf(option: CacheKeyOption | undefined, common: CachedMethodCommon, instance: object, args: unknown[]): string | undefined {
+    const { className, methodName } = common;
+    if (typeof option === 'string') return option;
+    let key: unknown;
     try {
-      if (option === undefined) return `${keyClassOf(instance).name}.${common.methodName}:${encodeArguments(args)}`;
-      if (typeof option === 'string') return option;
-      const key: unknown = (option as (...a: unknown[]) => unknown)(...args);
-      if (typeof key !== 'string' || key === '') throw new LayeredCacheError(INVALID_KEY_RESULT(common.className, common.methodName, key));
-      return key;
+      if (option === undefined) return `${keyClassOf(instance).name}.${methodName}:${encodeArguments(args)}`;
+      key = (option as (...a: unknown[]) => unknown)(...args);
     } catch (error) {
-      this.events.error({ operation: 'key', error: error instanceof Error ? error : new LayeredCacheError(String(error)) });
+      const message = option === undefined ? DEFAULT_KEY_FAILED(className, methodName, describeCause(error)) : KEY_FUNCTION_THREW(className, methodName, describeCause(error));
+      this.events.error({ operation: 'key', error: new LayeredCacheError(message, { cause: error }) });
       return undefined;
     }
+    if (typeof key === 'string' && key !== '') return key;
+    this.events.error({ operation: 'key', error: new LayeredCacheError(INVALID_KEY_RESULT(className, methodName, key)) });
+    return undefined;
   }
 }
 

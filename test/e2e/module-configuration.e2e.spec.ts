@@ -220,4 +220,10 @@ describe('LayeredCacheModule configuration', () => {
       /Invalid cache namespace "shop:eu": it contains ":".*Use another separator, such as "shop-eu" or "shop\.eu"\./,
     );
   });
+
+  it('refuses to start when l2.url is present but undefined, instead of connecting to localhost', async () => {
+    const unsetVariable: string | undefined = undefined;
+    const started = createTestApp({ cache: { namespace: uniqueNamespace('url-unset'), l2: { url: unsetVariable } } });
+    await expect(started).rejects.toThrow(/l2\.url in LayeredCacheModule\) is undefined: is the environment variable .*REDIS_URL.* set\?/);
+  });
 });

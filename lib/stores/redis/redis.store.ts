@@ -25,6 +25,7 @@ import {
 } from './node-redis.commands';
 import { type BatchedGet, GetBatcher } from './get-batcher';
 import { type RedisCommands, type RedisDriver, escapeGlob, replyText } from './redis-commands';
+import { assertUrlGivenWhenNamed } from './redis-target';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
 export interface RedisStoreCommonOptions {
@@ -287,6 +288,7 @@ function pxOf(ttlMs: number | undefined): number | undefined {
 }
 
 function createCommands(options: RedisStoreOptions, timeoutMs: number): RedisCommands {
+  assertUrlGivenWhenNamed(options);
   if (options.client !== undefined) {
     const extra = (['driver', 'url', 'clientOptions'] as const).filter((name) => options[name] !== undefined);
     if (extra.length > 0) throw new LayeredCacheError(REDIS_CLIENT_WITH_CONNECTION_OPTIONS(extra.map((name) => `"${name}"`).join(', ')));
