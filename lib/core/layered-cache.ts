@@ -19,6 +19,16 @@ import { validTtl } from './ttl';
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
 
+/** See {@link LayeredCache.beginLoad}. @internal */
+export interface PendingLoad {
+  /** True once a write, delete or clear of the key was issued after the load began. */
+  readonly stale: boolean;
+  /** Writes the loaded value unless the load is stale; ends the load. */
+  put<T>(value: T, options?: GetOrSetOptions): Promise<void>;
+  /** Ends the load without writing. */
+  end(): void;
+}
+
 /** A `getOrSet` load in flight: callers of its key join it until a write of the key makes its ticket stale. */
 interface Load {
   readonly ticket: ReadTicket;
@@ -253,6 +263,34 @@ export class LayeredCache {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A load whose value is produced outside `getOrSet` (the Observable result of a `@Cacheable` method): its
+   * `put` writes the value only when no write, delete or clear of the key was issued since this call, as
+   * `getOrSet` does for its own loads; `stale` says whether one was. Call `end` when the load gives up.
+   * @internal
+   */
+  beginLoad(key: string): PendingLoad {
+    const fullKey = this.fullKey(key);
+    const ticket = this.store.inFlight.begin(fullKey);
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      this.store.inFlight.end(fullKey, ticket);
+    };
+    return {
+      get stale() {
+        return ticket.stale;
+      },
+      put: <T>(value: T, options?: GetOrSetOptions): Promise<void> => {
+        const stale = ticket.stale;
+        end();
+        return stale ? RESOLVED : this.put(key, value, options);
+      },
+      end,
+    };
   }
 
   /**

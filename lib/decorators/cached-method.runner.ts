@@ -1,7 +1,7 @@
 import { defer, from, isObservable, Observable, of, ReplaySubject, type Subscription, switchMap } from 'rxjs';
 import type { CacheEventBus } from '../core/cache-events';
 import { encodeArguments } from '../core/cache-key';
-import type { LayeredCache } from '../core/layered-cache';
+import type { LayeredCache, PendingLoad } from '../core/layered-cache';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../core/errors';
 import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, KEY_FUNCTION_THREW, OBSERVABLE_NOT_COMPLETED } from '../layered-cache.messages';
 import {
@@ -41,7 +41,7 @@ export function usesDefaultKey(definition: CachedMethodDefinition): boolean {
  */
 export class CachedMethodRunner {
   /** The Observable sources of `@Cacheable` misses still running, by key, shared by concurrent callers. */
-  private readonly loads = new Map<string, Observable<unknown>>();
+  private readonly loads = new Map<string, { readonly observable: Observable<unknown>; readonly fill: PendingLoad }>();
 
   constructor(
     private readonly cache: LayeredCache,
@@ -100,7 +100,9 @@ export class CachedMethodRunner {
    */
   private sharedLoad(key: string, options: CacheableOptions, common: CachedMethodCommon, call: () => unknown): Observable<unknown> {
     const running = this.loads.get(key);
-    if (running !== undefined) return running;
+    // A write of the key issued since that source started is newer than what it will give: start afresh.
+    if (running !== undefined && !running.fill.stale) return running.observable;
+    const fill = this.cache.beginLoad(key);
     const replay = new ReplaySubject<unknown>();
     let source: Subscription | undefined;
     let subscribers = 0;
@@ -110,7 +112,8 @@ export class CachedMethodRunner {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const release = (): void => {
       clearTimeout(timer);
-      if (this.loads.get(key) === load) this.loads.delete(key);
+      fill.end();
+      if (this.loads.get(key)?.observable === load) this.loads.delete(key);
     };
     const start = (): void => {
       const hardTimeoutMs = options.hardTimeoutMs ?? DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS;
@@ -139,7 +142,7 @@ export class CachedMethodRunner {
           settled = true;
           if (timedOut) return replay.complete();
           clearTimeout(timer);
-          const written = last === undefined ? Promise.resolve() : this.cache.put(key, last, options);
+          const written = last === undefined ? Promise.resolve() : fill.put(last, options);
           written.catch(ignore).then(() => {
             release();
             replay.complete();
@@ -160,7 +163,7 @@ export class CachedMethodRunner {
         }
       };
     });
-    this.loads.set(key, load);
+    this.loads.set(key, { observable: load, fill });
     return load;
   }
 

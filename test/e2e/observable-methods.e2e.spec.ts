@@ -68,6 +68,24 @@ function watch<T>(source: Observable<T>) {
 }
 
 describe('@Cacheable on a method that returns an Observable', () => {
+  it('does not cache the result of a source that a delete of its key overtook, and a later call runs the method again', async () => {
+    const { app, prices, cache, cached } = await boot();
+    const first = watch(prices.price());
+    await turn();
+    prices.feed.subject.next(1);
+    await cache.delete('price');
+    const second = watch(prices.price());
+    await turn();
+    expect(prices.feed.calls).toBe(2);
+    prices.feed.subject.next(2);
+    prices.feed.subject.complete();
+    await turn(10);
+    expect(first.seen).toMatchObject({ values: [1, 2], completed: true });
+    expect(second.seen).toMatchObject({ values: [2], completed: true });
+    expect(await cached()).toBe(2);
+    await app.close();
+  });
+
   it('delivers every emission of a miss as it happens and caches the last one on completion', async () => {
     const { app, prices, cached } = await boot();
     const { seen } = watch(prices.price());
