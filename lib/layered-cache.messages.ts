@@ -196,13 +196,17 @@ export const SERIALIZER_RETURNED_NON_STRING = (type: string): string =>
 export const ENVELOPE_INVALID_TIME = (field: string, value: unknown): string =>
   `Cannot store the cache entry: ${field} must be a whole number of epoch milliseconds (>= 0), got ${String(value)}. Build entries with createCacheEntry().`;
 
+/** An entry given to the shared layer has a version that is not one the cache makes. */
+export const ENVELOPE_INVALID_ENTRY_VERSION = (version: string): string =>
+  `Cannot store an entry with version ${JSON.stringify(version)}: an entry version is at most 32 characters from 0-9 and a-z. Let the cache set versions, or build them with VersionClock.`;
+
 /** A value in the shared layer is not in this library's entry format. */
 export const ENVELOPE_MALFORMED = (problem: string): string =>
   `A value in the shared cache layer is not a nestjs-layered-cache entry (${problem}). Another program wrote to this key or the value is corrupt: give the cache a namespace of its own, or delete the key.`;
 
 /** A value in the shared layer was written in a format version this release does not read. */
 export const ENVELOPE_UNKNOWN_VERSION = (version: string, supported: string): string =>
-  `A value in the shared cache layer has entry format version ${JSON.stringify(version)}, but this release of nestjs-layered-cache reads only version ${supported}. A newer release wrote it: upgrade every instance that shares this cache, or give each release its own namespace while both run.`;
+  `A value in the shared cache layer has entry format version ${JSON.stringify(version)}, but this release of nestjs-layered-cache reads only versions ${supported}. A newer release wrote it: upgrade every instance that shares this cache, or give each release its own namespace while both run.`;
 
 /** A value in the shared layer uses format features this release does not know. */
 export const ENVELOPE_UNKNOWN_FLAGS = (flags: number): string =>

@@ -6,11 +6,17 @@ export interface CacheEntry<T = unknown> {
   readonly value: T;
   readonly createdAt: number;
   readonly expiresAt: number | null;
+  /**
+   * Order of the write that made the entry among all writes of its key (see `VersionClock`); a shared
+   * layer that checks versions keeps the newest. Absent on entries built by hand.
+   */
+  readonly version?: string;
 }
 
 /** Builds an entry for `value` that lives `ttlMs` milliseconds from `now` (no expiry when `ttlMs` is 0 or absent). */
-export function createCacheEntry<T>(value: T, ttlMs: number | undefined, now: number = Date.now()): CacheEntry<T> {
-  return { value, createdAt: now, expiresAt: ttlMs !== undefined && ttlMs > 0 ? now + ttlMs : null };
+export function createCacheEntry<T>(value: T, ttlMs: number | undefined, now: number = Date.now(), version?: string): CacheEntry<T> {
+  const expiresAt = ttlMs !== undefined && ttlMs > 0 ? now + ttlMs : null;
+  return version === undefined ? { value, createdAt: now, expiresAt } : { value, createdAt: now, expiresAt, version };
 }
 
 /**

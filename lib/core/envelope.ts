@@ -1,4 +1,5 @@
 import {
+  ENVELOPE_INVALID_ENTRY_VERSION,
   ENVELOPE_INVALID_TIME,
   ENVELOPE_MALFORMED,
   ENVELOPE_UNKNOWN_FLAGS,
@@ -11,11 +12,17 @@ import { CacheSerializationError, describeCause } from './errors';
 import { JsonSerializer, type Serializer } from './serializer';
 
 /**
- * The text a shared layer stores for one entry (format version 1):
+ * The text a shared layer stores for one entry. Format version 2, for an entry with a version (every entry
+ * the cache writes), and version 1, for one without:
  *
  * ```
+ * 2|<version>|<createdAt>|<expiresAt>|<flags>|<payload>
  * 1|<createdAt>|<expiresAt>|<flags>|<payload>
+ * 2|<version>|~                                          a delete mark (see encodeDeleteMark)
  * ```
+ *
+ * - `version`: the entry's version (see `VersionClock`): up to 32 characters `0-9a-z`, at a fixed place so
+ *   that a Redis script can compare it with a write's without decoding the entry.
  *
  * - `createdAt`, `expiresAt`: epoch milliseconds as decimal digits; `expiresAt` is empty when the entry
  *   never expires.
@@ -24,16 +31,22 @@ import { JsonSerializer, type Serializer } from './serializer';
  * - `payload`: the serializer's text for the value; it may contain `|`.
  *
  * The fields of a version are fixed and the header is read field by field, so adding one means a new
- * version. Version 2 is planned as `2|<createdAt>|<expiresAt>|<staleUntil>|<flags>|<payload>`.
+ * version.
  * A reader given a version it does not know throws `CacheSerializationError`, which the cache treats
  * as a miss.
  */
-export const ENVELOPE_VERSION = 1;
+export const ENVELOPE_VERSION = 2;
 
-const VERSION_PREFIX = `${ENVELOPE_VERSION}|`;
+const VERSION_PREFIX = '1|';
+const VERSIONED_PREFIX = `${ENVELOPE_VERSION}|`;
+const DELETE_MARK = '~';
+const DELETE_MARK_CODE = 0x7e;
+const ENTRY_VERSION = /^[0-9a-z]{0,32}$/;
+const MAX_ENTRY_VERSION_LENGTH = 32;
 const SEPARATOR = '|';
 const SEPARATOR_CODE = 0x7c;
-const VERSION_CODE = 0x30 + ENVELOPE_VERSION;
+const VERSION_CODE = 0x31;
+const VERSIONED_CODE = 0x30 + ENVELOPE_VERSION;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const KNOWN_FLAGS = 0;
@@ -54,7 +67,24 @@ const defaultSerializer = new JsonSerializer();
 export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defaultSerializer): string {
   const payload: unknown = serializer.serialize(entry.value);
   if (typeof payload !== 'string') throw new CacheSerializationError(SERIALIZER_RETURNED_NON_STRING(typeof payload));
-  return headerOf(entry.createdAt, entry.expiresAt) + payload;
+  const times = headerOf(entry.createdAt, entry.expiresAt);
+  const version = entry.version;
+  if (version === undefined) return times + payload;
+  if (!ENTRY_VERSION.test(version)) throw new CacheSerializationError(ENVELOPE_INVALID_ENTRY_VERSION(version));
+  // `times` starts with the version 1 prefix; version 2 puts the entry's version between them.
+  return VERSIONED_PREFIX + version + times.slice(1) + payload;
+}
+
+/**
+ * The text that stands for a deleted key for a while, so that an older write of it that arrives late (a
+ * replay, a slow instance) is refused instead of bringing the value back. It reads as a miss.
+ *
+ * @example
+ * encodeDeleteMark('17000000000000000k3x9q2'); // '2|17000000000000000k3x9q2|~'
+ */
+export function encodeDeleteMark(version: string): string {
+  if (!ENTRY_VERSION.test(version)) throw new CacheSerializationError(ENVELOPE_INVALID_ENTRY_VERSION(version));
+  return `${VERSIONED_PREFIX}${version}${SEPARATOR}${DELETE_MARK}`;
 }
 
 // The header of the last entry encoded: the writes of a burst share their times, so most reuse it.
@@ -101,24 +131,48 @@ function timeText(time: number): string {
 
 /**
  * Decodes text written by {@link encodeEnvelope}. Throws `CacheSerializationError` for an unknown
- * version, a truncated or malformed header, unknown flags, or a payload the serializer cannot read.
+ * version, a truncated or malformed header, unknown flags, a delete mark, or a payload the serializer
+ * cannot read.
  *
  * @example
  * decodeEnvelope('1|1700000000000||0|"hi"'); // { value: 'hi', createdAt: 1700000000000, expiresAt: null }
  */
 export function decodeEnvelope(text: string, serializer: Serializer = defaultSerializer): CacheEntry {
-  // What this library writes, `1|<createdAt>|<expiresAt or nothing>|0|`, is read in one pass; anything else
-  // goes to the field-by-field reader, which says what is wrong with it.
-  if (text.charCodeAt(0) !== VERSION_CODE || text.charCodeAt(1) !== SEPARATOR_CODE) return decodeCheckedEnvelope(text, serializer);
-  let index = VERSION_PREFIX.length;
+  const entry = decodeStoredText(text, serializer);
+  if (entry === undefined) throw malformed('it is a delete mark, not an entry');
+  return entry;
+}
+
+/**
+ * What a shared layer holds for a key, decoded: the entry, or `undefined` for a delete mark (see
+ * {@link encodeDeleteMark}), which reads as a miss. Throws as {@link decodeEnvelope} does otherwise.
+ */
+export function decodeStoredText(text: string, serializer: Serializer = defaultSerializer): CacheEntry | undefined {
+  const first = text.charCodeAt(0);
+  if (first === VERSION_CODE && text.charCodeAt(1) === SEPARATOR_CODE) return decodeTimesAndPayload(text, VERSION_PREFIX.length, undefined, serializer);
+  if (first !== VERSIONED_CODE || text.charCodeAt(1) !== SEPARATOR_CODE) return decodeCheckedEnvelope(text, VERSION_PREFIX.length, undefined, serializer);
+  const versionEnd = text.indexOf(SEPARATOR, VERSIONED_PREFIX.length);
+  if (versionEnd === -1 || versionEnd - VERSIONED_PREFIX.length > MAX_ENTRY_VERSION_LENGTH) throw malformed('the version field is cut off or too long');
+  const version = text.slice(VERSIONED_PREFIX.length, versionEnd);
+  if (!ENTRY_VERSION.test(version)) throw malformed('the version field is not 0-9a-z');
+  if (versionEnd === text.length - 2 && text.charCodeAt(versionEnd + 1) === DELETE_MARK_CODE) return undefined;
+  return decodeTimesAndPayload(text, versionEnd + 1, version === '' ? undefined : version, serializer);
+}
+
+/**
+ * Reads `<createdAt>|<expiresAt or nothing>|0|<payload>` from `start` in one pass, the shape this library
+ * writes; anything else goes to the field-by-field reader, which says what is wrong with it.
+ */
+function decodeTimesAndPayload(text: string, start: number, version: string | undefined, serializer: Serializer): CacheEntry {
+  let index = start;
   let createdAt = 0;
   let code = text.charCodeAt(index);
   while (code >= DIGIT_0 && code <= DIGIT_9) {
     createdAt = createdAt * 10 + code - DIGIT_0;
     code = text.charCodeAt(++index);
   }
-  const createdAtDigits = index - VERSION_PREFIX.length;
-  if (code !== SEPARATOR_CODE || createdAtDigits === 0 || createdAtDigits > MAX_DIGITS) return decodeCheckedEnvelope(text, serializer);
+  const createdAtDigits = index - start;
+  if (code !== SEPARATOR_CODE || createdAtDigits === 0 || createdAtDigits > MAX_DIGITS) return decodeCheckedEnvelope(text, start, version, serializer);
   const expiresAtStart = ++index;
   let expiresAt = 0;
   code = text.charCodeAt(index);
@@ -134,16 +188,16 @@ export function decodeEnvelope(text: string, serializer: Serializer = defaultSer
     text.charCodeAt(index + 2) === SEPARATOR_CODE &&
     createdAt <= Number.MAX_SAFE_INTEGER &&
     expiresAt <= Number.MAX_SAFE_INTEGER;
-  if (!wellFormed) return decodeCheckedEnvelope(text, serializer);
-  return { value: decodePayload(text.slice(index + 3), serializer), createdAt, expiresAt: expiresAtDigits === 0 ? null : expiresAt };
+  if (!wellFormed) return decodeCheckedEnvelope(text, start, version, serializer);
+  return entryOf(decodePayload(text.slice(index + 3), serializer), createdAt, expiresAtDigits === 0 ? null : expiresAt, version);
 }
 
-/** Reads the header field by field, throwing `CacheSerializationError` that says what is wrong. */
-function decodeCheckedEnvelope(text: string, serializer: Serializer): CacheEntry {
-  if (!text.startsWith(VERSION_PREFIX)) throw versionError(text);
+/** Reads the header field by field from `start` (after the format version, and the entry version in version 2), throwing `CacheSerializationError` that says what is wrong. */
+function decodeCheckedEnvelope(text: string, start: number, version: string | undefined, serializer: Serializer): CacheEntry {
+  if (!text.startsWith(VERSION_PREFIX) && !text.startsWith(VERSIONED_PREFIX)) throw versionError(text);
 
-  const createdAtEnd = nextSeparator(text, VERSION_PREFIX.length, 'createdAt');
-  const createdAt = parseTime(text, VERSION_PREFIX.length, createdAtEnd, 'createdAt');
+  const createdAtEnd = nextSeparator(text, start, 'createdAt');
+  const createdAt = parseTime(text, start, createdAtEnd, 'createdAt');
   const expiresAtEnd = nextSeparator(text, createdAtEnd + 1, 'expiresAt');
   const expiresAt = expiresAtEnd === createdAtEnd + 1 ? null : parseTime(text, createdAtEnd + 1, expiresAtEnd, 'expiresAt');
   const flagsEnd = nextSeparator(text, expiresAtEnd + 1, 'flags');
@@ -151,7 +205,11 @@ function decodeCheckedEnvelope(text: string, serializer: Serializer): CacheEntry
   if (Number.isNaN(flags)) throw malformed('flags is not a number');
   if ((flags & ~KNOWN_FLAGS) !== 0) throw new CacheSerializationError(ENVELOPE_UNKNOWN_FLAGS(flags));
 
-  return { value: decodePayload(text.slice(flagsEnd + 1), serializer), createdAt, expiresAt };
+  return entryOf(decodePayload(text.slice(flagsEnd + 1), serializer), createdAt, expiresAt, version);
+}
+
+function entryOf(value: unknown, createdAt: number, expiresAt: number | null, version: string | undefined): CacheEntry {
+  return version === undefined ? { value, createdAt, expiresAt } : { value, createdAt, expiresAt, version };
 }
 
 function decodePayload(payload: string, serializer: Serializer): unknown {
@@ -193,7 +251,7 @@ function versionError(text: string): CacheSerializationError {
   const end = text.indexOf(SEPARATOR);
   const version = end === -1 ? '' : text.slice(0, end);
   if (end > 0 && end <= MAX_VERSION_LENGTH && /^\d+$/.test(version)) {
-    return new CacheSerializationError(ENVELOPE_UNKNOWN_VERSION(version, String(ENVELOPE_VERSION)));
+    return new CacheSerializationError(ENVELOPE_UNKNOWN_VERSION(version, `1 and ${ENVELOPE_VERSION}`));
   }
   return malformed(text.length === 0 ? 'the value is empty' : 'it does not start with a format version');
 }

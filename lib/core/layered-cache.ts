@@ -169,7 +169,8 @@ export class LayeredCache {
     try {
       if (value === undefined) throw new LayeredCacheError(UNDEFINED_NOT_CACHEABLE(key));
       const ttl = this.ttlOf(options);
-      const written = this.store.write(this.fullKey(key), createCacheEntry(value, ttl), layerTtl(ttl), options?.writePolicy, callOptions(options));
+      const entry = createCacheEntry(value, ttl, Date.now(), this.store.clock.next());
+      const written = this.store.write(this.fullKey(key), entry, layerTtl(ttl), options?.writePolicy, callOptions(options));
       return isPromiseLike(written) ? written : RESOLVED;
     } catch (error) {
       return Promise.reject(error);
@@ -179,7 +180,9 @@ export class LayeredCache {
   /** Deletes from both layers; rejects only when both fail. A failed L2 delete is replayed when L2 recovers. */
   delete(key: string, options?: CacheDeleteOptions): Promise<void> {
     try {
-      const deleted = this.store.delete(this.fullKey(key), callOptions(options));
+      // The delete's mark outlives every write of the key a shared layer may still receive from before it.
+      const mark = { version: this.store.clock.next(), ttlMs: this.defaultTtl === 0 ? DEFAULT_TTL_MS : this.defaultTtl };
+      const deleted = this.store.delete(this.fullKey(key), mark, callOptions(options));
       return isPromiseLike(deleted) ? deleted : RESOLVED;
     } catch (error) {
       return Promise.reject(error);
@@ -242,7 +245,7 @@ export class LayeredCache {
     } catch (error) {
       return Promise.reject(error);
     }
-    const written = this.writeQuietly(this.fullKey(key), value, ttl, options, call?.timeoutMs);
+    const written = this.writeQuietly(this.fullKey(key), value, ttl, options, call?.timeoutMs, this.store.clock.next());
     return options?.background ? RESOLVED : written;
   }
 
@@ -274,6 +277,7 @@ export class LayeredCache {
   beginLoad(key: string): PendingLoad {
     const fullKey = this.fullKey(key);
     const ticket = this.store.inFlight.begin(fullKey);
+    const version = this.store.clock.next();
     let ended = false;
     const end = (): void => {
       if (ended) return;
@@ -287,7 +291,12 @@ export class LayeredCache {
       put: <T>(value: T, options?: GetOrSetOptions): Promise<void> => {
         const stale = ticket.stale;
         end();
-        return stale ? RESOLVED : this.put(key, value, options);
+        if (stale || value === undefined) return RESOLVED;
+        try {
+          return this.writeQuietly(fullKey, value, this.ttlOf(options), options, callOptions(options)?.timeoutMs, version);
+        } catch (error) {
+          return Promise.reject(error);
+        }
       },
       end,
     };
@@ -306,6 +315,9 @@ export class LayeredCache {
     left: () => number | undefined,
   ): Promise<T> {
     const ticket = this.store.inFlight.begin(fullKey);
+    // The value is as old as the load: a shared layer that checks versions refuses it over any write or
+    // delete of the key issued after this point, by any instance.
+    const version = this.store.clock.next();
     const load: Load = { ticket, promise: RESOLVED };
     const run = async (): Promise<T> => {
       try {
@@ -314,7 +326,7 @@ export class LayeredCache {
         if (hit !== undefined) return hit.entry.value;
         const value = await factory();
         // A write of the key issued while the factory ran is newer than this value: it must not be written back.
-        if (value !== undefined && !ticket.stale) await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left());
+        if (value !== undefined && !ticket.stale) await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version);
         return value;
       } finally {
         this.store.inFlight.end(fullKey, ticket);
@@ -332,11 +344,11 @@ export class LayeredCache {
    * issued now and handed to the offload service, whose `drain` waits for it; the returned promise is then
    * already resolved.
    */
-  private writeQuietly<T>(fullKey: string, value: T, ttl: number, options: GetOrSetOptions | undefined, timeoutMs: number | undefined): Promise<void> {
+  private writeQuietly<T>(fullKey: string, value: T, ttl: number, options: GetOrSetOptions | undefined, timeoutMs: number | undefined, version: string): Promise<void> {
     let written: PromiseOrValue<void>;
     try {
       const call = timeoutMs === undefined ? undefined : { timeoutMs };
-      written = this.store.write(fullKey, createCacheEntry(value, ttl), layerTtl(ttl), options?.writePolicy, call);
+      written = this.store.write(fullKey, createCacheEntry(value, ttl, Date.now(), version), layerTtl(ttl), options?.writePolicy, call);
     } catch {
       return RESOLVED;
     }

@@ -6,13 +6,14 @@ import type { LayerWrite, WritePolicy } from '../policies/write/write-policy.int
 import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy';
 import type { ReplayDecision } from '../resilience/l2-write-replay-queue';
 import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOptions, ResilientStore } from '../resilience/resilient-store';
-import type { CacheStore } from '../stores/cache-store.interface';
+import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
 import { type CacheEntry, isExpired, remainingTtl } from './cache-entry';
 import { CacheEventBus } from './cache-events';
 import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from './errors';
 import { InFlightReads } from './in-flight-reads';
 import { KeyOrder, type KeySlot } from './key-order';
 import { type PromiseOrValue, isPromiseLike } from './promise-or-value';
+import { VersionClock } from './version-clock';
 
 /** What a {@link LayeredStore} is made of. */
 export interface LayeredStoreOptions {
@@ -72,6 +73,8 @@ export class LayeredStore implements CacheStore {
   readonly refillPolicy: RefillPolicy;
   /** The guard around L2 (time limit, circuit breaker, replay queue); `null` without L2 or with resilience off. */
   readonly l2Resilience: ResilientStore | null;
+  /** Versions of the writes and deletes issued through this composition; moved past the versions L2 answers with. */
+  readonly clock = new VersionClock();
   /** Reads and loads waiting for a layer, which writes of their key make stale. */
   readonly inFlight = new InFlightReads();
   private readonly offload: Offload;
@@ -191,13 +194,13 @@ export class LayeredStore implements CacheStore {
    * Deletes from both layers at once; one failure is reported, both reject with `BothLayersFailedError`.
    * An L2 delete that failed while L1's succeeded is kept and replayed, like a tolerated write.
    */
-  delete(key: string, options?: LayerCallOptions): PromiseOrValue<void> {
+  delete(key: string, mark?: DeleteMark, options?: LayerCallOptions): PromiseOrValue<void> {
     this.inFlight.invalidate(key);
     const guard = this.l2Resilience;
     const call = guard === null ? undefined : { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
     const deleted = this.onBothLayers('delete', key, (store, layer) => {
       const order = layer === 'l1' ? this.l1Order : this.l2Order;
-      return order.write(key, () => (layer === 'l2' && guard !== null ? guard.delete(key, call) : store.delete(key)));
+      return order.write(key, () => (layer === 'l2' && guard !== null ? guard.delete(key, mark, call) : store.delete(key, mark)));
     });
     if (guard === null || call === undefined) return deleted;
     return Promise.resolve(deleted).then(
@@ -276,6 +279,8 @@ export class LayeredStore implements CacheStore {
   }
 
   private l2Answered(key: string, entry: CacheEntry | undefined): CacheEntry | undefined {
+    // A write that follows this read must be newer than what another instance wrote, whatever the clocks say.
+    if (entry !== undefined) this.clock.observe(entry.version);
     if (entry !== undefined && isExpired(entry)) entry = undefined;
     if (entry === undefined) this.events.miss('l2', key);
     else this.events.hit('l2', key);

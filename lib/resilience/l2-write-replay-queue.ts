@@ -1,9 +1,10 @@
 import { type CacheEntry, isExpired } from '../core/cache-entry';
 import { LayeredCacheError } from '../core/errors';
 import { INVALID_RESILIENCE_OPTION } from '../layered-cache.messages';
+import type { DeleteMark } from '../stores/cache-store.interface';
 
 /** The L2 operation a kept write replays: store an entry, or delete the key. */
-export type ReplayOperation = { readonly kind: 'set'; readonly entry: CacheEntry } | { readonly kind: 'delete' };
+export type ReplayOperation = { readonly kind: 'set'; readonly entry: CacheEntry } | { readonly kind: 'delete'; readonly mark?: DeleteMark };
 
 /**
  * Whether the write policy tolerated the failure of the L2 write it belongs to. A kept write is replayed

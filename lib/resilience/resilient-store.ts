@@ -14,7 +14,7 @@ import {
   REPLAY_RUN_FAILED,
 } from '../layered-cache.messages';
 import type { PromiseOrValue } from '../core/promise-or-value';
-import type { CacheStore } from '../stores/cache-store.interface';
+import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitPermit, type CircuitStateChange } from './circuit-breaker';
 import {
   L2WriteReplayQueue,
@@ -164,8 +164,8 @@ export class ResilientStore implements CacheStore {
   }
 
   /** Deletes the key; cancels a kept write of it; on failure, keeps the delete as `set` keeps writes. */
-  delete(key: string, options?: L2CallOptions): Promise<void> {
-    return this.write(key, { kind: 'delete' }, () => this.inner.delete(key), options);
+  delete(key: string, mark?: DeleteMark, options?: L2CallOptions): Promise<void> {
+    return this.write(key, { kind: 'delete', mark }, () => this.inner.delete(key, mark), options);
   }
 
   /**
@@ -355,7 +355,7 @@ export class ResilientStore implements CacheStore {
     const queue = this.replayQueue as L2WriteReplayQueue;
     const write = (key: string, operation: ReplayOperation, permit: CircuitPermit): Promise<void> => {
       const timeoutMs = Math.min(this.timeoutMs, Math.max(1, this.replayDeadline - Date.now()));
-      const run = () => (operation.kind === 'set' ? this.inner.set(key, operation.entry, remainingTtl(operation.entry)) : this.inner.delete(key));
+      const run = () => (operation.kind === 'set' ? this.inner.set(key, operation.entry, remainingTtl(operation.entry)) : this.inner.delete(key, operation.mark));
       return this.send(operation.kind, run, timeoutMs, permit);
     };
     const permit = (): CircuitPermit | undefined => {

@@ -1,6 +1,6 @@
 import type { Cache } from 'cache-manager';
 import type { CacheEntry } from '../core/cache-entry';
-import { decodeEnvelope, encodeEnvelope } from '../core/envelope';
+import { decodeStoredText, encodeEnvelope } from '../core/envelope';
 import { LayeredCacheError } from '../core/errors';
 import { JsonSerializer, type Serializer } from '../core/serializer';
 import { CACHE_MANAGER_PREFIX_CLEAR } from '../layered-cache.messages';
@@ -38,7 +38,7 @@ export class CacheManagerStore implements CacheStore {
   async get<T>(key: string): Promise<CacheEntry<T> | undefined> {
     const text = await this.cache.get<string>(key);
     if (text === undefined || text === null) return undefined;
-    return decodeEnvelope(String(text), this.serializer) as CacheEntry<T>;
+    return decodeStoredText(String(text), this.serializer) as CacheEntry<T> | undefined;
   }
 
   async set<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {

@@ -16,12 +16,22 @@ export interface CacheStore {
    * milliseconds); `undefined` keeps it until evicted.
    */
   set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): PromiseOrValue<void>;
-  /** Removes the key, whether or not it existed. */
-  delete(key: string): PromiseOrValue<void>;
+  /**
+   * Removes the key, whether or not it existed. A store that checks versions (as `RedisStore` does) may
+   * keep `mark` in its place for `mark.ttlMs`, so that a write older than the delete that arrives later is
+   * refused; other stores ignore it.
+   */
+  delete(key: string, mark?: DeleteMark): PromiseOrValue<void>;
   /** Removes every key that starts with `prefix`, or everything this store holds when no prefix is given. */
   clear?(prefix?: string): PromiseOrValue<void>;
   /** Releases connections and timers the store owns. */
   close?(): PromiseOrValue<void>;
+}
+
+/** The version of a delete, and how long a store that checks versions keeps it in place of the key. */
+export interface DeleteMark {
+  readonly version: string;
+  readonly ttlMs: number;
 }
 
 /** DI token of the in-process layer. The interface and its token share one name, as in `@nestjs/throttler`. */

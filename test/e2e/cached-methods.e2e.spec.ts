@@ -3,9 +3,10 @@ import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { type CacheEvent, CacheWrite, Cacheable, L1_STORE, type CacheStore, LayeredCache, LayeredCacheModule, MemoryStore, type LayerRead, type Offload, type PromiseOrValue, type ReadHit, SequentialReadPolicy, type WritePolicy } from '../../lib';
+import { decodeStoredText } from '../../lib/core/envelope';
 import { ProductRepository, ProductService, ProductsModule, productKey, sampleProduct } from '../fixtures/products';
 import { createTestApp, RELAXED_L2_TIME_LIMIT } from '../support/app';
-import { REDIS_URL, eventually, uniqueNamespace } from '../support/redis';
+import { REDIS_URL, eventually, holdsEntry, uniqueNamespace } from '../support/redis';
 import { trackAppsOnRedis } from '../support/redis-apps';
 
 describe('cached service methods on a real Redis', () => {
@@ -71,7 +72,7 @@ describe('cached service methods on a real Redis', () => {
 
     await service.remove('e1');
 
-    expect(await tracker.redis.exists(key)).toBe(0);
+    expect(holdsEntry(await tracker.redis.get(key))).toBe(false);
     expect(await l1.get(key)).toBeUndefined();
     expect(await service.findOne('e1')).toBeUndefined();
   });
@@ -284,7 +285,5 @@ describe('startup checks', () => {
 });
 
 function cacheEntryExpiry(raw: string | null): number | null {
-  // Envelope header: version|createdAt|expiresAt|...
-  const parts = (raw ?? '').split('|');
-  return parts[2] === '' ? null : Number(parts[2]);
+  return raw === null ? null : (decodeStoredText(raw)?.expiresAt ?? null);
 }

@@ -6,7 +6,7 @@ import type { LayeredCacheStats } from '../../lib';
 import { AppModule } from '../../sample-app/src/app.module';
 import { ProductRepository } from '../../sample-app/src/catalog/product.repository';
 import { cacheSetupLine } from '../../sample-app/src/cache-setup';
-import { connectRawRedis, deleteKeys, eventually, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
+import { connectRawRedis, deleteKeys, eventually, holdsEntry, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
 
 describe.each([
   { label: 'memory only', redis: false },
@@ -59,7 +59,7 @@ describe.each([
     await request(app.getHttpServer()).get('/products/9').expect(200);
     await request(app.getHttpServer()).delete('/products/9').expect(204);
     await request(app.getHttpServer()).get('/products/9').expect(404);
-    if (withRedis) expect(await eventually(async () => (await redis.exists(`${namespace}:product:9`)) === 0)).toBe(true);
+    if (withRedis) expect(await eventually(async () => !holdsEntry(await redis.get(`${namespace}:product:9`)))).toBe(true);
   });
 
   it('serves the uncached endpoint from the repository every time', async () => {

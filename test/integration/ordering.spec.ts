@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LayeredCache, MemoryStore, OffloadService, RaceLoser, RaceWritePolicy, RedisStore, SequentialWritePolicy, type WritePolicy } from '../../lib';
 import { createCacheEntry } from '../../lib/core/cache-entry';
+import { decodeStoredText } from '../../lib/core/envelope';
 import { deferred } from '../support/deferred';
 import { connectRawRedis, deleteKeys, eventually, type RawRedis, REDIS_URL, sleep, uniqueNamespace } from '../support/redis';
 import { RedisServer } from '../support/redis-server';
@@ -38,7 +39,8 @@ function newCache(label: string, options: { writePolicy?: WritePolicy; url?: str
   });
   const inRedis = async (key: string): Promise<string | null> => {
     const text = await raw.get(`${namespace}:${key}`);
-    return text === null ? null : text.slice(text.lastIndexOf('|') + 1);
+    const entry = text === null ? undefined : decodeStoredText(text);
+    return entry === undefined ? null : JSON.stringify(entry.value);
   };
   return { cache, l1, offload, namespace, inRedis, close: () => cache.store.close() };
 }

@@ -1,3 +1,4 @@
+import { decodeStoredText } from '../../lib/core/envelope';
 import type { LoggerService } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { createClient } from 'redis';
@@ -57,9 +58,8 @@ export async function rawClient(url: string): Promise<RawClient> {
   return client;
 }
 
-/** The value a stored envelope holds (`1|createdAt|expiresAt|flags|payload`), parsed as JSON. */
+/** The value a stored envelope holds, decoded as the cache reads it; `undefined` for no key or a delete mark. */
 export function envelopeValue(text: string | null): unknown {
   if (text === null) return undefined;
-  const payloadStart = text.split('|', 4).join('|').length + 1;
-  return JSON.parse(text.slice(payloadStart).replace(/^~/, ''));
+  return decodeStoredText(text)?.value;
 }

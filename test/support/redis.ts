@@ -1,3 +1,4 @@
+import { decodeStoredText } from '../../lib/core/envelope';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 
@@ -37,4 +38,9 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (Date.now() > deadline) return false;
     await sleep(everyMs);
   }
+}
+
+/** True when `text`, read raw from Redis, is an entry of the cache (not absent, not a delete mark). */
+export function holdsEntry(text: string | null): boolean {
+  return text !== null && decodeStoredText(text) !== undefined;
 }

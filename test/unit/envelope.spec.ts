@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type CacheEntry, createCacheEntry } from '../../lib/core/cache-entry';
-import { ENVELOPE_VERSION, decodeEnvelope, encodeEnvelope } from '../../lib/core/envelope';
+import { ENVELOPE_VERSION, decodeEnvelope, decodeStoredText, encodeDeleteMark, encodeEnvelope } from '../../lib/core/envelope';
 import { CacheSerializationError } from '../../lib/core/errors';
 import { JsonSerializer, type Serializer } from '../../lib/core/serializer';
 
@@ -13,6 +13,33 @@ function decodeError(text: string, serializer?: Serializer): CacheSerializationE
   }
   throw new Error(`decodeEnvelope accepted ${JSON.stringify(text)}`);
 }
+
+describe('versioned entries and delete marks', () => {
+  it('writes an entry with a version in format 2, and reads its version back', () => {
+    const entry = { value: { id: 1 }, createdAt: 1_700_000_000_000, expiresAt: null, version: '17000000000000001abc123' };
+    const text = encodeEnvelope(entry);
+    expect(text).toBe('2|17000000000000001abc123|1700000000000||0|{"id":1}');
+    expect(decodeEnvelope(text)).toEqual(entry);
+    expect(decodeStoredText(text)).toEqual(entry);
+  });
+
+  it('reads a delete mark as a miss, and refuses it where an entry is required', () => {
+    const mark = encodeDeleteMark('17000000000000001abc123');
+    expect(mark).toBe('2|17000000000000001abc123|~');
+    expect(decodeStoredText(mark)).toBeUndefined();
+    expect(() => decodeEnvelope(mark)).toThrow(/delete mark/);
+  });
+
+  it('does not take an entry whose payload ends in "|~" for a delete mark', () => {
+    const entry = { value: 'a|~', createdAt: 1, expiresAt: null, version: '1' };
+    expect(decodeStoredText(encodeEnvelope(entry, { serialize: (v) => String(v), deserialize: (t) => t }), { serialize: (v) => String(v), deserialize: (t) => t })).toEqual(entry);
+  });
+
+  it('refuses a version that is not what the cache makes', () => {
+    expect(() => encodeEnvelope({ value: 1, createdAt: 1, expiresAt: null, version: 'A|B' })).toThrow(CacheSerializationError);
+    expect(() => decodeStoredText('2|A B|1||0|1')).toThrow(CacheSerializationError);
+  });
+});
 
 describe('encodeEnvelope', () => {
   it('writes version, times, flags and payload in that order', () => {
@@ -134,17 +161,17 @@ describe('decodeEnvelope round trips', () => {
 
 describe('decodeEnvelope rejects', () => {
   it('exposes the version it writes', () => {
-    expect(ENVELOPE_VERSION).toBe(1);
+    expect(ENVELOPE_VERSION).toBe(2);
   });
 
   it.each([
-    ['an unknown version', '2|1||0|1', 'version "2"'],
+    ['an unknown version', '3|1||0|1', 'version "3"'],
     ['a large unknown version', '17|1||0|1', 'version "17"'],
     ['version 0', '0|1||0|1', 'version "0"'],
   ])('%s', (_label, text, expected) => {
     const error = decodeError(text);
     expect(error.message).toContain(expected);
-    expect(error.message).toContain('reads only version 1');
+    expect(error.message).toContain('reads only versions 1 and 2');
   });
 
   it.each([

@@ -213,7 +213,7 @@ describe('ResilientStore replay of failed writes', () => {
     await memory.set('k', entry('stale'), undefined);
     chaos.fail();
     await store.set('k', entry('v'), undefined, { decision: tolerated() }).catch(() => undefined);
-    await store.delete('k', { decision: tolerated() }).catch(() => undefined);
+    await store.delete('k', undefined, { decision: tolerated() }).catch(() => undefined);
     expect(store.stats().replay).toMatchObject({ pending: 1, superseded: 1 });
     chaos.recover();
     await store.get('x');

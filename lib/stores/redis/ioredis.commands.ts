@@ -1,5 +1,6 @@
 import { LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../layered-cache.messages';
+import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, isNoScriptError } from './newer-write.script';
 import { ConnectionErrorTracker, type RedisCommands, type ScanPage, escapeGlob, toPxMilliseconds } from './redis-commands';
 
 /**
@@ -15,6 +16,8 @@ export interface IoRedisClientLike {
   set(key: string, value: string): Promise<unknown>;
   set(key: string, value: string, millisecondsToken: 'PX', milliseconds: number): Promise<unknown>;
   unlink(...keys: string[]): Promise<number>;
+  evalsha(sha: string, numberOfKeys: number, ...args: string[]): Promise<unknown>;
+  eval(script: string, numberOfKeys: number, ...args: string[]): Promise<unknown>;
   scan(cursor: string, matchToken: 'MATCH', pattern: string, countToken: 'COUNT', count: number): Promise<[cursor: string, keys: string[]]>;
   disconnect(): void;
   on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
@@ -91,6 +94,15 @@ export class IoRedisCommands implements RedisCommands {
 
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
     return ttlMs === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', toPxMilliseconds(ttlMs));
+  }
+
+  setIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<unknown> {
+    const args = [key, version, value, ttlMs === undefined ? '' : String(toPxMilliseconds(ttlMs)), deleteMark ? '1' : '0'];
+    return this.client.evalsha(NEWER_WRITE_SHA, 1, ...args).catch((error: unknown) => {
+      // EVAL also leaves the script in Redis's cache, so the next write's EVALSHA finds it.
+      if (isNoScriptError(error)) return this.client.eval(NEWER_WRITE_SCRIPT, 1, ...args);
+      throw error;
+    });
   }
 
   del(keys: readonly string[]): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { createClient, type RedisClientOptions, TimeoutError } from 'redis';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../layered-cache.messages';
+import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, isNoScriptError } from './newer-write.script';
 import { ConnectionErrorTracker, type RedisCommands, type ScanPage, replyText, toPxMilliseconds } from './redis-commands';
 
 /**
@@ -84,6 +85,15 @@ export class NodeRedisCommands implements RedisCommands {
 
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown> {
     return this.send(ttlMs === undefined ? ['SET', key, value] : ['SET', key, value, 'PX', String(toPxMilliseconds(ttlMs))]);
+  }
+
+  setIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<unknown> {
+    const args = ['1', key, version, value, ttlMs === undefined ? '' : String(toPxMilliseconds(ttlMs)), deleteMark ? '1' : '0'];
+    return this.send(['EVALSHA', NEWER_WRITE_SHA, ...args]).catch((error: unknown) => {
+      // EVAL also leaves the script in Redis's cache, so the next write's EVALSHA finds it.
+      if (isNoScriptError(error)) return this.send(['EVAL', NEWER_WRITE_SCRIPT, ...args]);
+      throw error;
+    });
   }
 
   del(keys: readonly string[]): Promise<unknown> {

@@ -25,6 +25,12 @@ export interface RedisCommands {
   mget(keys: string[]): Promise<unknown>;
   /** SET with `PX` when `ttlMs` is given (see {@link toPxMilliseconds}), without expiry otherwise; resolves with the client's reply. */
   set(key: string, value: string, ttlMs: number | undefined): Promise<unknown>;
+  /**
+   * Runs the newer-write script (see `NEWER_WRITE_SCRIPT`): stores `value` unless the key holds a newer
+   * version than `version`; `deleteMark` makes the `PX` outlive what the key had left. Resolves with 1 when
+   * it stored, 0 when it did not. Loads the script into Redis when Redis does not hold it yet.
+   */
+  setIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<unknown>;
   /** UNLINK (deletes without blocking Redis on large values); resolves with the client's reply. */
   del(keys: readonly string[]): Promise<unknown>;
   /** SCAN with MATCH and COUNT; `match` is a Redis glob pattern. */

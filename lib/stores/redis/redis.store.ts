@@ -1,6 +1,6 @@
 import { type CacheEntry, isExpired } from '../../core/cache-entry';
 import { type Deadline, DeadlineQueue } from '../../core/deadline-queue';
-import { decodeEnvelope, encodeEnvelope } from '../../core/envelope';
+import { decodeStoredText, encodeDeleteMark, encodeEnvelope } from '../../core/envelope';
 import { CacheTimeoutError, LayeredCacheError } from '../../core/errors';
 import { JsonSerializer, type Serializer } from '../../core/serializer';
 import {
@@ -14,7 +14,7 @@ import {
   REDIS_UNKNOWN_DRIVER,
   REDIS_UNSUPPORTED_TOPOLOGY,
 } from '../../layered-cache.messages';
-import type { CacheStore } from '../cache-store.interface';
+import type { CacheStore, DeleteMark } from '../cache-store.interface';
 import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands';
 import {
   NodeRedisCommands,
@@ -173,12 +173,25 @@ export class RedisStore implements CacheStore {
     }
     if (text === undefined) return this.delete(key);
     const stored = text;
+    const version = entry.version;
+    // A versioned entry is stored only over an older one, checked in Redis in the same step as the write.
+    if (version !== undefined) return this.run('SET', () => this.commands.setIfNewer(key, version, stored, pxOf(ttlMs), false), true);
     return this.run('SET', () => this.commands.set(key, stored, pxOf(ttlMs)), true);
   }
 
-  /** Deletes the key with UNLINK. */
-  delete(key: string): Promise<void> {
-    return this.run('UNLINK', () => this.commands.del([key]), true);
+  /**
+   * Deletes the key with UNLINK; with a `mark`, leaves a delete mark of that version instead, for at least
+   * `mark.ttlMs` (longer when the entry it replaces had longer to live), unless a newer version is there.
+   */
+  delete(key: string, mark?: DeleteMark): Promise<void> {
+    if (mark === undefined) return this.run('UNLINK', () => this.commands.del([key]), true);
+    let text: string;
+    try {
+      text = encodeDeleteMark(mark.version);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.run('SET', () => this.commands.setIfNewer(key, mark.version, text, Math.max(1, mark.ttlMs), true), true);
   }
 
   /**
@@ -255,9 +268,9 @@ export class RedisStore implements CacheStore {
   /** An entry from a GET reply: `undefined` for a missing or expired key. */
   private decodeReply<T>(reply: unknown): CacheEntry<T> | undefined {
     if (reply === null || reply === undefined) return undefined;
-    const entry = decodeEnvelope(typeof reply === 'string' ? reply : replyText(reply), this.serializer) as CacheEntry<T>;
-    // Redis expires the key itself; this covers clock skew between the writer and Redis.
-    return isExpired(entry) ? undefined : entry;
+    const entry = decodeStoredText(typeof reply === 'string' ? reply : replyText(reply), this.serializer) as CacheEntry<T> | undefined;
+    // A delete mark reads as a miss. Redis expires the key itself; this covers clock skew between the writer and Redis.
+    return entry === undefined || isExpired(entry) ? undefined : entry;
   }
 
   /** A command answered: true unless its deadline had already passed (its caller then got the timeout). */

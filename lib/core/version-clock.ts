@@ -1,0 +1,65 @@
+/** Width of the millisecond part of a version. */
+const MS_DIGITS = 13;
+/** Width of the counter part: versions within one millisecond. */
+const COUNTER_DIGITS = 4;
+const COUNTER_LIMIT = 10 ** COUNTER_DIGITS;
+const ID_LENGTH = 6;
+const DIGITS = /^\d+$/;
+
+/**
+ * Versions of cache entries and deletes: a hybrid logical clock. A version is text of fixed width,
+ * `<13-digit epoch ms><4-digit counter><6-character writer id>`, so that later versions compare greater
+ * (also in a Redis script, which compares the milliseconds and the counter as numbers). Versions of one
+ * clock only grow, even when the system clock steps back; a version seen from another writer moves the
+ * clock past it, so a write that follows a read of another instance's entry is newer than that entry.
+ *
+ * @example
+ * const clock = new VersionClock();
+ * clock.next(); // '17000000000000000k3x9q2'
+ */
+export class VersionClock {
+  private ms = 0;
+  private counter = 0;
+
+  /** @param id Tells this writer's versions apart from others' made in the same millisecond. Default: random. */
+  constructor(readonly id: string = randomId()) {}
+
+  /** A version greater than every one this clock made or observed before. */
+  next(now: number = Date.now()): string {
+    if (now > this.ms) {
+      this.ms = now;
+      this.counter = 0;
+    } else if (++this.counter >= COUNTER_LIMIT) {
+      this.ms++;
+      this.counter = 0;
+    }
+    return format(this.ms, this.counter) + this.id;
+  }
+
+  /** Moves the clock past a version read from a shared layer (ignored when it is not one). */
+  observe(version: string | undefined): void {
+    if (version === undefined || version.length < MS_DIGITS + COUNTER_DIGITS) return;
+    const msText = version.slice(0, MS_DIGITS);
+    const counterText = version.slice(MS_DIGITS, MS_DIGITS + COUNTER_DIGITS);
+    if (!DIGITS.test(msText) || !DIGITS.test(counterText)) return;
+    const ms = Number(msText);
+    const counter = Number(counterText);
+    if (ms > this.ms || (ms === this.ms && counter > this.counter)) {
+      this.ms = ms;
+      this.counter = counter;
+    }
+  }
+}
+
+function format(ms: number, counter: number): string {
+  return String(ms).padStart(MS_DIGITS, '0') + String(counter).padStart(COUNTER_DIGITS, '0');
+}
+
+function randomId(): string {
+  let id = '';
+  while (id.length < ID_LENGTH) id += Math.floor(Math.random() * 36).toString(36);
+  return id;
+}
+
+/** Length of every version a {@link VersionClock} makes. */
+export const VERSION_LENGTH = MS_DIGITS + COUNTER_DIGITS + ID_LENGTH;
