@@ -99,7 +99,10 @@ export const UNSERIALIZABLE_KINDS = {
   set: ['a Set', 'cache [...set] and rebuild the Set after reading'],
   'weak-collection': ['a WeakMap or WeakSet, whose contents cannot be read', 'cache the data it maps instead'],
   regexp: ['a RegExp', 'cache its source and flags and rebuild it after reading'],
-  binary: ['binary data (Buffer, typed array or ArrayBuffer)', 'cache it as a base64 string'],
+  binary: [
+    'binary data other than a Buffer or a Uint8Array (another typed array, a subclass, an ArrayBuffer or a DataView)',
+    'cache its bytes as a Buffer or a Uint8Array (for example new Uint8Array(view.buffer, view.byteOffset, view.byteLength)) and rebuild the view after reading',
+  ],
   promise: ['a Promise', 'await it and cache the result'],
   circular: ['a circular reference to an object that contains it', 'cache a copy without the cycle'],
 } as const;
@@ -110,6 +113,10 @@ export type UnserializableKind = keyof typeof UNSERIALIZABLE_KINDS;
 /** The JSON serializer refused part of a value; `path` is like `value.items[2].id`. */
 export const UNSERIALIZABLE_VALUE = (path: string, kind: UnserializableKind): string =>
   `Cannot store this value in the shared cache layer: ${path} is ${UNSERIALIZABLE_KINDS[kind][0]}, which JSON cannot store faithfully. To fix it, ${UNSERIALIZABLE_KINDS[kind][1]}, or give the store a serializer that supports it.`;
+
+/** The JSON serializer met a class instance it would store as `{}`; `path` is like `value.account`. */
+export const UNSERIALIZABLE_HIDDEN_STATE = (path: string, className: string): string =>
+  `Cannot store this value in the shared cache layer: ${path} is an instance of ${className} with no own enumerable property and no toJSON method, so JSON would store it as {} and lose whatever it holds (#private fields and accessors are invisible to it). To fix it, declare its fields as public properties, add a toJSON method that returns its data, or cache a plain object instead.`;
 
 /** JSON.stringify (or a toJSON method) threw for a reason the serializer could not pin down. */
 export const SERIALIZATION_FAILED = (cause: string): string =>
