@@ -118,6 +118,14 @@ export const UNSERIALIZABLE_VALUE = (path: string, kind: UnserializableKind): st
 export const UNSERIALIZABLE_HIDDEN_STATE = (path: string, className: string): string =>
   `Cannot store this value in the shared cache layer: ${path} is an instance of ${className} with no own enumerable property and no toJSON method, so JSON would store it as {} and lose whatever it holds (#private fields and accessors are invisible to it). To fix it, declare its fields as public properties, add a toJSON method that returns its data, or cache a plain object instead.`;
 
+/** Instances of a class were cached without a declared type, so every layer returns them as plain data. */
+export const UNTYPED_INSTANCES_CACHED = (className: string): string =>
+  `Instances of ${className} are cached as plain data (their own enumerable properties, or what their toJSON returns), so cache hits from every layer return that plain form, not ${className} instances, and its methods, getters and class-based handling (such as ClassSerializerInterceptor's @Exclude) do not apply to them. To get ${className} instances back, declare the class with the \`type\` option of @Cacheable/@CacheWrite or getOrSet (type: ${className}, or type: [${className}] for an array of them); instances nested inside another cached object always come back as plain objects. This is reported once per class.`;
+
+/** A \`type\` option is not a class or a one-class array. */
+export const INVALID_CACHED_TYPE = (where: string, got: string): string =>
+  `The \`type\` option of ${where} must be a class (type: User) or an array holding one class for an array of its instances (type: [User]); got ${got}. Pass the class itself.`;
+
 /** JSON.stringify (or a toJSON method) threw for a reason the serializer could not pin down. */
 export const SERIALIZATION_FAILED = (cause: string): string =>
   `Cannot store this value in the shared cache layer: serializing it failed (${cause}). Cache plain data (objects, arrays, strings, finite numbers, booleans, null, Date), or give the store a serializer that supports it.`;
