@@ -56,7 +56,8 @@ let rememberedText = '';
  * Records that `payload` is what `serializer` writes for `entry.value`, so that {@link encodeEnvelope}
  * with that same serializer and that same entry object uses it instead of serializing the value again.
  * For a value serialized before any layer was written (to refuse it in every layer when it cannot be
- * stored). Only the last remembered entry is kept: others are serialized as usual. Returns `entry`.
+ * stored). Only the last remembered entry is kept, until it is encoded once: others are serialized as
+ * usual (to the same text). Returns `entry`.
  *
  * @example
  * const { payload, l1Value } = prepareForCache(value, serializer);
@@ -79,8 +80,15 @@ export function rememberPayload<E extends CacheEntry>(entry: E, serializer: Seri
  * encodeEnvelope(createCacheEntry({ id: 1 }, 60_000)); // '1|1700000000000|1700000060000|0|{"id":1}'
  */
 export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defaultSerializer): string {
-  const payload: unknown =
-    entry === rememberedEntry && serializer === rememberedSerializer && entry.value === rememberedValue ? rememberedText : serializer.serialize(entry.value);
+  let payload: unknown;
+  if (entry === rememberedEntry && serializer === rememberedSerializer && entry.value === rememberedValue) {
+    payload = rememberedText;
+    // Used once: the slot then no longer holds on to the value.
+    rememberedEntry = undefined;
+    rememberedValue = undefined;
+  } else {
+    payload = serializer.serialize(entry.value);
+  }
   if (typeof payload !== 'string') throw new CacheSerializationError(SERIALIZER_RETURNED_NON_STRING(typeof payload));
   return headerOf(entry.createdAt, entry.expiresAt) + payload;
 }

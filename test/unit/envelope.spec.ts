@@ -105,6 +105,13 @@ describe('encodeEnvelope with a remembered payload', () => {
     expect(encodeEnvelope(entry, remembered)).toBe('1|5|1005|0|{"id":2}');
   });
 
+  it('uses a remembered payload once', () => {
+    const serializer = new JsonSerializer();
+    const entry = rememberPayload(createCacheEntry('a', 1000, 5), serializer, 'remembered');
+    expect(encodeEnvelope(entry, serializer)).toBe('1|5|1005|0|remembered');
+    expect(encodeEnvelope(entry, serializer)).toBe('1|5|1005|0|"a"');
+  });
+
   it('keeps the last remembered payload only', () => {
     const serializer = new JsonSerializer();
     const first = rememberPayload(createCacheEntry('a', 1000, 5), serializer, 'first');
