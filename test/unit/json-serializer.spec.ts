@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheSerializationError } from '../../lib/core/errors';
 import { JsonSerializer } from '../../lib/core/serializer';
@@ -311,5 +312,37 @@ describe('JsonSerializer and prototype pollution', () => {
     expect(Object.hasOwn(decoded, '__proto__')).toBe(true);
     expect((decoded as { x?: unknown }).x).toBeUndefined();
     expect(serializer.serialize(decoded)).toBe('{"__proto__":{"x":1},"y":2}');
+  });
+});
+
+describe('JsonSerializer round trips, property-based', () => {
+  const reserved = fc.constantFrom('$date', '$obj', '$bin');
+  // Values made of everything the serializer keeps, including user objects shaped like its own tags.
+  const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      // JSON writes -0 as 0.
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => (Object.is(n, -0) ? 0 : n)),
+      fc.boolean(),
+      fc.constant(null),
+      fc.date({ noInvalidDate: false }),
+      fc.uint8Array({ maxLength: 8 }),
+      fc.uint8Array({ maxLength: 8 }).map((bytes) => Buffer.from(bytes)),
+      fc.array(tie('value'), { maxLength: 4 }),
+      // JSON gives objects back with Object.prototype.
+      fc.dictionary(fc.oneof(fc.string(), reserved), tie('value'), { maxKeys: 4, noNullPrototype: true }),
+      fc.tuple(reserved, tie('value')).map(([key, inner]) => ({ [key]: inner })),
+      fc.tuple(reserved, fc.constantFrom('Buffer', 'Uint8Array'), fc.base64String()).map(([key, kind, text]) => ({ [key]: [kind, text] })),
+    ),
+  }));
+
+  it('gives back every value with the same kinds, bytes and structure', () => {
+    fc.assert(
+      fc.property(value, (original) => {
+        expect(roundTrip(original)).toStrictEqual(original);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
