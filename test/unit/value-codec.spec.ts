@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { createCacheEntry } from '../../lib/core/cache-entry';
 import { decodeEnvelope, encodeEnvelope } from '../../lib/core/envelope';
@@ -376,5 +377,35 @@ describe('CachedTypeFor', () => {
     const bare: CachedTypeFor<User[]> = User;
     const types: (CachedType | CachedClass)[] = [single, list, wrong, bare];
     expect(types).toHaveLength(4);
+  });
+});
+
+describe('every layer answers with the same kind, property-based', () => {
+  class Box {
+    constructor(readonly content: unknown) {}
+  }
+  const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      fc.integer(),
+      fc.constant(null),
+      fc.date(),
+      fc.uint8Array({ maxLength: 4 }),
+      fc.uint8Array({ maxLength: 4 }).map((bytes) => Buffer.from(bytes)),
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(fc.string(), tie('value'), { maxKeys: 3, noNullPrototype: true }),
+      tie('value').map((content) => new Box(content)),
+    ),
+  }));
+  const type = fc.constantFrom<CachedType | undefined>(undefined, Box, [Box]);
+
+  it('L1 and L2 give the same value, with or without a declared type', () => {
+    fc.assert(
+      fc.property(value, type, (original, declared) => {
+        expect(throughL1(original, declared)).toStrictEqual(throughL2(original, declared));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
