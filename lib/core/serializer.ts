@@ -6,8 +6,9 @@ import { CacheSerializationError, describeCause } from './errors';
  * `CacheSerializationError` for values it cannot store faithfully; `deserialize` throws it for text it
  * cannot read.
  *
- * The cache keeps plain data, `Date`, `Buffer` and `Uint8Array` values as they are in its in-process
- * layer, so a serializer must give those back in the same kind, or L1 and L2 would answer differently.
+ * With a serializer, the cache keeps in its in-process layer plain JSON data as it is (so `deserialize`
+ * must give that back unchanged) and anything else as the serializer's own round trip of it, so that
+ * both layers answer alike.
  *
  * @example
  * const serializer: Serializer = { serialize: (value) => JSON.stringify(value), deserialize: (text) => JSON.parse(text) };

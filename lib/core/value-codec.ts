@@ -1,6 +1,6 @@
 import { INVALID_CACHED_TYPE, UNTYPED_INSTANCES_CACHED } from '../layered-cache.messages';
 import { LayeredCacheError } from './errors';
-import { classNameOf, type Serializer } from './serializer';
+import { classNameOf, JsonSerializer, type Serializer } from './serializer';
 
 /**
  * A class whose instances a cached call returns. Its constructor is never called: a value read back is
@@ -58,9 +58,10 @@ export interface PreparedValue {
 /**
  * Checks and encodes a value before any layer is written. Throws `CacheSerializationError` (from the
  * serializer) when the value cannot be stored faithfully, so that the write can be refused in every
- * layer. Plain data, Dates, Buffers and Uint8Arrays (and, with a declared `type`, its instances) are kept
- * as they are for L1; anything else is kept in L1 as the serializer reads it back (revived with `type`),
- * which is what L2 answers, and each class that comes back as another kind is given to `onReshapedClass`.
+ * layer. Plain data (with `JsonSerializer`, also Dates, Buffers and Uint8Arrays; with a declared `type`,
+ * also its instances) is kept as it is for L1; anything else is kept in L1 as the serializer reads it back
+ * (revived with `type`), which is what L2 answers, and each class that comes back as another kind is given
+ * to `onReshapedClass`.
  *
  * @example
  * const { payload, l1Value } = prepareForCache(order, new JsonSerializer(), { type: Order });
@@ -68,7 +69,9 @@ export interface PreparedValue {
 export function prepareForCache(value: unknown, serializer: Serializer, options: PrepareOptions = {}): PreparedValue {
   const payload = serializer.serialize(value);
   const { type } = options;
-  if (keepsItsKind(value, type)) return { payload, l1Value: value };
+  // Another serializer may not give Dates and bytes back as such (plain JSON makes them strings and
+  // objects): only JSON's own kinds are kept as they are for it, the rest takes its round trip.
+  if (keepsItsKind(value, type, serializer instanceof JsonSerializer)) return { payload, l1Value: value };
   const l1Value = reviveFromCache(serializer.deserialize(payload), type);
   const report = options.onReshapedClass;
   if (report !== undefined) {
@@ -172,44 +175,45 @@ const MAX_DEPTH = 32;
  * arrays, primitives, Dates, Buffers and Uint8Arrays; with a declared type, instances of exactly that class
  * (or plain objects, which reading revives) where the type puts them.
  */
-function keepsItsKind(value: unknown, type: CachedType | undefined): boolean {
-  if (type === undefined) return holdsPlainKinds(value, 0);
-  if (typeof type === 'function') return isDeclaredPlace(value, type, 0);
-  if (!Array.isArray(value)) return holdsPlainKinds(value, 0);
+function keepsItsKind(value: unknown, type: CachedType | undefined, richKinds: boolean): boolean {
+  if (type === undefined) return holdsPlainKinds(value, 0, richKinds);
+  if (typeof type === 'function') return isDeclaredPlace(value, type, 0, richKinds);
+  if (!Array.isArray(value)) return holdsPlainKinds(value, 0, richKinds);
   const items: readonly unknown[] = value;
   for (let index = 0; index < items.length; index++) {
-    if (!isDeclaredPlace(items[index], type[0], 1)) return false;
+    if (!isDeclaredPlace(items[index], type[0], 1, richKinds)) return false;
   }
   return true;
 }
 
 /** A place the declared class covers: an instance of exactly it, or a plain object, with plain kinds inside. */
-function isDeclaredPlace(value: unknown, declared: CachedClass, depth: number): boolean {
-  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== declared.prototype) return holdsPlainKinds(value, depth);
+function isDeclaredPlace(value: unknown, declared: CachedClass, depth: number, richKinds: boolean): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== declared.prototype) return holdsPlainKinds(value, depth, richKinds);
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-  return propertiesHoldPlainKinds(value as Record<string, unknown>, depth);
+  return propertiesHoldPlainKinds(value as Record<string, unknown>, depth, richKinds);
 }
 
-function holdsPlainKinds(value: unknown, depth: number): boolean {
+/** Plain objects, arrays and primitives; with `richKinds` (the default serializer) also Dates, Buffers and Uint8Arrays. */
+function holdsPlainKinds(value: unknown, depth: number, richKinds: boolean): boolean {
   if (typeof value !== 'object' || value === null) return true;
   if (depth >= MAX_DEPTH) return false;
   if (Array.isArray(value)) {
     const items: readonly unknown[] = value;
     for (let index = 0; index < items.length; index++) {
-      if (!holdsPlainKinds(items[index], depth + 1)) return false;
+      if (!holdsPlainKinds(items[index], depth + 1, richKinds)) return false;
     }
     return true;
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
-    return typeof (value as { toJSON?: unknown }).toJSON !== 'function' && propertiesHoldPlainKinds(value as Record<string, unknown>, depth);
+    return typeof (value as { toJSON?: unknown }).toJSON !== 'function' && propertiesHoldPlainKinds(value as Record<string, unknown>, depth, richKinds);
   }
-  return proto === Date.prototype || proto === Buffer.prototype || proto === Uint8Array.prototype;
+  return richKinds && (proto === Date.prototype || proto === Buffer.prototype || proto === Uint8Array.prototype);
 }
 
-function propertiesHoldPlainKinds(object: Record<string, unknown>, depth: number): boolean {
+function propertiesHoldPlainKinds(object: Record<string, unknown>, depth: number, richKinds: boolean): boolean {
   for (const key in object) {
-    if (!holdsPlainKinds(object[key], depth + 1)) return false;
+    if (!holdsPlainKinds(object[key], depth + 1, richKinds)) return false;
   }
   return true;
 }

@@ -142,6 +142,16 @@ describe('prepareForCache', () => {
     expect(onReshapedClass).toHaveBeenCalledWith(Admin, 'Admin');
   });
 
+  it('with another serializer, keeps Dates and bytes in L1 as that serializer gives them back', () => {
+    const plainJson: Serializer = { serialize: (value) => JSON.stringify(value), deserialize: (text) => JSON.parse(text) as unknown };
+    const value = { at: new Date(0), bytes: new Uint8Array([1]) };
+    const { l1Value, payload } = prepareForCache(value, plainJson);
+    expect(l1Value).toStrictEqual(JSON.parse(payload));
+    expect((l1Value as { at: unknown }).at).toBe('1970-01-01T00:00:00.000Z');
+    const plain = { id: 1, tags: ['a'] };
+    expect(prepareForCache(plain, plainJson).l1Value).toBe(plain);
+  });
+
   it('does not report classes that the serializer gives back as themselves', () => {
     // A serializer that keeps Maps (structured clone) but, like every serializer, not user classes.
     const stored = new Map<string, unknown>();
