@@ -313,7 +313,12 @@ function isClassInstance(object: object): boolean {
   return proto !== Object.prototype && proto !== null;
 }
 
-/** The name of the class of `object`, for messages. */
+/**
+ * The name of the class of `object`, for messages.
+ *
+ * @example
+ * classNameOf(new Map()); // 'Map'
+ */
 export function classNameOf(object: object): string {
   const constructor: unknown = (Object.getPrototypeOf(object) as { constructor?: unknown } | null)?.constructor;
   return typeof constructor === 'function' && constructor.name !== '' ? constructor.name : '(anonymous class)';

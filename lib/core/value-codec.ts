@@ -33,7 +33,12 @@ export type CachedType = CachedClass | readonly [CachedClass];
  */
 export type CachedTypeFor<T> = T extends readonly (infer Item)[] ? readonly [CachedClass<Item & object>] : CachedClass<T & object>;
 
-/** How {@link prepareForCache} treats one value. */
+/**
+ * How {@link prepareForCache} treats one value.
+ *
+ * @example
+ * const options: PrepareOptions = { type: [User], onReshapedClass: (_, name) => console.warn(`${name} is cached as plain data`) };
+ */
 export interface PrepareOptions {
   /** The declared type of the value; without it, class instances are kept as their plain form. */
   readonly type?: CachedType;
@@ -44,7 +49,12 @@ export interface PrepareOptions {
   readonly onReshapedClass?: (constructor: CachedClass, className: string) => void;
 }
 
-/** A value ready to be written to the layers. */
+/**
+ * A value ready to be written to the layers.
+ *
+ * @example
+ * const { payload, l1Value }: PreparedValue = prepareForCache({ id: 1 }, serializer); // payload '{"id":1}'
+ */
 export interface PreparedValue {
   /** The serializer's text for the value: the payload of the shared layer's envelope. */
   readonly payload: string;
@@ -116,13 +126,23 @@ export function assertCachedType(type: unknown, where: string): asserts type is 
   if (!valid) throw new LayeredCacheError(INVALID_CACHED_TYPE(where, describeType(type)));
 }
 
-/** What {@link ValueCodec} reports the first time a class's instances are cached as another kind. */
+/**
+ * What {@link ValueCodec} reports the first time a class's instances are cached as another kind.
+ *
+ * @example
+ * new ValueCodec({ serializer, onReshapedClass: (notice: ReshapedClassNotice) => logger.warn(notice.message) });
+ */
 export interface ReshapedClassNotice {
   readonly className: string;
   readonly message: string;
 }
 
-/** What a {@link ValueCodec} works with. */
+/**
+ * What a {@link ValueCodec} works with.
+ *
+ * @example
+ * const options: ValueCodecOptions = { serializer: new JsonSerializer(), onReshapedClass: ({ message }) => logger.warn(message) };
+ */
 export interface ValueCodecOptions {
   /** The serializer of the shared layer. */
   readonly serializer: Serializer;
