@@ -69,6 +69,19 @@ export class JsonSerializer implements Serializer {
   }
 }
 
+/**
+ * What `JsonSerializer.serialize` writes for `value` when it is plain data (strings, finite numbers,
+ * booleans, null, arrays and plain objects, no tag-shaped keys), else `undefined`: for callers that also
+ * need to know the value is plain, without walking it twice.
+ *
+ * @example
+ * plainJsonText({ a: [1] }); // '{"a":[1]}'
+ * plainJsonText({ at: new Date(0) }); // undefined
+ */
+export function plainJsonText(value: unknown): string | undefined {
+  return isPlainData(value, 0) ? JSON.stringify(value) : undefined;
+}
+
 // No JSON text starts with `~`, so the marker cannot be confused with a plain payload.
 const TAGGED_MARKER = '~';
 const TAGGED_MARKER_CODE = 0x7e;

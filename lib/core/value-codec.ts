@@ -1,6 +1,6 @@
 import { INVALID_CACHED_TYPE, UNTYPED_INSTANCES_CACHED } from '../layered-cache.messages';
 import { LayeredCacheError } from './errors';
-import { classNameOf, JsonSerializer, type Serializer } from './serializer';
+import { classNameOf, JsonSerializer, plainJsonText, type Serializer } from './serializer';
 
 /**
  * A class whose instances a cached call returns. Its constructor is never called: a value read back is
@@ -77,8 +77,14 @@ export interface PreparedValue {
  * const { payload, l1Value } = prepareForCache(order, new JsonSerializer(), { type: Order });
  */
 export function prepareForCache(value: unknown, serializer: Serializer, options: PrepareOptions = {}): PreparedValue {
-  const payload = serializer.serialize(value);
   const { type } = options;
+  // Plain data through the default serializer's own method: one walk says both what to write and that L1
+  // may keep the value. A subclass that overrides `serialize` takes the general path, so its method runs.
+  if (type === undefined && serializer.serialize === DEFAULT_SERIALIZE) {
+    const text = plainJsonText(value);
+    if (text !== undefined) return { payload: text, l1Value: value };
+  }
+  const payload = serializer.serialize(value);
   // Another serializer may not give Dates and bytes back as such (plain JSON makes them strings and
   // objects): only JSON's own kinds are kept as they are for it, the rest takes its round trip.
   if (keepsItsKind(value, type, serializer instanceof JsonSerializer)) return { payload, l1Value: value };
@@ -186,6 +192,8 @@ export class ValueCodec {
     this.notify?.({ className, message: UNTYPED_INSTANCES_CACHED(className) });
   }
 }
+
+const DEFAULT_SERIALIZE = JsonSerializer.prototype.serialize;
 
 /** Deeper values are not walked: they take the serializer's round trip, which is always faithful. */
 const MAX_DEPTH = 32;

@@ -63,6 +63,20 @@ describe('prepareForCache', () => {
     expect(prepared.payload).toBe(serializer.serialize(value));
   });
 
+  it('calls serialize of a JsonSerializer subclass for plain data too', () => {
+    class Counting extends JsonSerializer {
+      calls = 0;
+      override serialize(value: unknown): string {
+        this.calls++;
+        return super.serialize(value);
+      }
+    }
+    const counting = new Counting();
+    const value = { id: 1 };
+    expect(prepareForCache(value, counting)).toEqual({ payload: '{"id":1}', l1Value: value });
+    expect(counting.calls).toBe(1);
+  });
+
   it.each([
     ['a string', 'text'],
     ['a number', 4],
