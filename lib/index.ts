@@ -33,7 +33,7 @@ export type {
 } from './core/cache-events';
 export { createCacheEntry, remainingTtl, isExpired } from './core/cache-entry';
 export type { CacheEntry } from './core/cache-entry';
-export { encodeArguments, boundKeyLength, MAX_KEY_LENGTH } from './core/cache-key';
+export { encodeArguments, boundKeyLength, MAX_KEY_LENGTH, validNamespace } from './core/cache-key';
 export {
   BothLayersFailedError,
   CacheLayerError,
@@ -52,7 +52,8 @@ export * from './offload';
 export * from './policies';
 
 export { L1_STORE, L2_STORE } from './stores/cache-store.interface';
-export type { CacheStore, StoreWrite } from './stores/cache-store.interface';
+export type { CacheStore } from './stores/cache-store.interface';
+export type { PromiseOrValue } from './core/promise-or-value';
 export { isCacheStore } from './stores/is-cache-store';
 export { MemoryStore } from './stores/memory.store';
 export type { MemoryStoreOptions } from './stores/memory.store';

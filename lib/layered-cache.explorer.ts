@@ -1,11 +1,23 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
-import { CachedMethodRunner } from './decorators/cached-method.runner';
+import { CachedMethodRunner, type KeyClass, keyClassOf, usesDefaultKey } from './decorators/cached-method.runner';
 import type { CachedMethodDefinition } from './decorators/cached-method.definition';
 import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor';
 import { CACHED_METHOD_RUNNER } from './layered-cache.constants';
-import { INSTANCE_SERVED_TWICE, NON_STATIC_PROVIDER, SYNC_CACHEABLE_METHOD } from './layered-cache.messages';
+import {
+  DEFAULT_KEY_CLASS_NAME_CLASH,
+  INSTANCE_SERVED_TWICE,
+  NON_STATIC_PROVIDER,
+  SYNC_CACHEABLE_METHOD,
+  UNKNOWN_RESULT_CACHEABLE_METHOD,
+} from './layered-cache.messages';
+
+/** A class whose instances cache under default keys, and where the application provides it. */
+interface DefaultKeyUser {
+  readonly keyClass: KeyClass;
+  readonly where: string;
+}
 
 /**
  * Finds the providers and controllers with decorated methods at startup, checks that each can be served,
@@ -25,6 +37,7 @@ export class LayeredCacheExplorer {
   /** Binds every decorated instance; throws a clear error for one that cannot be served. */
   explore(): number {
     let bound = 0;
+    const defaultKeyUsers = new Map<string, DefaultKeyUser>();
     for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
       if (!wrapper.isDependencyTreeStatic()) {
         this.rejectNonStatic(wrapper);
@@ -34,11 +47,26 @@ export class LayeredCacheExplorer {
         const definitions = this.definitionsOf(Object.getPrototypeOf(instance));
         if (definitions.length === 0) continue;
         this.validate(definitions);
+        if (definitions.some(usesDefaultKey)) this.claimClassName(defaultKeyUsers, keyClassOf(instance), wrapper);
         this.bind(instance, wrapper);
         bound++;
       }
     }
     return bound;
+  }
+
+  /**
+   * Default keys start with the class name, so two distinct classes of one name would read and overwrite
+   * each other's entries: the second one is refused.
+   */
+  private claimClassName(users: Map<string, DefaultKeyUser>, keyClass: KeyClass, wrapper: InstanceWrapper): void {
+    const where = wrapper.host?.name === undefined ? `provider ${String(wrapper.name)}` : `provided by module ${wrapper.host.name}`;
+    const first = users.get(keyClass.name);
+    if (first === undefined) {
+      users.set(keyClass.name, { keyClass, where });
+      return;
+    }
+    if (first.keyClass !== keyClass) throw new Error(DEFAULT_KEY_CLASS_NAME_CLASH(keyClass.name, first.where, where));
   }
 
   private definitionsOf(prototype: unknown): CachedMethodDefinition[] {
@@ -60,6 +88,10 @@ export class LayeredCacheExplorer {
     for (const { kind, common } of definitions) {
       if (kind === 'cacheable' && common.returns === 'sync') {
         throw new Error(SYNC_CACHEABLE_METHOD(common.className, common.methodName));
+      }
+      // Without metadata and not async, the method may return a plain value, which would become a Promise.
+      if (kind === 'cacheable' && common.returns === 'unknown') {
+        throw new Error(UNKNOWN_RESULT_CACHEABLE_METHOD(common.className, common.methodName));
       }
     }
   }

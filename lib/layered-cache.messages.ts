@@ -15,6 +15,16 @@ export const UNKEYABLE_ARGUMENT = (path: string, what: string): string =>
 export const OPAQUE_INSTANCE = (className: string): string =>
   `an instance of ${className} with no enumerable properties and no toJSON(), so its state (private fields, getters) cannot be seen and different instances would share one key`;
 
+/** A cache namespace that could be mistaken for part of a key (or for another namespace). */
+export const INVALID_NAMESPACE = (namespace: unknown, problem: string): string => {
+  const shown = typeof namespace === 'string' ? JSON.stringify(namespace) : `${String(namespace)} (${typeof namespace})`;
+  const fix =
+    typeof namespace === 'string' && namespace.includes(':')
+      ? `Use another separator, such as ${JSON.stringify(namespace.replaceAll(':', '-'))} or ${JSON.stringify(namespace.replaceAll(':', '.'))}`
+      : 'Pass a non-empty name such as "my-app", or leave namespace out for keys without a prefix';
+  return `Invalid cache namespace ${shown}: it ${problem}. Every stored key is "namespace:key" and the namespace ends at the first ":", so a namespace must be a non-empty string without ":" (otherwise namespace "a" with key "b:c" and namespace "a:b" with key "c" would be one entry, and clear("a") would delete namespace "a:b" too). ${fix}.`;
+};
+
 /** An OffloadService option (or a per-call timeout) has a value it cannot use. */
 export const OFFLOAD_INVALID_OPTION = (option: string, value: unknown, expected: string): string =>
   `OffloadService "${option}" must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}. Pass a valid value or leave it out to use the default.`;
@@ -42,13 +52,35 @@ export const OFFLOAD_HOOK_FAILED = (cause: string): string =>
 export const UNDEFINED_NOT_CACHEABLE = (key: string): string =>
   `Cannot cache undefined under "${key}": undefined means "not cached" when read back. Call delete("${key}") to remove the entry, or cache null to remember that there is no value.`;
 
-/** A TTL option was not a finite, non-negative number of milliseconds. */
-export const INVALID_TTL = (ttl: unknown): string =>
-  `Invalid ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
+/** `LayeredCache.clear()` without a namespace, on a cache whose keys have none and that has an L2. */
+export const CLEAR_NEEDS_NAMESPACE =
+  'clear() needs a namespace on a cache with an L2: this cache has no namespace, so its keys cannot be told apart from those of other applications sharing the L2, and nothing was deleted. Give the module a "namespace" and call clear(), or call clear("<namespace>") for the keys you want gone.';
+
+/** What every TTL message says a TTL must be; 3153600000000 ms is `MAX_TTL_MS` (100 years). */
+const TTL_RANGE =
+  'ttl is a number of milliseconds from 0 to 3153600000000 (100 years); fractions are rounded up to a whole millisecond, and 0 keeps the entry until it is evicted. Pass a number in that range, or leave ttl out to use the default';
+
+/** Shows a refused option value; strings are quoted so that "1000" and 1000 look different. */
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value));
+
+/** A TTL was not a number of milliseconds in the range a layer can store. */
+export const INVALID_TTL = (ttl: unknown): string => `Invalid ttl ${shown(ttl)} (${typeof ttl}): ${TTL_RANGE}.`;
 
 /** A key function returned something other than a non-empty string. */
 export const INVALID_KEY_RESULT = (className: string, methodName: string, key: unknown): string =>
   `The key function of ${className}.${methodName} returned ${typeof key === 'string' ? 'an empty string' : String(key)}; it must return a non-empty string. The call ran without the cache.`;
+
+/** An Observable returned by a `@Cacheable` method did not complete within its time limit. */
+export const OBSERVABLE_NOT_COMPLETED = (className: string, methodName: string, hardTimeoutMs: number): string =>
+  `The Observable returned by ${className}.${methodName} did not complete within ${hardTimeoutMs} ms (hardTimeoutMs), so its result will not be cached and the next call runs the method again; its subscribers still receive it. Make the Observable complete (take(1), first()), or raise hardTimeoutMs in @Cacheable if it legitimately needs longer.`;
+
+/** A decorator's key function threw; `cause` is what it threw. */
+export const KEY_FUNCTION_THREW = (className: string, methodName: string, cause: string): string =>
+  `The key function of ${className}.${methodName} threw: ${cause}. The call ran without the cache; make the key function handle these arguments (or give it arguments it can read).`;
+
+/** The default key of a decorated method could not encode the call's arguments; `cause` says which and why. */
+export const DEFAULT_KEY_FAILED = (className: string, methodName: string, cause: string): string =>
+  `${className}.${methodName} ran without the cache: ${cause}`;
 
 /** A cache decorator was put on something that is not a method. */
 export const NOT_A_METHOD = (decorator: string, className: string, member: string): string =>
@@ -58,21 +90,58 @@ export const NOT_A_METHOD = (decorator: string, className: string, member: strin
 export const INVALID_DECORATOR_KEY = (decorator: string, key: unknown): string =>
   `${decorator} got key ${JSON.stringify(key) ?? String(key)}: a key must be a non-empty string or a function of the method's arguments that returns one.`;
 
-/** A decorator's ttl option is not a finite, non-negative number. */
-export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string =>
-  `${decorator} got ttl ${String(ttl)}: ttl is in milliseconds and must be a finite number >= 0 (0 keeps the entry until it is evicted).`;
+/** A decorator's ttl option is not a number of milliseconds in the range a layer can store. */
+export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string => `${decorator} got ttl ${shown(ttl)} (${typeof ttl}): ${TTL_RANGE}.`;
 
 /** A decorated method was called on an instance that no LayeredCacheModule serves. */
 export const METHOD_NOT_BOUND = (decorator: string, className: string, methodName: string): string =>
   `${decorator} on ${className}.${methodName} ran without the cache: this instance is not served by a LayeredCacheModule. Import LayeredCacheModule.forRoot() in the application that provides ${className} (isGlobal: true makes it reach every module), and get ${className} from Nest's container instead of creating it with new.`;
 
-/** Logged once at startup when no L2 is configured. */
+/** Part of the startup line when no L2 is configured. */
 export const L1_ONLY =
   'No L2 store configured: caching in process memory only (L1). Pass l2: { url } (Redis) or any CacheStore to share the cache between instances.';
+
+/**
+ * Logged once at startup: which layers run. `l2` is `undefined` when there is none. Descriptions never
+ * contain credentials (see `describeRedisTarget`).
+ */
+export const LAYERS_STARTED = (l1: string, l2: string | undefined): string =>
+  l2 === undefined ? `Cache layers: L1 ${l1}. ${L1_ONLY}` : `Cache layers: L1 ${l1}; L2 ${l2}.`;
+
+/** How the startup line describes the `MemoryStore` the module created. */
+export const MEMORY_STORE_DESCRIPTION = (maxEntries: number, maxSize: number | undefined): string =>
+  `MemoryStore, up to ${maxEntries} entries${maxSize === undefined ? '' : ` and ${maxSize} size units`}`;
+
+/**
+ * Logged at once for the first cache failure of a kind (layer, operation and error class); `detail` says
+ * what failed and why (the underlying messages say how to fix it).
+ */
+export const CACHE_FAILURE_LOGGED = (kind: string, detail: string, windowMs: number): string =>
+  `Cache failure (${kind}): ${detail}. Further failures of this kind are counted and summarised every ${formatSeconds(windowMs)} while they last.`;
+
+/** Logged at the end of a window in which failures of a kind were counted rather than logged one by one. */
+export const CACHE_FAILURES_SUMMARY = (kind: string, count: number, windowMs: number, lastDetail: string): string =>
+  `Cache failure (${kind}): ${count} more in the last ${formatSeconds(windowMs)}; the last: ${lastDetail}.`;
+
+/** Logged at shutdown for failures of a kind counted since the last summary. */
+export const CACHE_FAILURES_AT_SHUTDOWN = (kind: string, count: number, lastDetail: string): string =>
+  `Cache failure (${kind}): ${count} more before shutdown; the last: ${lastDetail}.`;
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
 
 /** @Cacheable on a method that returns synchronously. */
 export const SYNC_CACHEABLE_METHOD = (className: string, methodName: string): string =>
   `@Cacheable on ${className}.${methodName} cannot be served: the method returns a plain value, but reading the cache is asynchronous. Make the method async (return a Promise) or return an Observable.`;
+
+/** @Cacheable on a method that is not async and whose return type TypeScript did not record. */
+export const UNKNOWN_RESULT_CACHEABLE_METHOD = (className: string, methodName: string): string =>
+  `@Cacheable on ${className}.${methodName} cannot be served: the method is not async and has no recorded return type (no return type annotation, or one such as void that emits no "design:returntype" metadata), so it may return a plain value, which the cache could only hand back as a Promise. Make the method async, or annotate its return type as ": Promise<T>" or ": Observable<T>" (with emitDecoratorMetadata on).`;
+
+/** Two distinct classes of one name both cache under default keys, which start with the class name. */
+export const DEFAULT_KEY_CLASS_NAME_CLASH = (className: string, first: string, second: string): string =>
+  `Two distinct classes are named ${className} (one ${first}, the other ${second}) and both have cache decorators without a "key", so their default keys ("${className}.method:(arguments)") would be the same and each would read and overwrite the other's entries. Rename one of the classes, or give the cache decorators of one of them a "key" option.`;
 
 /** A decorated method on a request-scoped or transient-with-request-dependencies provider. */
 export const NON_STATIC_PROVIDER = (className: string, methodName: string): string =>
@@ -194,6 +263,13 @@ export const REDIS_IOREDIS_MISSING = (cause: string): string =>
 export const REDIS_CLIENT_CREATION_FAILED = (driver: string, cause: string): string =>
   `RedisStore could not create its ${driver} client: ${cause}. Check "url" (redis[s]://[[user][:password]@]host[:port][/db]) and "clientOptions".`;
 
+/**
+ * RedisStore options have a `url` key without a value, typically `{ url: process.env.REDIS_URL }` with the
+ * variable unset; connecting to localhost instead would hide the mistake.
+ */
+export const REDIS_URL_MISSING = (what: 'undefined' | 'empty'): string =>
+  `RedisStore option "url" (l2.url in LayeredCacheModule) is ${what}: is the environment variable meant to hold it (REDIS_URL?) set? Pass a URL (redis[s]://[[user][:password]@]host[:port][/db]), or l2: false to run L1 only. To connect to redis://localhost:6379 on purpose, leave "url" out.`;
+
 /** RedisStore.set got a ttl that is not a number of milliseconds. */
 export const REDIS_INVALID_TTL = (ttlMs: unknown): string =>
   `RedisStore.set got ttlMs ${String(ttlMs)}: it must be a number of milliseconds (0 or less deletes the key) or undefined for no expiry.`;
@@ -257,3 +333,7 @@ export const CHAOS_INVALID_OPTION = (option: string, value: unknown, expected: s
 /** A decorator's timeoutMs option is not a usable number of milliseconds. */
 export const INVALID_DECORATOR_TIMEOUT = (decorator: string, timeoutMs: unknown): string =>
   `${decorator} got timeoutMs ${String(timeoutMs)}: it bounds how long a call waits for L2, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the module's resilience.timeoutMs.`;
+
+/** A decorator's hardTimeoutMs option is not a usable number of milliseconds. */
+export const INVALID_DECORATOR_HARD_TIMEOUT = (decorator: string, hardTimeoutMs: unknown): string =>
+  `${decorator} got hardTimeoutMs ${String(hardTimeoutMs)}: it bounds how long the cache waits for the method's result, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the default.`;

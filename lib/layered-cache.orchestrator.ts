@@ -4,7 +4,8 @@ import { LayeredCache } from './core/layered-cache';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
 import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
 import { LayeredCacheExplorer } from './layered-cache.explorer';
-import { L1_ONLY, SHUTDOWN_LEFT_WORK } from './layered-cache.messages';
+import { CacheFailureLog } from './layered-cache.failure-log';
+import { LAYERS_STARTED, SHUTDOWN_LEFT_WORK } from './layered-cache.messages';
 import { MODULE_OWNED_STORES } from './layered-cache.providers';
 import { OffloadService } from './offload/offload.service';
 import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interface';
@@ -12,9 +13,10 @@ import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interf
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 /**
- * The module's lifecycle: binds decorated methods on startup; on shutdown drains accepted background
- * writes, then replays the L2 writes kept while L2 was failing (both within `shutdownTimeoutMs`), then
- * closes the stores the module created.
+ * The module's lifecycle: says which layers run and binds decorated methods on startup; on shutdown
+ * drains accepted background writes, then replays the L2 writes kept while L2 was failing (both within
+ * `shutdownTimeoutMs`), then closes the stores the module created and logs the failures counted since
+ * the last summary.
  */
 @Injectable()
 export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -28,11 +30,12 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
     @Inject(LAYERED_CACHE_OPTIONS) private readonly options: LayeredCacheModuleOptions,
     @Inject(L1_STORE) private readonly l1: CacheStore,
     @Inject(L2_STORE) private readonly l2: CacheStore | null,
-    @Inject(MODULE_OWNED_STORES) private readonly owned: WeakSet<CacheStore>,
+    @Inject(MODULE_OWNED_STORES) private readonly owned: WeakMap<CacheStore, string>,
+    private readonly failures: CacheFailureLog,
   ) {}
 
   onModuleInit(): void {
-    if (this.l2 === null) this.logger.log(L1_ONLY);
+    this.logger.log(LAYERS_STARTED(this.describe(this.l1), this.l2 === null ? undefined : this.describe(this.l2)));
     this.explorer.explore();
   }
 
@@ -47,6 +50,16 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([this.l1, this.l2].filter((s): s is CacheStore => s !== null && this.owned.has(s)).map((s) => s.close?.()));
+    this.failures.close();
     this.events.close();
+  }
+
+  /** A store the module created is described from its options; one handed in (or overridden) by its class. */
+  private describe(store: CacheStore): string {
+    const described = this.owned.get(store);
+    if (described !== undefined) return described;
+    const className: unknown = (Object.getPrototypeOf(store) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+    // A plain object literal has no class worth naming.
+    return typeof className === 'string' && className !== '' && className !== 'Object' ? className : 'a custom CacheStore';
   }
 }

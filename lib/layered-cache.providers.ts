@@ -14,36 +14,45 @@ import { isCacheStore } from './stores/is-cache-store';
 import { MemoryStore } from './stores/memory.store';
 import { RedisStore } from './stores/redis';
 import { CachedMethodRunner } from './decorators/cached-method.runner';
+import { CacheFailureLog } from './layered-cache.failure-log';
+import { MEMORY_STORE_DESCRIPTION } from './layered-cache.messages';
+import { describeRedisTarget } from './stores/redis/redis-target';
 
-/** Stores this module created from options (and so must close); stores handed in stay the owner's. */
+/**
+ * Stores this module created from options (and so must close), each with how the startup line describes
+ * it; stores handed in stay the owner's and are described by their class name.
+ */
 export const MODULE_OWNED_STORES: unique symbol = Symbol('MODULE_OWNED_STORES');
+
+/** Mirrors `MemoryStore`'s own default, for the startup line of the store the module creates. */
+const DEFAULT_L1_MAX_ENTRIES = 10_000;
 
 const logger = new Logger('LayeredCache');
 
 /** The module's default providers; each token can be replaced by a provider of the user's. */
 export function createLayeredCacheProviders(): Provider[] {
   return [
-    { provide: MODULE_OWNED_STORES, useValue: new WeakSet<CacheStore>() },
+    { provide: MODULE_OWNED_STORES, useValue: new WeakMap<CacheStore, string>() },
     {
       provide: L1_STORE,
       inject: [LAYERED_CACHE_OPTIONS, MODULE_OWNED_STORES],
-      useFactory: (options: LayeredCacheModuleOptions, owned: WeakSet<CacheStore>): CacheStore => {
+      useFactory: (options: LayeredCacheModuleOptions, owned: WeakMap<CacheStore, string>): CacheStore => {
         if (isCacheStore(options.l1)) return options.l1;
         const store = new MemoryStore(options.l1);
-        owned.add(store);
+        owned.set(store, MEMORY_STORE_DESCRIPTION(options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES, options.l1?.maxSize));
         return store;
       },
     },
     {
       provide: L2_STORE,
       inject: [LAYERED_CACHE_OPTIONS, MODULE_OWNED_STORES],
-      useFactory: (options: LayeredCacheModuleOptions, owned: WeakSet<CacheStore>): CacheStore | null => {
+      useFactory: (options: LayeredCacheModuleOptions, owned: WeakMap<CacheStore, string>): CacheStore | null => {
         if (options.l2 === undefined || options.l2 === false) return null;
         if (isCacheStore(options.l2)) return options.l2;
         // Unless told otherwise, each Redis command gets as long as the cache waits for L2.
         const commandTimeoutMs = options.l2.commandTimeoutMs ?? (options.resilience === false ? undefined : options.resilience?.timeoutMs);
         const store = new RedisStore({ ...options.l2, commandTimeoutMs });
-        owned.add(store);
+        owned.set(store, describeRedisTarget(options.l2));
         return store;
       },
     },
@@ -63,6 +72,12 @@ export function createLayeredCacheProviders(): Provider[] {
       useFactory: (options: LayeredCacheModuleOptions): RefillPolicy => options.refillPolicy ?? RefillPolicy.Always,
     },
     { provide: CacheEventBus, useFactory: () => new CacheEventBus() },
+    {
+      provide: CacheFailureLog,
+      inject: [CacheEventBus],
+      // Subscribes at once, so that failures while the application starts are logged too.
+      useFactory: (events: CacheEventBus) => new CacheFailureLog(events.errors$, logger),
+    },
     {
       provide: OffloadService,
       inject: [LAYERED_CACHE_OPTIONS, CacheEventBus],

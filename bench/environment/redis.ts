@@ -15,7 +15,7 @@ export function redisAddress(): { host: string; port: number } {
 
 /** A key prefix no other run uses; every key a benchmark writes starts with it. */
 export function createRunPrefix(): string {
-  return `bench:${randomUUID().slice(0, 8)}:`;
+  return `bench-${randomUUID().slice(0, 8)}-`;
 }
 
 /** A connected node-redis v5 client. */

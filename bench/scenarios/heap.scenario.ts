@@ -48,7 +48,7 @@ export async function runHeapScenario(context: BenchContext): Promise<ScenarioRe
     {
       name: OURS,
       role: 'subject',
-      empty: () => l1.clear(),
+      empty: async () => l1.clear(),
       fill: (n) => runConcurrently(n, 64, (index) => cache.set(heapKey(index), makeItem(index))),
       held: async () => l1.size,
     },

@@ -97,8 +97,16 @@ export class CacheEventBus {
   private refills = 0;
   private errors = 0;
 
+  private readonly errorSubject = new Subject<CacheErrorEvent>();
+
   /** Every event, as it happens. Completes when the bus is closed. */
   readonly events$: Observable<CacheEvent> = this.subject.asObservable();
+
+  /**
+   * Only the error events, as they happen. Completes when the bus is closed. Prefer it to filtering
+   * `events$` when errors are all you need: while `events$` has a subscriber, every hit builds an event.
+   */
+  readonly errors$: Observable<CacheErrorEvent> = this.errorSubject.asObservable();
 
   hit(layer: CacheLayer, key: string): void {
     this.layers[layer].hits++;
@@ -128,7 +136,10 @@ export class CacheEventBus {
   error(event: Omit<CacheErrorEvent, 'type'>): void {
     this.errors++;
     if (event.layer) this.layers[event.layer].errors++;
-    if (this.subject.observed) this.subject.next({ type: 'error', ...event });
+    if (!this.subject.observed && !this.errorSubject.observed) return;
+    const published: CacheErrorEvent = { type: 'error', ...event };
+    this.subject.next(published);
+    this.errorSubject.next(published);
   }
 
   offload(event: Omit<CacheOffloadEvent, 'type'>): void {
@@ -153,5 +164,6 @@ export class CacheEventBus {
   /** Completes the stream. */
   close(): void {
     this.subject.complete();
+    this.errorSubject.complete();
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { OPAQUE_INSTANCE, UNKEYABLE_ARGUMENT } from '../layered-cache.messages';
+import { INVALID_NAMESPACE, OPAQUE_INSTANCE, UNKEYABLE_ARGUMENT } from '../layered-cache.messages';
 import { LayeredCacheError } from './errors';
 
 /** Keys longer than this are shortened to a prefix plus a SHA-256 digest, to stay cheap to store and compare. */
@@ -111,6 +111,12 @@ function encodeInstance(value: object, seen: Set<object>, path: string): string 
 /** Marks a shortened key; keys that contain it are always shortened, so no key can pose as another's digest. */
 const DIGEST_MARK = '…#';
 
+/** How much of a shortened key is kept readable, before the mark and the digest. */
+const SHORTENED_HEAD = 64;
+
+/** Length of a shortened key: its head, the mark and a base64url SHA-256 digest (43 characters). */
+const SHORTENED_LENGTH = SHORTENED_HEAD + DIGEST_MARK.length + 43;
+
 /**
  * Bounds a key's length: keys up to {@link MAX_KEY_LENGTH} pass unchanged; longer ones keep a readable
  * prefix and end in a SHA-256 digest of the whole key, so distinct long keys stay distinct. A key that
@@ -118,21 +124,50 @@ const DIGEST_MARK = '…#';
  * shortened form of another key.
  */
 export function boundKeyLength(key: string): string {
+  return shortenKey(key, MAX_KEY_LENGTH);
+}
+
+/**
+ * {@link boundKeyLength} with another limit (at least {@link SHORTENED_LENGTH}): injective for any one
+ * limit, since an unshortened key never contains the mark and a shortened one always ends in the mark and
+ * a digest of fixed length.
+ */
+function shortenKey(key: string, maxLength: number): string {
   // indexOf of a non-Latin-1 mark in a Latin-1 key returns at once, so ordinary keys pay nothing for it.
-  if (key.length <= MAX_KEY_LENGTH && key.indexOf(DIGEST_MARK) === -1) return key;
+  if (key.length <= maxLength && key.indexOf(DIGEST_MARK) === -1) return key;
   const digest = createHash('sha256').update(key).digest('base64url');
-  return `${key.slice(0, 64)}${DIGEST_MARK}${digest}`;
+  return `${key.slice(0, SHORTENED_HEAD)}${DIGEST_MARK}${digest}`;
+}
+
+/**
+ * The namespace, checked: a non-empty string without `:`. The namespace ends at the first `:` of every
+ * full key (`namespace:key`); a namespace that contained one would make namespace `a` with key `b:c` and
+ * namespace `a:b` with key `c` the same entry, and `clear('a')` would delete namespace `a:b` too.
+ * Throws a {@link LayeredCacheError} that names the namespace and how to fix it.
+ *
+ * @example
+ * validNamespace('shop'); // 'shop'
+ * validNamespace('shop:eu'); // throws: use 'shop-eu' or 'shop.eu'
+ */
+export function validNamespace(namespace: unknown): string {
+  if (typeof namespace !== 'string') throw new LayeredCacheError(INVALID_NAMESPACE(namespace, 'is not a string'));
+  if (namespace.trim() === '') throw new LayeredCacheError(INVALID_NAMESPACE(namespace, 'is empty'));
+  if (namespace.includes(':')) throw new LayeredCacheError(INVALID_NAMESPACE(namespace, 'contains ":"'));
+  return namespace;
 }
 
 /** How many keys a {@link NamespacedKeys} remembers. */
 export const REMEMBERED_KEYS = 1024;
 
 /**
- * Turns keys into the keys stored in the layers (`namespace:key`, bounded by {@link boundKeyLength}) and
- * remembers up to {@link REMEMBERED_KEYS} of them, those the cache found in L1. A key built per call
- * (`product:${id}`) is a new string whose hash V8 must compute before any map lookup; looking up the short
- * key here and then the remembered full key, whose hash is already known, costs a fraction of hashing the
- * longer full key. Only L1 hits are remembered, so that keys read once do not push out the hot ones.
+ * Turns keys into the keys stored in the layers (`namespace:key`) and remembers up to
+ * {@link REMEMBERED_KEYS} of them, those the cache found in L1. A long key is shortened as by
+ * {@link boundKeyLength} after the `namespace:` prefix, which always stays whole at the front, so that
+ * `clear(namespace)` finds every key of the namespace; the full key stays within {@link MAX_KEY_LENGTH}
+ * unless the namespace itself is long. A key built per call (`product:${id}`) is a new string whose hash
+ * V8 must compute before any map lookup; looking up the short key here and then the remembered full key,
+ * whose hash is already known, costs a fraction of hashing the longer full key. Only L1 hits are
+ * remembered, so that keys read once do not push out the hot ones.
  *
  * @example
  * const keys = new NamespacedKeys('shop');
@@ -141,16 +176,20 @@ export const REMEMBERED_KEYS = 1024;
  */
 export class NamespacedKeys {
   private readonly prefix: string;
+  /** Longest key kept as it is after the prefix. */
+  private readonly keyLimit: number;
   private readonly remembered = new Map<string, string>();
 
+  /** `namespace` is checked by {@link validNamespace}; `''` means no namespace (keys are stored as they are). */
   constructor(namespace: string) {
-    this.prefix = namespace === '' ? '' : `${namespace}:`;
+    this.prefix = namespace === '' ? '' : `${validNamespace(namespace)}:`;
+    this.keyLimit = Math.max(MAX_KEY_LENGTH - this.prefix.length, SHORTENED_LENGTH);
   }
 
   fullKey(key: string): string {
     // Without a namespace the key is its own full key: nothing longer to hash.
     if (this.prefix === '') return boundKeyLength(key);
-    return this.remembered.get(key) ?? boundKeyLength(this.prefix + key);
+    return this.remembered.get(key) ?? this.prefix + shortenKey(key, this.keyLimit);
   }
 
   /** Remembers the full key of `key`, which `fullKey` returned; a no-op without a namespace. */

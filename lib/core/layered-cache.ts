@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { UNDEFINED_NOT_CACHEABLE, INVALID_TTL } from '../layered-cache.messages';
+import { CLEAR_NEEDS_NAMESPACE, UNDEFINED_NOT_CACHEABLE } from '../layered-cache.messages';
 import type { OffloadCounts } from '../offload';
 import type { Offload } from '../offload/offload.interface';
 import type { ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
@@ -7,17 +7,33 @@ import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
-import { type CacheEntry, createCacheEntry } from './cache-entry';
+import { createCacheEntry } from './cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from './cache-events';
-import { NamespacedKeys } from './cache-key';
+import { NamespacedKeys, validNamespace } from './cache-key';
 import { LayeredCacheError } from './errors';
+import type { ReadTicket } from './in-flight-reads';
 import { LayeredStore } from './layered-store';
+import { type PromiseOrValue, isPromiseLike } from './promise-or-value';
+import { validTtl } from './ttl';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
 
-/** What `l1HitNow` answers when it looked in L1 synchronously and found nothing. */
-const L1_MISSED: unique symbol = Symbol('l1-missed');
+/** See {@link LayeredCache.beginLoad}. @internal */
+export interface PendingLoad {
+  /** True once a write, delete or clear of the key was issued after the load began. */
+  readonly stale: boolean;
+  /** Writes the loaded value unless the load is stale; ends the load. */
+  put<T>(value: T, options?: GetOrSetOptions): Promise<void>;
+  /** Ends the load without writing. */
+  end(): void;
+}
+
+/** A `getOrSet` load in flight: callers of its key join it until a write of the key makes its ticket stale. */
+interface Load {
+  readonly ticket: ReadTicket;
+  promise: Promise<unknown>;
+}
 
 /** Default time to live of an entry, in milliseconds. */
 export const DEFAULT_TTL_MS = 60_000;
@@ -75,9 +91,9 @@ export type CacheDeleteOptions = CacheTimeoutOptions;
  */
 export interface GetOrSetOptions extends CacheReadOptions, CacheWriteOptions {
   /**
-   * Return the factory's value without waiting for L2: the write policy runs at once (so an in-process L1 is
-   * written before the call returns) and the L2 write goes out with the other background writes, in one
-   * batch on the offload service. With `timeoutMs`, the whole write runs on its own on the offload service.
+   * Return the factory's value without waiting for the write: the write policy runs at once (so an in-process
+   * L1 is written before the call returns, and the L2 write is issued in order with every other operation of
+   * the key) and what is left of the write finishes in the background, tracked by the offload service.
    */
   background?: boolean;
 }
@@ -104,9 +120,7 @@ export class LayeredCache {
   private readonly keys: NamespacedKeys;
   private readonly bus: CacheEventBus;
   private readonly offload: LayeredCacheDependencies['offload'];
-  private readonly inflight = new Map<string, Promise<unknown>>();
-  /** L1, when it reads synchronously and the module's read policy lets its hits be served that way (see `l1HitNow`). */
-  private readonly synchronousL1: SynchronousReads | undefined;
+  private readonly loads = new Map<string, Load>();
 
   constructor(dependencies: LayeredCacheDependencies) {
     this.bus = dependencies.events ?? new CacheEventBus();
@@ -115,8 +129,6 @@ export class LayeredCache {
     this.keys = new NamespacedKeys(this.namespace);
     this.defaultTtl = validTtl(dependencies.ttl ?? DEFAULT_TTL_MS);
     this.store = new LayeredStore({ ...dependencies, events: this.bus });
-    const { l1, l2, readPolicy } = this.store;
-    this.synchronousL1 = readsSynchronously(l1) && (l2 === null || readPolicy.servesL1HitsAlone === true) ? l1 : undefined;
   }
 
   /** Every cache event (hits and misses per layer, writes, refills, errors, offloaded work). */
@@ -140,10 +152,13 @@ export class LayeredCache {
    * L2 is not asked and counts as a miss.
    */
   get<T>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
-    const fullKey = this.fullKey(key);
-    const found = this.l1HitNow<T>(key, fullKey, options);
-    if (found !== undefined && found !== L1_MISSED) return Promise.resolve(found.value);
-    return this.readThrough<T>(fullKey, options, found === L1_MISSED);
+    let hit: PromiseOrValue<ReadHit<T> | undefined>;
+    try {
+      hit = this.store.read<T>(this.fullKey(key), options?.readPolicy, callOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return isPromiseLike(hit) ? hit.then(valueOfHit) : Promise.resolve(hit?.entry.value);
   }
 
   /**
@@ -153,8 +168,9 @@ export class LayeredCache {
   set<T>(key: string, value: T, options?: CacheWriteOptions): Promise<void> {
     try {
       if (value === undefined) throw new LayeredCacheError(UNDEFINED_NOT_CACHEABLE(key));
-      const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
-      return this.store.write(this.fullKey(key), createCacheEntry(value, ttl), ttl === 0 ? undefined : ttl, options?.writePolicy, callOptions(options));
+      const ttl = this.ttlOf(options);
+      const written = this.store.write(this.fullKey(key), createCacheEntry(value, ttl), layerTtl(ttl), options?.writePolicy, callOptions(options));
+      return isPromiseLike(written) ? written : RESOLVED;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -163,45 +179,47 @@ export class LayeredCache {
   /** Deletes from both layers; rejects only when both fail. A failed L2 delete is replayed when L2 recovers. */
   delete(key: string, options?: CacheDeleteOptions): Promise<void> {
     try {
-      return this.store.delete(this.fullKey(key), callOptions(options));
+      const deleted = this.store.delete(this.fullKey(key), callOptions(options));
+      return isPromiseLike(deleted) ? deleted : RESOLVED;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /**
-   * The cached value, or the factory's, which is then cached. Concurrent calls for one key share one
-   * factory call (single-flight): a call that misses while the factory runs waits for its value, and one
-   * that misses just after it finished finds the value in an in-process L1. With an L1 that cannot be read
-   * synchronously, concurrent calls also share one read. Cache failures are reported as events and never make this
-   * call fail: only the factory's own error rejects. `undefined` results are returned but not cached.
-   * The call waits for L2 at most `timeoutMs` (default `resilience.timeoutMs`) in all: an L2 read that
-   * fails or times out counts as a miss, and the write after it gets only what the read left of the budget.
+   * The cached value, or the factory's, which is then cached. Concurrent calls for one key share one read
+   * and one factory call (single-flight). A `set`, `put`, `delete` or `clear` of the key issued while the
+   * load runs wins over it: the loaded value is still returned to the callers that were waiting, but it is
+   * not written back, and callers that come after the write start a load of their own. Cache failures are
+   * reported as events and never make this call fail: only the factory's own error rejects. `undefined`
+   * results are returned but not cached. The call waits for L2 at most `timeoutMs` (default
+   * `resilience.timeoutMs`) in all: an L2 read that fails or times out counts as a miss, and the write after
+   * it gets only what the read left of the budget. Invalid options reject before the factory runs.
    */
   getOrSet<T>(key: string, factory: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T> {
-    if (options?.timeoutMs !== undefined) {
-      try {
-        validTimeout(options.timeoutMs);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    let ttl: number;
+    let call: { timeoutMs: number } | undefined;
+    try {
+      ttl = this.ttlOf(options);
+      call = callOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
     }
     const fullKey = this.fullKey(key);
-    if (this.inflight.size !== 0) {
-      const pending = this.inflight.get(fullKey);
-      if (pending !== undefined) return pending as Promise<T>;
+    const joined = this.loads.get(fullKey);
+    if (joined !== undefined && !joined.ticket.stale) return joined.promise as Promise<T>;
+    // One L2 budget for the call: the write after a miss gets what the read left of it.
+    const budget = call?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
+    const readStarted = budget === undefined ? 0 : Date.now();
+    let read: PromiseOrValue<ReadHit<T> | undefined>;
+    try {
+      read = this.store.read<T>(fullKey, options?.readPolicy, call);
+    } catch {
+      read = undefined; // the layer that failed reported it; a failed read is a miss
     }
-    const found = this.l1HitNow<T>(key, fullKey, options);
-    if (found === undefined) {
-      // L1 cannot be read synchronously: the read itself is shared, so that a late caller cannot miss L2
-      // after the factory's value was written and before its own read was answered.
-      const load = this.load(key, fullKey, factory, options, true);
-      this.inflight.set(fullKey, load);
-      return load;
-    }
-    if (found !== L1_MISSED) return Promise.resolve(found.value);
-    // Only the factory is shared: hits need no map entry, and after a miss L1 is looked at again.
-    return this.load(key, fullKey, factory, options, false);
+    if (!isPromiseLike(read) && read !== undefined) return Promise.resolve(read.entry.value);
+    const left = (): number | undefined => (budget === undefined ? undefined : budget - (Date.now() - readStarted));
+    return this.load(fullKey, isPromiseLike(read) ? read : undefined, factory, ttl, options, left);
   }
 
   /** Alias of {@link LayeredCache.getOrSet}. */
@@ -211,135 +229,131 @@ export class LayeredCache {
 
   /**
    * Writes `value` under `key` for a method result: failures are reported, never thrown. With
-   * `background`, this resolves at once and L2 is written in the background (see `GetOrSetOptions.background`).
+   * `background`, this resolves at once; the write has been issued (an in-process L1 holds the value) and
+   * the rest of it finishes in the background, where the offload service's `drain` waits for it.
    */
   put<T>(key: string, value: T, options?: GetOrSetOptions): Promise<void> {
     if (value === undefined) return RESOLVED;
-    try {
-      return this.writeQuietly(this.fullKey(key), value, options, callOptions(options)?.timeoutMs);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** Deletes every key of `namespace` (default: this cache's namespace) from both layers. */
-  clear(namespace: string = this.namespace): Promise<void> {
-    return this.store.clear(namespace === '' ? undefined : `${namespace}:`);
-  }
-
-  /**
-   * The L1 entry of `fullKey` read without promise hops, counted and reported as the read policy's own L1
-   * hit would be; {@link L1_MISSED} when L1 has no entry (the read policy then gets that miss without a
-   * second look); `undefined` when L1, the read policy in force or a per-call option keeps L1 from being
-   * read synchronously (the caller then takes the regular path, which also reports errors).
-   */
-  private l1HitNow<T>(key: string, fullKey: string, options: CacheReadOptions | undefined): CacheEntry<T> | typeof L1_MISSED | undefined {
-    const l1 = this.synchronousL1;
-    if (l1 === undefined) return undefined;
-    if (options !== undefined) {
-      // An invalid time limit must reject as it does on the regular path, even when L1 could answer.
-      if (options.timeoutMs !== undefined && !isValidTimeout(options.timeoutMs)) return undefined;
-      if (options.readPolicy !== undefined && this.store.l2 !== null && options.readPolicy.servesL1HitsAlone !== true) return undefined;
-    }
-    let entry: CacheEntry<T> | undefined;
-    try {
-      entry = l1.getSync<T>(fullKey);
-    } catch {
-      return undefined;
-    }
-    if (entry === undefined) return L1_MISSED;
-    this.bus.hit('l1', fullKey);
-    this.keys.remember(key, fullKey);
-    return entry;
-  }
-
-  private readThrough<T>(fullKey: string, options: CacheReadOptions | undefined, l1Missed: boolean): Promise<T | undefined> {
+    let ttl: number;
     let call: { timeoutMs: number } | undefined;
     try {
+      ttl = this.ttlOf(options);
       call = callOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.store.read<T>(fullKey, options?.readPolicy, call, l1Missed).then(valueOfHit);
+    const written = this.writeQuietly(this.fullKey(key), value, ttl, options, call?.timeoutMs);
+    return options?.background ? RESOLVED : written;
   }
 
   /**
-   * Reads the layers, then on a miss (a failed read counts as one: the layer that failed reported it) gets
-   * the factory's value with what the read left of the call's L2 budget. A `shared` load is the caller's
-   * entry in `inflight` (its L1 was not read synchronously): it runs the factory itself and leaves `inflight`
-   * on a hit. Otherwise L1 has missed, and the miss goes through `loadOnce`.
+   * Deletes every key of `namespace` (default: this cache's namespace) from both layers. A cache without a
+   * namespace and with an L2 rejects: its keys cannot be told apart from other applications' in a shared L2.
    */
-  private load<T>(key: string, fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, shared: boolean): Promise<T> {
-    // One L2 budget for the call: the write after a miss gets what the read left of it.
-    const budget = options?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
-    const readStarted = budget === undefined ? 0 : Date.now();
-    const miss = (): Promise<T> => {
-      const left = budget === undefined ? undefined : budget - (Date.now() - readStarted);
-      return shared ? this.runFactory(fullKey, factory, options, left) : this.loadOnce(key, fullKey, factory, options, left);
+  clear(namespace: string = this.namespace): Promise<void> {
+    if (namespace === '' && this.store.l2 !== null) {
+      const refused = new LayeredCacheError(CLEAR_NEEDS_NAMESPACE);
+      this.bus.error({ operation: 'clear', error: refused });
+      return Promise.reject(refused);
+    }
+    try {
+      // A namespace with ':' in it is refused, so that clear('a') cannot reach into another namespace 'a:b'.
+      const cleared = this.store.clear(namespace === '' ? undefined : `${validNamespace(namespace)}:`);
+      return isPromiseLike(cleared) ? cleared : RESOLVED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * A load whose value is produced outside `getOrSet` (the Observable result of a `@Cacheable` method): its
+   * `put` writes the value only when no write, delete or clear of the key was issued since this call, as
+   * `getOrSet` does for its own loads; `stale` says whether one was. Call `end` when the load gives up.
+   * @internal
+   */
+  beginLoad(key: string): PendingLoad {
+    const fullKey = this.fullKey(key);
+    const ticket = this.store.inFlight.begin(fullKey);
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      this.store.inFlight.end(fullKey, ticket);
     };
-    let read: Promise<ReadHit<T> | undefined>;
-    try {
-      read = this.store.read<T>(fullKey, options?.readPolicy, callOptions(options), !shared);
-    } catch {
-      // Still a step later: the caller registers a shared load as in flight before a miss can end it.
-      read = Promise.resolve(undefined);
-    }
-    return read.then((hit) => {
-      if (hit === undefined) return miss();
-      if (shared) this.inflight.delete(fullKey);
-      return hit.entry.value;
-    }, miss);
+    return {
+      get stale() {
+        return ticket.stale;
+      },
+      put: <T>(value: T, options?: GetOrSetOptions): Promise<void> => {
+        const stale = ticket.stale;
+        end();
+        return stale ? RESOLVED : this.put(key, value, options);
+      },
+      end,
+    };
   }
 
   /**
-   * After a miss of a call that did not register itself: joins the factory call in flight for the key, or
-   * takes the value from L1 when such a call has just written it, or else calls the factory, registered.
+   * Runs the factory after a miss (or after `read`, the shared read of this load, missed), then writes its
+   * value unless a write of the key was issued meanwhile. Registered in `loads` until it ends.
    */
-  private loadOnce<T>(key: string, fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, left: number | undefined): Promise<T> {
-    const pending = this.inflight.get(fullKey);
-    if (pending !== undefined) return pending as Promise<T>;
-    const found = this.l1HitNow<T>(key, fullKey, options);
-    if (found !== undefined && found !== L1_MISSED) return Promise.resolve(found.value);
-    const load = this.runFactory(fullKey, factory, options, left);
-    this.inflight.set(fullKey, load);
-    return load;
+  private load<T>(
+    fullKey: string,
+    read: Promise<ReadHit<T> | undefined> | undefined,
+    factory: () => T | Promise<T>,
+    ttl: number,
+    options: GetOrSetOptions | undefined,
+    left: () => number | undefined,
+  ): Promise<T> {
+    const ticket = this.store.inFlight.begin(fullKey);
+    const load: Load = { ticket, promise: RESOLVED };
+    const run = async (): Promise<T> => {
+      try {
+        // The first await also lets the caller register this load before it can end.
+        const hit = read === undefined ? await undefined : await read.then(undefined, ignore);
+        if (hit !== undefined) return hit.entry.value;
+        const value = await factory();
+        // A write of the key issued while the factory ran is newer than this value: it must not be written back.
+        if (value !== undefined && !ticket.stale) await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left());
+        return value;
+      } finally {
+        this.store.inFlight.end(fullKey, ticket);
+        if (this.loads.get(fullKey) === load) this.loads.delete(fullKey);
+      }
+    };
+    const promise = run();
+    load.promise = promise;
+    this.loads.set(fullKey, load);
+    return promise;
   }
 
-  /** The factory's value, written to the cache with what is left of the L2 budget; the key leaves `inflight` after. */
-  private async runFactory<T>(fullKey: string, factory: () => T | Promise<T>, options: GetOrSetOptions | undefined, left: number | undefined): Promise<T> {
-    // A step first, so that a caller registers this call in `inflight` before it can end, even when the
-    // factory throws at once.
-    await undefined;
+  /**
+   * Writes without ever rejecting (each failed layer reports itself). With `background`, the write is
+   * issued now and handed to the offload service, whose `drain` waits for it; the returned promise is then
+   * already resolved.
+   */
+  private writeQuietly<T>(fullKey: string, value: T, ttl: number, options: GetOrSetOptions | undefined, timeoutMs: number | undefined): Promise<void> {
+    let written: PromiseOrValue<void>;
     try {
-      const value = await factory();
-      if (value !== undefined) await this.writeQuietly(fullKey, value, options, options?.background ? options.timeoutMs : left);
-      return value;
-    } finally {
-      this.inflight.delete(fullKey);
-    }
-  }
-
-  /** Writes without ever rejecting (each failed layer reports itself); throws only for an invalid `ttl` option. */
-  private writeQuietly<T>(fullKey: string, value: T, options: GetOrSetOptions | undefined, timeoutMs: number | undefined): Promise<void> {
-    const ttl = options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
-    const entry = createCacheEntry(value, ttl);
-    const layerTtl = ttl === 0 ? undefined : ttl;
-    const call = timeoutMs === undefined ? undefined : { timeoutMs };
-    if (options?.background) {
-      // L1 now, L2 with the other background writes of this turn; a per-call time limit applies to this write
-      // alone, so it runs on its own. No dedup key: a newer value for the same key must not be dropped.
-      if (call === undefined) this.store.writeInBackground(fullKey, entry, layerTtl, options.writePolicy);
-      else this.offload.run('write', () => this.store.write(fullKey, entry, layerTtl, options.writePolicy, call));
-      return RESOLVED;
-    }
-    let written: Promise<void>;
-    try {
-      written = this.store.write(fullKey, entry, layerTtl, options?.writePolicy, call);
+      const call = timeoutMs === undefined ? undefined : { timeoutMs };
+      written = this.store.write(fullKey, createCacheEntry(value, ttl), layerTtl(ttl), options?.writePolicy, call);
     } catch {
       return RESOLVED;
     }
-    // Each failed layer was reported where it failed; the caller keeps its value.
-    return written.then(ignore, ignore);
+    if (!isPromiseLike(written)) return RESOLVED;
+    const quiet = written.then(ignore, ignore);
+    if (!options?.background) return quiet;
+    try {
+      // Already running: the service only tracks it. Refused (full or closing), it still finishes, observed.
+      this.offload.run('write', () => quiet);
+    } catch {
+      // `run` must not throw; a custom Offload that does cannot stop a write that is already running.
+    }
+    return RESOLVED;
+  }
+
+  private ttlOf(options: CacheWriteOptions | undefined): number {
+    return options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
   }
 }
 
@@ -347,28 +361,12 @@ function valueOfHit<T>(hit: ReadHit<T> | undefined): T | undefined {
   return hit?.entry.value;
 }
 
-function isValidTimeout(timeoutMs: number): boolean {
-  try {
-    validTimeout(timeoutMs);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-type SynchronousReads = Required<Pick<CacheStore, 'getSync'>>;
-
-/** True for a store that declares synchronous reads (an in-process store such as `MemoryStore`). */
-function readsSynchronously(store: CacheStore): store is CacheStore & SynchronousReads {
-  return typeof store.getSync === 'function';
+/** What the layers are told to keep an entry of `ttl` for: `undefined` (until evicted) for 0. */
+function layerTtl(ttl: number): number | undefined {
+  return ttl === 0 ? undefined : ttl;
 }
 
 /** The per-call options the store takes, with `timeoutMs` checked; `undefined` when there are none. */
 function callOptions(options: CacheTimeoutOptions | undefined): { timeoutMs: number } | undefined {
   return options?.timeoutMs === undefined ? undefined : { timeoutMs: validTimeout(options.timeoutMs) };
-}
-
-function validTtl(ttl: number): number {
-  if (!Number.isFinite(ttl) || ttl < 0) throw new LayeredCacheError(INVALID_TTL(ttl));
-  return ttl;
 }

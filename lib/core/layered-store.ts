@@ -2,16 +2,17 @@ import type { Offload } from '../offload/offload.interface';
 import type { LayerRead, ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
 import { SequentialReadPolicy } from '../policies/read/sequential-read.policy';
 import { RefillPolicy } from '../policies/refill/refill-policy';
-import type { WritePolicy } from '../policies/write/write-policy.interface';
+import type { LayerWrite, WritePolicy } from '../policies/write/write-policy.interface';
 import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy';
 import type { ReplayDecision } from '../resilience/l2-write-replay-queue';
 import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOptions, ResilientStore } from '../resilience/resilient-store';
-import type { CacheStore, StoreWrite } from '../stores/cache-store.interface';
-import { setEach } from '../stores/set-each';
-import { BackgroundL2Writes } from './background-l2-writes';
+import type { CacheStore } from '../stores/cache-store.interface';
 import { type CacheEntry, isExpired, remainingTtl } from './cache-entry';
 import { CacheEventBus } from './cache-events';
 import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from './errors';
+import { InFlightReads } from './in-flight-reads';
+import { KeyOrder, type KeySlot } from './key-order';
+import { type PromiseOrValue, isPromiseLike } from './promise-or-value';
 
 /** What a {@link LayeredStore} is made of. */
 export interface LayeredStoreOptions {
@@ -38,10 +39,6 @@ export interface LayeredStoreOptions {
   logger?: ResilienceLogger;
 }
 
-const RESOLVED_MISS: Promise<undefined> = Promise.resolve(undefined);
-const RESOLVED_WRITE: Promise<void> = Promise.resolve();
-const ignore = (): void => undefined;
-
 /** Per-call options of {@link LayeredStore} reads, writes and deletes. */
 export interface LayerCallOptions {
   /**
@@ -51,10 +48,17 @@ export interface LayerCallOptions {
   timeoutMs?: number;
 }
 
+const ignore = (): void => undefined;
+const noL2Read: LayerRead = () => undefined;
+const noL2Write: LayerWrite = () => undefined;
+
 /**
- * The composition of two layers, itself a {@link CacheStore}: reads and writes flow through the read and
- * write policies, L2 hits refill L1 with their remaining TTL in the background, deletes go to both layers.
- * Because it is a store, it can be the L2 (or L1) of another composition: L1 + (L2 + L3).
+ * The composition of two layers, itself a {@link CacheStore}: every read and write goes through the read
+ * or write policy, which calls the layers through closures; L2 hits refill L1 with their remaining TTL
+ * without making the caller wait; deletes and clears go to both layers at once. Operations on one key
+ * reach each layer in the order they were issued, and an L2 reply that comes after a newer write or delete
+ * of its key is not copied into L1. Because it is a store, it can be the L2 (or L1) of another
+ * composition: L1 + (L2 + L3).
  *
  * @example
  * const l2AndL3 = new LayeredStore({ l1: new RedisStore({ url }), l2: new CacheManagerStore(cache), offload });
@@ -68,9 +72,15 @@ export class LayeredStore implements CacheStore {
   readonly refillPolicy: RefillPolicy;
   /** The guard around L2 (time limit, circuit breaker, replay queue); `null` without L2 or with resilience off. */
   readonly l2Resilience: ResilientStore | null;
+  /** Reads and loads waiting for a layer, which writes of their key make stale. */
+  readonly inFlight = new InFlightReads();
   private readonly offload: Offload;
   private readonly events: CacheEventBus;
-  private readonly backgroundWrites: BackgroundL2Writes;
+  /** L2 as the engine calls it: behind its guard when resilience is on. */
+  private readonly guardedL2: CacheStore | null;
+  /** The order in which each layer receives the operations of each key: the order they were issued in. */
+  private readonly l1Order = new KeyOrder();
+  private readonly l2Order = new KeyOrder();
 
   constructor(options: LayeredStoreOptions) {
     this.l1 = options.l1;
@@ -80,53 +90,193 @@ export class LayeredStore implements CacheStore {
     this.refillPolicy = options.refillPolicy ?? RefillPolicy.Always;
     this.offload = options.offload;
     this.events = options.events ?? new CacheEventBus();
-    this.backgroundWrites = new BackgroundL2Writes(this.offload, this.sendBackgroundWrites);
     this.l2Resilience =
       this.l2 === null || options.resilience === false
         ? null
         : new ResilientStore(this.l2, { ...options.resilience, events: this.events, logger: options.logger });
+    this.guardedL2 = this.l2Resilience ?? this.l2;
   }
 
-  private readonly readL1: LayerRead = async (key) => {
-    let entry: CacheEntry | undefined;
+  get<T>(key: string): PromiseOrValue<CacheEntry<T> | undefined> {
+    const hit = this.read<T>(key);
+    return isPromiseLike(hit) ? hit.then(entryOf) : hit?.entry;
+  }
+
+  /**
+   * Reads through the layers with `policy`, refilling L1 after an L2 hit as the refill policy says. While
+   * the L2 circuit breaker is open, L2 answers every read with a miss without being asked. Answers at once
+   * when the policy does (an in-process L1 hit with the built-in policies).
+   */
+  read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions): PromiseOrValue<ReadHit<T> | undefined> {
+    const timeoutMs = options?.timeoutMs;
+    const readL2 = this.guardedL2 === null ? noL2Read : timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
+    const hit = policy.execute(key, this.readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);
+    if (!isPromiseLike(hit)) {
+      if (hit !== undefined && hit.source === 'l2') this.refill(key, hit.entry);
+      return hit;
+    }
+    // Only a read that waits can be overtaken by a write of its key; it holds a ticket that such a write makes stale.
+    const ticket = this.inFlight.begin(key);
+    return hit.then(
+      (found) => {
+        this.inFlight.end(key, ticket);
+        if (found !== undefined && found.source === 'l2' && !ticket.stale) this.refill(key, found.entry);
+        return found;
+      },
+      (error: unknown) => {
+        this.inFlight.end(key, ticket);
+        throw error;
+      },
+    );
+  }
+
+  set<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): PromiseOrValue<void> {
+    return this.write(key, entry, ttlMs, this.writePolicy);
+  }
+
+  /**
+   * Writes the entry to the layers with `policy`. When L2 fails (or is skipped by its open breaker) and the
+   * policy still resolves, the L2 write is kept and replayed once L2 answers again. Reads of the key still
+   * waiting for a layer are made stale first, so none of them can copy an older value over this one.
+   */
+  write<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, policy: WritePolicy = this.writePolicy, options?: LayerCallOptions): PromiseOrValue<void> {
+    this.inFlight.invalidate(key);
+    const l2 = this.guardedL2;
+    const guard = this.l2Resilience;
+    // The replay decision of this write's L2 call follows the policy's outcome: a failure the policy tolerated
+    // is replayed later, one it gave to the caller is not.
+    const call = guard === null ? undefined : { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
+    // A layer the policy calls only later (after the other answered) still gets this write in its issue order.
+    let l1Slot: KeySlot | undefined;
+    let l2Slot: KeySlot | undefined;
+    let l1Called = false;
+    let l2Called = l2 === null;
+    const writeL1: LayerWrite = (k) => {
+      l1Called = true;
+      return this.writeL1(k, entry, ttlMs, 'set', l1Slot);
+    };
+    const writeL2: LayerWrite =
+      l2 === null
+        ? noL2Write
+        : (k) => {
+            l2Called = true;
+            return this.writeL2(k, () => (guard === null ? l2.set(k, entry, ttlMs) : guard.set(k, entry, ttlMs, call)), l2Slot);
+          };
+    let written: PromiseOrValue<void>;
     try {
-      entry = await this.l1.get(key);
+      written = policy.execute(key, writeL1, writeL2, this.offload);
+    } catch (error) {
+      if (call !== undefined) guard?.decide(key, call.decision, false);
+      throw error;
+    }
+    if (!isPromiseLike(written)) {
+      if (call !== undefined) guard?.decide(key, call.decision, true);
+      return written;
+    }
+    if (!l1Called) l1Slot = this.l1Order.reserve(key);
+    if (!l2Called) l2Slot = this.l2Order.reserve(key);
+    const settled = (tolerated: boolean): void => {
+      l1Slot?.release();
+      l2Slot?.release();
+      if (call !== undefined) guard?.decide(key, call.decision, tolerated);
+    };
+    written.then(
+      () => settled(true),
+      () => settled(false),
+    );
+    return written;
+  }
+
+  /**
+   * Deletes from both layers at once; one failure is reported, both reject with `BothLayersFailedError`.
+   * An L2 delete that failed while L1's succeeded is kept and replayed, like a tolerated write.
+   */
+  delete(key: string, options?: LayerCallOptions): PromiseOrValue<void> {
+    this.inFlight.invalidate(key);
+    const guard = this.l2Resilience;
+    const call = guard === null ? undefined : { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
+    const deleted = this.onBothLayers('delete', key, (store, layer) => {
+      const order = layer === 'l1' ? this.l1Order : this.l2Order;
+      return order.write(key, () => (layer === 'l2' && guard !== null ? guard.delete(key, call) : store.delete(key)));
+    });
+    if (guard === null || call === undefined) return deleted;
+    return Promise.resolve(deleted).then(
+      () => guard.decide(key, call.decision, true),
+      (error: unknown) => {
+        guard.decide(key, call.decision, false);
+        throw error;
+      },
+    );
+  }
+
+  /** Deletes every key under `prefix` (every key without one) from both layers at once. */
+  clear(prefix?: string): PromiseOrValue<void> {
+    this.inFlight.invalidatePrefix(prefix);
+    return this.onBothLayers('clear', prefix ?? '*', (store, layer) =>
+      (layer === 'l1' ? this.l1Order : this.l2Order).clear(prefix, () => (store.clear === undefined ? undefined : store.clear(prefix))),
+    );
+  }
+
+  /**
+   * Replays the L2 writes kept while L2 was failing, for up to `timeoutMs`, then stops keeping them; what
+   * could not be written is counted (`stats().resilience.replay.abandoned`) and logged. The module calls
+   * it on application shutdown, after draining the offload service.
+   */
+  shutdown(timeoutMs: number): Promise<ReplayShutdownResult> {
+    return this.l2Resilience === null ? Promise.resolve({ replayed: 0, abandoned: 0 }) : this.l2Resilience.shutdown(timeoutMs);
+  }
+
+  /** Gives up on kept L2 writes (counted and logged; call `shutdown` first to replay them), then closes both layers. */
+  async close(): Promise<void> {
+    await this.l2Resilience?.shutdown(0);
+    await Promise.allSettled([this.l1.close?.(), this.l2?.close?.()]);
+  }
+
+  /** L1's entry for `key`, reported as a hit or a miss; a failure is reported and thrown. */
+  private readonly readL1: LayerRead = (key) => {
+    let found: PromiseOrValue<CacheEntry | undefined>;
+    try {
+      found = this.l1Order.idle(key) ? this.l1.get(key) : this.l1Order.read(key, () => this.l1.get(key));
     } catch (error) {
       throw this.failure('l1', 'get', key, error);
     }
+    if (!isPromiseLike(found)) return this.l1Answered(key, found);
+    return found.then(
+      (entry) => this.l1Answered(key, entry),
+      (error: unknown) => {
+        throw this.failure('l1', 'get', key, error);
+      },
+    );
+  };
+
+  private l1Answered(key: string, entry: CacheEntry | undefined): CacheEntry | undefined {
     if (entry === undefined) this.events.miss('l1', key);
     else this.events.hit('l1', key);
     return entry;
-  };
+  }
 
   private readonly readL2: LayerRead = (key) => this.readLayer2(key, undefined);
 
-  /** L1 for a read whose caller has just found L1 empty synchronously: the miss, without asking again. */
-  private readonly knownL1Miss: LayerRead = (key) => {
-    this.events.miss('l1', key);
-    return RESOLVED_MISS;
-  };
-
   /** L2's entry for `key`, reported as a hit or a miss; an expired or undecodable entry is a miss. */
-  private readLayer2(key: string, timeoutMs: number | undefined): Promise<CacheEntry | undefined> {
-    return this.askL2(key, timeoutMs).then(
+  private readLayer2(key: string, timeoutMs: number | undefined): PromiseOrValue<CacheEntry | undefined> {
+    let found: PromiseOrValue<CacheEntry | undefined>;
+    try {
+      const guard = this.l2Resilience;
+      const ask = (): PromiseOrValue<CacheEntry | undefined> =>
+        guard === null ? (this.l2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs });
+      found = this.l2Order.idle(key) ? ask() : this.l2Order.read(key, ask);
+    } catch (error) {
+      return this.l2ReadFailed(key, error);
+    }
+    if (!isPromiseLike(found)) return this.l2Answered(key, found);
+    return found.then(
       (entry) => this.l2Answered(key, entry),
       (error: unknown) => this.l2ReadFailed(key, error),
     );
   }
 
-  /** L2's reply, unreported; a store that throws instead of rejecting rejects here. */
-  private askL2(key: string, timeoutMs: number | undefined): Promise<CacheEntry | undefined> {
-    const guard = this.l2Resilience;
-    try {
-      return guard === null ? (this.l2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs });
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  private l2Answered(key: string, entry: CacheEntry | undefined, now: number = Date.now()): CacheEntry | undefined {
-    if (entry !== undefined && isExpired(entry, now)) entry = undefined;
+  private l2Answered(key: string, entry: CacheEntry | undefined): CacheEntry | undefined {
+    if (entry !== undefined && isExpired(entry)) entry = undefined;
     if (entry === undefined) this.events.miss('l2', key);
     else this.events.hit('l2', key);
     return entry;
@@ -145,208 +295,17 @@ export class LayeredStore implements CacheStore {
     throw failure;
   }
 
-  get<T>(key: string): Promise<CacheEntry<T> | undefined> {
-    return this.read<T>(key, this.readPolicy).then((hit) => hit?.entry);
-  }
-
-  /**
-   * Reads through the layers with `policy`, refilling L1 after an L2 hit as the refill policy says.
-   * While the L2 circuit breaker is open, L2 answers every read with a miss without being asked.
-   */
-  read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions, l1Missed = false): Promise<ReadHit<T> | undefined> {
-    if (this.l2 === null) return this.readL1Alone(key, l1Missed);
-    const timeoutMs = options?.timeoutMs;
-    if (l1Missed && policy.answersL1MissesWithL2 === true) {
-      // The policy's answer is L2's: read it without the policy's own promise, in one step from L2's reply.
-      // The L1 miss is still reported.
-      this.events.miss('l1', key);
-      return this.askL2(key, timeoutMs).then(
-        (reply) => {
-          const now = Date.now();
-          const entry = this.l2Answered(key, reply, now) as CacheEntry<T> | undefined;
-          return entry === undefined ? undefined : this.refilledAfter(key, { entry, source: 'l2' }, now);
-        },
-        (error: unknown) => this.l2ReadFailed(key, error),
-      );
-    }
-    return this.readWithPolicy(key, policy, timeoutMs, l1Missed);
-  }
-
-  private async readL1Alone<T>(key: string, l1Missed: boolean): Promise<ReadHit<T> | undefined> {
-    if (l1Missed) return this.knownL1Miss(key) as Promise<undefined>;
+  /** Writes L1 for a write (`set`) or a refill, reporting it as such. */
+  private writeL1(key: string, entry: CacheEntry, ttlMs: number | undefined, operation: 'set' | 'refill', slot?: KeySlot): PromiseOrValue<void> {
+    let written: PromiseOrValue<void>;
     try {
-      const entry = (await this.readL1(key)) as CacheEntry<T> | undefined;
-      return entry === undefined ? undefined : { entry, source: 'l1' };
-    } catch {
-      return undefined; // reported by readL1; with no L2 to fall back to, an L1 failure is a miss
-    }
-  }
-
-  private async readWithPolicy<T>(key: string, policy: ReadPolicy, timeoutMs: number | undefined, l1Missed: boolean): Promise<ReadHit<T> | undefined> {
-    const readL2 = timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
-    const readL1 = l1Missed ? this.knownL1Miss : this.readL1;
-    const hit = await policy.execute(key, readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);
-    return hit === undefined || hit.source !== 'l2' ? hit : this.refilledAfter(key, hit);
-  }
-
-  /** An L2 hit, after refilling L1 with it as the refill policy says. */
-  private refilledAfter<T>(key: string, hit: ReadHit<T>, now: number = Date.now()): ReadHit<T> {
-    if (this.refillPolicy === RefillPolicy.Always) this.refill(key, hit.entry, now);
-    return hit;
-  }
-
-  set<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
-    return this.write(key, entry, ttlMs, this.writePolicy);
-  }
-
-  /**
-   * Writes the entry to the layers with `policy`. When L2 fails (or is skipped by its open breaker) and the
-   * policy still resolves, the L2 write is kept and replayed once L2 answers again.
-   */
-  write<T>(
-    key: string,
-    entry: CacheEntry<T>,
-    ttlMs: number | undefined,
-    policy: WritePolicy = this.writePolicy,
-    options?: LayerCallOptions,
-  ): Promise<void> {
-    const l2 = this.l2;
-    // A per-call time limit applies to this write alone, so it is not batched with others.
-    if (l2 !== null && policy.settlesOnL1Success === true && options?.timeoutMs === undefined && this.wroteL1AndQueuedL2(key, entry, ttlMs)) {
-      return RESOLVED_WRITE;
-    }
-    const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
-    if (l2 === null) return writeL1(key);
-    const guard = this.l2Resilience;
-    const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
-    if (guard === null) return policy.execute(key, writeL1, (k) => this.writeL2With(k, () => l2.set(k, entry, ttlMs)), this.offload, writeL2InBackground);
-    const timeoutMs = options?.timeoutMs;
-    // The replay decision of this write's L2 call follows the policy's outcome. It is registered before the
-    // caller's own reaction, so it is made before the caller resumes, with no extra promise in between. (A race
-    // loser sent with the background writes never makes this call; its decision then applies to nothing.)
-    const call = { timeoutMs, decision: { state: 'pending' } as ReplayDecision };
-    const writeL2 = (k: string) => this.writeL2With(k, () => guard.set(k, entry, ttlMs, call));
-    const written = policy.execute(key, writeL1, writeL2, this.offload, timeoutMs === undefined ? writeL2InBackground : undefined);
-    written.then(
-      () => guard.decide(key, call.decision, true),
-      () => guard.decide(key, call.decision, false),
-    );
-    return written;
-  }
-
-  /**
-   * A write no caller waits for: an in-process L1 is written before this returns (by the write policy, or
-   * by the engine for a policy that declares `writesL2AfterL1Success`) and the L2 write goes out with the
-   * other background writes, in one batch (see `BackgroundL2Writes`); a failed L2 write is kept and
-   * replayed. Failures are reported, never thrown.
-   */
-  writeInBackground<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined, policy: WritePolicy = this.writePolicy): void {
-    if (this.l2 !== null && policy.writesL2AfterL1Success === true && this.wroteL1AndQueuedL2(key, entry, ttlMs)) return;
-    const writeL1 = (k: string) => this.writeL1(k, entry, ttlMs);
-    const writeL2InBackground = (k: string) => this.backgroundWrites.add(k, entry, ttlMs);
-    const writeL2 = (k: string): Promise<void> => {
-      writeL2InBackground(k);
-      return RESOLVED_WRITE;
-    };
-    let written: Promise<void>;
-    try {
-      written = this.l2 === null ? writeL1(key) : policy.execute(key, writeL1, writeL2, this.offload, writeL2InBackground);
-    } catch {
-      return; // a policy that throws instead of rejecting; each layer reported its own failure
-    }
-    written.then(undefined, ignore);
-  }
-
-  /**
-   * What a policy that declares it would do (see `WritePolicy.settlesOnL1Success`), without its promises:
-   * a synchronous L1 written at once, then the L2 write queued with the background writes. False when L1
-   * has no synchronous writes or its write threw; the policy then runs, and its own L1 write reports the failure.
-   */
-  private wroteL1AndQueuedL2(key: string, entry: CacheEntry, ttlMs: number | undefined): boolean {
-    const l1 = this.l1;
-    if (l1.setSync === undefined) return false;
-    try {
-      l1.setSync(key, entry, ttlMs);
-    } catch {
-      return false;
-    }
-    this.l1Written(key, 'set');
-    this.backgroundWrites.add(key, entry, ttlMs);
-    return true;
-  }
-
-  /** Sends a batch of background L2 writes and reports each one. */
-  private readonly sendBackgroundWrites = (writes: readonly StoreWrite[]): Promise<void> => {
-    const guard = this.l2Resilience;
-    const sent = guard === null ? setEach(this.l2 as CacheStore, writes) : guard.setMany(writes);
-    return sent.then((outcomes) => {
-      for (let index = 0; index < writes.length; index++) {
-        const outcome = outcomes[index];
-        if (outcome === undefined) this.events.write('l2', writes[index].key);
-        else this.failure('l2', 'set', writes[index].key, outcome);
-      }
-    });
-  };
-
-  /**
-   * Deletes from both layers at once; one failure is reported, both reject with `BothLayersFailedError`.
-   * An L2 delete that failed while L1's succeeded is kept and replayed, like a tolerated write.
-   */
-  async delete(key: string, options?: LayerCallOptions): Promise<void> {
-    const guard = this.l2Resilience;
-    if (guard === null) {
-      await this.onBothLayers('delete', key, (store) => store.delete(key));
-      return;
-    }
-    const call = { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
-    try {
-      await this.onBothLayers('delete', key, (store, layer) => (layer === 'l1' ? store.delete(key) : guard.delete(key, call)));
+      written = this.l1Order.write(key, () => this.l1.set(key, entry, ttlMs), slot);
     } catch (error) {
-      guard.decide(key, call.decision, false);
-      throw error;
+      throw this.failure('l1', operation, key, error);
     }
-    guard.decide(key, call.decision, true);
-  }
-
-  async clear(prefix?: string): Promise<void> {
-    const guard = this.l2Resilience;
-    await this.onBothLayers('clear', prefix ?? '*', (store, layer) => {
-      if (layer === 'l2' && guard !== null) return guard.clear(prefix);
-      return store.clear ? store.clear(prefix) : Promise.resolve();
-    });
-  }
-
-  /**
-   * Replays the L2 writes kept while L2 was failing, for up to `timeoutMs`, then stops keeping them; what
-   * could not be written is counted (`stats().resilience.replay.abandoned`) and logged. The module calls
-   * it on application shutdown, after draining the offload service.
-   */
-  shutdown(timeoutMs: number): Promise<ReplayShutdownResult> {
-    return this.l2Resilience === null ? Promise.resolve({ replayed: 0, abandoned: 0 }) : this.l2Resilience.shutdown(timeoutMs);
-  }
-
-  /** Gives up on kept L2 writes (counted and logged; call `shutdown` first to replay them), then closes both layers. */
-  async close(): Promise<void> {
-    await this.l2Resilience?.shutdown(0);
-    await Promise.allSettled([this.l1.close?.(), this.l2?.close?.()]);
-  }
-
-  /**
-   * Writes L1 for a write (`set`) or a refill, reporting it as such; an L1 with synchronous writes (`setSync`)
-   * is written at once, without a promise of its own.
-   */
-  private writeL1(key: string, entry: CacheEntry, ttlMs: number | undefined, operation: 'set' | 'refill' = 'set'): Promise<void> {
-    const l1 = this.l1;
-    let written: Promise<void> | undefined;
-    try {
-      if (l1.setSync === undefined) written = l1.set(key, entry, ttlMs);
-      else l1.setSync(key, entry, ttlMs);
-    } catch (error) {
-      return Promise.reject(this.failure('l1', operation, key, error));
-    }
-    if (written === undefined) {
+    if (!isPromiseLike(written)) {
       this.l1Written(key, operation);
-      return RESOLVED_WRITE;
+      return;
     }
     return written.then(
       () => this.l1Written(key, operation),
@@ -361,13 +320,17 @@ export class LayeredStore implements CacheStore {
     else this.events.write('l1', key);
   }
 
-  /** Runs an L2 write and reports it: one step after L2's own promise. */
-  private writeL2With(key: string, write: () => Promise<void>): Promise<void> {
-    let written: Promise<void>;
+  /** Runs an L2 write in its key's order and reports it. */
+  private writeL2(key: string, write: () => PromiseOrValue<void>, slot: KeySlot | undefined): PromiseOrValue<void> {
+    let written: PromiseOrValue<void>;
     try {
-      written = write();
+      written = this.l2Order.write(key, write, slot);
     } catch (error) {
-      return Promise.reject(this.failure('l2', 'set', key, error));
+      throw this.failure('l2', 'set', key, error);
+    }
+    if (!isPromiseLike(written)) {
+      this.events.write('l2', key);
+      return;
     }
     return written.then(
       () => this.events.write('l2', key),
@@ -378,18 +341,38 @@ export class LayeredStore implements CacheStore {
   }
 
   /** Runs an operation on both layers at once: one failure is reported, both reject with both causes. */
-  private async onBothLayers(operation: CacheOperation, key: string, run: (store: CacheStore, layer: CacheLayer) => Promise<void>): Promise<void> {
-    const attempt = async (layer: CacheLayer, store: CacheStore): Promise<unknown> => {
-      try {
-        await run(store, layer);
-        if (operation === 'delete') this.events.deleted(layer, key);
-        return undefined;
-      } catch (error) {
-        return this.failure(layer, operation, key, error);
-      }
+  private onBothLayers(operation: CacheOperation, key: string, run: (store: CacheStore, layer: CacheLayer) => PromiseOrValue<void>): PromiseOrValue<void> {
+    const l1 = this.attempt(operation, key, 'l1', this.l1, run);
+    const l2 = this.l2 === null ? undefined : this.attempt(operation, key, 'l2', this.l2, run);
+    if (!isPromiseLike(l1) && !isPromiseLike(l2)) return this.bothSettled(l1, l2);
+    return Promise.all([l1, l2]).then(([fromL1, fromL2]) => this.bothSettled(fromL1, fromL2));
+  }
+
+  /** One layer's part of `onBothLayers`: its failure, reported, or `undefined`. */
+  private attempt(
+    operation: CacheOperation,
+    key: string,
+    layer: CacheLayer,
+    store: CacheStore,
+    run: (store: CacheStore, layer: CacheLayer) => PromiseOrValue<void>,
+  ): PromiseOrValue<CacheLayerError | undefined> {
+    const done = (): undefined => {
+      if (operation === 'delete') this.events.deleted(layer, key);
+      return undefined;
     };
-    const [l1Error, l2Error] = await Promise.all([attempt('l1', this.l1), this.l2 ? attempt('l2', this.l2) : undefined]);
-    if (l1Error && (l2Error || this.l2 === null)) throw this.l2 === null ? l1Error : new BothLayersFailedError(l1Error, l2Error);
+    let ran: PromiseOrValue<void>;
+    try {
+      ran = run(store, layer);
+    } catch (error) {
+      return this.failure(layer, operation, key, error);
+    }
+    return isPromiseLike(ran) ? ran.then(done, (error: unknown) => this.failure(layer, operation, key, error)) : done();
+  }
+
+  private bothSettled(l1Error: CacheLayerError | undefined, l2Error: CacheLayerError | undefined): void {
+    if (l1Error === undefined) return;
+    if (this.l2 === null) throw l1Error;
+    if (l2Error !== undefined) throw new BothLayersFailedError(l1Error, l2Error);
   }
 
   /**
@@ -397,12 +380,17 @@ export class LayeredStore implements CacheStore {
    * here rather than handed to the offload service: an in-process L1 write is cheaper than a task, and a
    * refill lost at shutdown costs nothing but a later L2 read.
    */
-  private refill(key: string, entry: CacheEntry, now: number): void {
-    const ttl = remainingTtl(entry, now);
+  private refill(key: string, entry: CacheEntry): void {
+    if (this.refillPolicy !== RefillPolicy.Always) return;
+    const ttl = remainingTtl(entry);
     if (ttl !== undefined && ttl <= 0) return;
-    const written = this.writeL1(key, entry, ttl, 'refill');
-    // The failure was reported where it happened; an in-process L1 has already settled.
-    if (written !== RESOLVED_WRITE) written.then(undefined, ignore);
+    let written: PromiseOrValue<void>;
+    try {
+      written = this.writeL1(key, entry, ttl === undefined ? undefined : Math.ceil(ttl), 'refill');
+    } catch {
+      return; // reported where it failed
+    }
+    if (isPromiseLike(written)) written.then(undefined, ignore);
   }
 
   /**
@@ -420,4 +408,8 @@ export class LayeredStore implements CacheStore {
     });
     return error;
   }
+}
+
+function entryOf<T>(hit: ReadHit<T> | undefined): CacheEntry<T> | undefined {
+  return hit?.entry;
 }

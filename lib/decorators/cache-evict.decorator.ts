@@ -3,7 +3,9 @@ import { createCachedMethodDecorator } from './create-cached-method.decorator';
 
 /**
  * Deletes the key(s) from both layers after the method succeeds (or before it runs, with
- * `beforeInvocation: true`). A failed delete is reported as an event and never fails the call.
+ * `beforeInvocation: true`). A failed delete is reported as an event and never fails the call. An
+ * Observable result passes every emission through; the key is deleted when it completes, not when it
+ * errors or is unsubscribed first.
  *
  * @example
  * \@CacheEvict({ key: (id: string) => `product:${id}` })

@@ -9,7 +9,10 @@ export type CacheKeyOption = string | ((...args: never[]) => string);
 
 /** Options shared by the decorators that write. */
 export interface CacheStoreOptions {
-  /** Key of the entry. Default: `ClassName.method:` plus a collision-free encoding of the arguments. */
+  /**
+   * Key of the entry. Default: `ClassName.method:` plus a collision-free encoding of the arguments, where
+   * `ClassName` is the class of the instance, so a method inherited by two classes caches under two keys.
+   */
   key?: CacheKeyOption;
   /** Time to live in milliseconds; default the module's `ttl`. 0 keeps the entry until evicted. */
   ttl?: number;
@@ -22,16 +25,26 @@ export interface CacheStoreOptions {
   background?: boolean;
   /**
    * Longest wait for L2 in one call, in milliseconds; default the module's `resilience.timeoutMs`. For
-   * `@Cacheable` it covers the read and the write after a miss together. After it the method's result is
-   * used without L2.
+   * `@Cacheable` it covers the read and the write after a miss together (for an Observable result, each
+   * gets the whole of it). After it the method's result is used without L2.
    */
   timeoutMs?: number;
 }
+
+/** How long `@Cacheable` waits for an Observable result to complete, unless `hardTimeoutMs` says otherwise. */
+export const DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS = 30_000;
 
 /** Options of `@Cacheable`. */
 export interface CacheableOptions extends CacheStoreOptions {
   /** Read policy for this method instead of the module's. */
   readPolicy?: ReadPolicy;
+  /**
+   * The longest the cache waits for the method's result, in milliseconds. It applies to methods that return
+   * an Observable; default {@link DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS} (30 000). A source that has not
+   * completed by then is left to its subscribers, who keep receiving its emissions, but its result is not
+   * cached and the next call for the key runs the method again instead of joining it.
+   */
+  hardTimeoutMs?: number;
 }
 
 /** Options of `@CacheWrite`. */
@@ -47,7 +60,10 @@ export interface CacheEvictOptions {
   timeoutMs?: number;
 }
 
-/** How a decorated method returns its result, read from TypeScript's `design:returntype` metadata. */
+/**
+ * How a decorated method returns its result, read from TypeScript's `design:returntype` metadata (or from
+ * the method being `async`); `unknown` when neither tells.
+ */
 export type CachedMethodReturnKind = 'promise' | 'observable' | 'sync' | 'unknown';
 
 /** Everything the module needs to serve one decorated method. */
@@ -58,6 +74,7 @@ export type CachedMethodDefinition =
 
 /** Facts about the decorated method itself. */
 export interface CachedMethodCommon {
+  /** The class that declares the method (a subclass that inherits it keys by its own name). */
   readonly className: string;
   readonly methodName: string;
   readonly returns: CachedMethodReturnKind;

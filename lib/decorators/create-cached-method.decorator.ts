@@ -1,7 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { CACHED_METHOD_METADATA, CACHED_METHOD_RUNNER } from '../layered-cache.constants';
-import { INVALID_DECORATOR_KEY, INVALID_DECORATOR_TIMEOUT, INVALID_DECORATOR_TTL, METHOD_NOT_BOUND, NOT_A_METHOD } from '../layered-cache.messages';
+import { LayeredCacheError } from '../core/errors';
+import { validTtl } from '../core/ttl';
+import {
+  INVALID_DECORATOR_HARD_TIMEOUT,
+  INVALID_DECORATOR_KEY,
+  INVALID_DECORATOR_TIMEOUT,
+  INVALID_DECORATOR_TTL,
+  METHOD_NOT_BOUND,
+  NOT_A_METHOD,
+} from '../layered-cache.messages';
 import { MAX_TIMER_MS } from '../resilience/with-timeout';
 import type { CachedMethodDefinition, CachedMethodReturnKind, CacheKeyOption } from './cached-method.definition';
 import type { CachedMethodRunner } from './cached-method.runner';
@@ -22,18 +31,18 @@ export function createCachedMethodDecorator<K extends CachedMethodDefinition['ki
   kind: K,
   options: DefinitionOf<K>['options'],
 ): MethodDecorator {
-  validateOptions(decoratorName, options);
+  const checked = validateOptions(decoratorName, options);
   return (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor) => {
     const className = (target as { constructor: { name: string } }).constructor.name;
     const methodName = String(propertyKey);
     const original: unknown = descriptor.value;
     if (typeof original !== 'function') throw new TypeError(NOT_A_METHOD(decoratorName, className, methodName));
+    const method = original as Method;
     const definition = {
       kind,
-      options,
-      common: { className, methodName, returns: returnKindOf(target, propertyKey) },
+      options: checked,
+      common: { className, methodName, returns: returnKindOf(target, propertyKey, method) },
     } as DefinitionOf<K>;
-    const method = original as Method;
     let warned = false;
     const wrapper = function (this: object, ...args: unknown[]): unknown {
       const runner = (this as { [CACHED_METHOD_RUNNER]?: CachedMethodRunner } | undefined)?.[CACHED_METHOD_RUNNER];
@@ -62,26 +71,48 @@ function copyMetadata(from: object, to: object): void {
   }
 }
 
-function returnKindOf(target: object, propertyKey: string | symbol): CachedMethodReturnKind {
+/**
+ * How the method returns, from `design:returntype` (tsc and SWC both emit `Promise` for an `async` method
+ * without an annotation) or, when there is no such metadata (esbuild, or an annotation such as `void`
+ * that emits none), from the method being an `async` function.
+ */
+function returnKindOf(target: object, propertyKey: string | symbol, method: Method): CachedMethodReturnKind {
   const type: unknown = Reflect.getMetadata('design:returntype', target, propertyKey);
-  if (type === undefined) return 'unknown';
   if (type === Promise) return 'promise';
   if (type === Observable || (typeof type === 'function' && type.name === 'Observable')) return 'observable';
-  return 'sync';
+  if (method.constructor.name === 'AsyncFunction') return 'promise';
+  return type === undefined ? 'unknown' : 'sync';
 }
 
-function validateOptions(
-  decoratorName: string,
-  options: { key?: CacheKeyOption | readonly CacheKeyOption[]; ttl?: number; timeoutMs?: number },
-): void {
+interface CheckedOptions {
+  key?: CacheKeyOption | readonly CacheKeyOption[];
+  ttl?: number;
+  timeoutMs?: number;
+  hardTimeoutMs?: number;
+}
+
+/** Throws for an option that cannot be used; returns the options with `ttl` in whole milliseconds. */
+function validateOptions<O extends CheckedOptions>(decoratorName: string, options: O): O {
   const keys = Array.isArray(options.key) ? options.key : options.key === undefined ? [] : [options.key];
   for (const key of keys as unknown[]) {
     if (!(typeof key === 'function' || (typeof key === 'string' && key !== ''))) throw new TypeError(INVALID_DECORATOR_KEY(decoratorName, key));
   }
-  if (options.ttl !== undefined && (!Number.isFinite(options.ttl) || options.ttl < 0)) {
-    throw new RangeError(INVALID_DECORATOR_TTL(decoratorName, options.ttl));
-  }
-  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS)) {
+  if (options.timeoutMs !== undefined && !isTimerDelay(options.timeoutMs)) {
     throw new RangeError(INVALID_DECORATOR_TIMEOUT(decoratorName, options.timeoutMs));
   }
+  if (options.hardTimeoutMs !== undefined && !isTimerDelay(options.hardTimeoutMs)) {
+    throw new RangeError(INVALID_DECORATOR_HARD_TIMEOUT(decoratorName, options.hardTimeoutMs));
+  }
+  if (options.ttl === undefined) return options;
+  let ttl: number;
+  try {
+    ttl = validTtl(options.ttl);
+  } catch (error) {
+    throw new LayeredCacheError(INVALID_DECORATOR_TTL(decoratorName, options.ttl), { cause: error });
+  }
+  return ttl === options.ttl ? options : { ...options, ttl };
+}
+
+function isTimerDelay(ms: unknown): boolean {
+  return typeof ms === 'number' && ms > 0 && ms <= MAX_TIMER_MS;
 }

@@ -24,7 +24,10 @@ export interface LayeredCacheModuleOptions {
   refillPolicy?: RefillPolicy;
   /** Default time to live in milliseconds; default 60 000; 0 keeps entries until evicted. */
   ttl?: number;
-  /** Prefix of every key (`namespace:key`); lets applications share one Redis without clashing. */
+  /**
+   * Prefix of every key (`namespace:key`); lets applications share one Redis without clashing. A non-empty
+   * name without `:` (use `-` or `.` to structure it: `shop-eu`), refused at startup otherwise.
+   */
   namespace?: string;
   /** Bounds of the background task service. */
   offload?: OffloadOptions;

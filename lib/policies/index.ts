@@ -6,7 +6,7 @@ export { RaceReadPolicy } from './read/race-read.policy';
 export { SequentialReadPolicy } from './read/sequential-read.policy';
 export { REFILL_POLICY, RefillPolicy, shouldRefill } from './refill/refill-policy';
 export { WRITE_POLICY } from './write/write-policy.interface';
-export type { LayerBackgroundWrite, LayerWrite, WritePolicy } from './write/write-policy.interface';
+export type { LayerWrite, WritePolicy } from './write/write-policy.interface';
 export { OptimisticParallelWritePolicy } from './write/optimistic-parallel-write.policy';
 export { RaceWritePolicy } from './write/race-write.policy';
 export { SequentialWritePolicy } from './write/sequential-write.policy';

@@ -13,8 +13,8 @@ import {
   REPLAY_QUEUE_FULL,
   REPLAY_RUN_FAILED,
 } from '../layered-cache.messages';
-import type { CacheStore, StoreWrite } from '../stores/cache-store.interface';
-import { setEach } from '../stores/set-each';
+import type { PromiseOrValue } from '../core/promise-or-value';
+import type { CacheStore } from '../stores/cache-store.interface';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitPermit, type CircuitStateChange } from './circuit-breaker';
 import {
   L2WriteReplayQueue,
@@ -163,29 +163,6 @@ export class ResilientStore implements CacheStore {
     return this.write(key, { kind: 'set', entry }, () => this.inner.set(key, entry, ttlMs), options);
   }
 
-  /**
-   * Stores writes no caller waits for as one call: one permit of the breaker, one time limit, the store's
-   * `setMany` when it has one. Resolves with one outcome per write (`undefined` when stored, otherwise its
-   * error) and does not reject; each failed write is kept and replayed, as a tolerated write is.
-   */
-  setMany(writes: readonly StoreWrite[]): Promise<readonly unknown[]> {
-    const queue = this.replayQueue;
-    const seqs = queue === null ? undefined : writes.map((write) => this.begin(write.key, queue));
-    let permit: CircuitPermit | undefined;
-    let sent: Promise<readonly unknown[]>;
-    try {
-      const timeoutMs = this.limitOf('set', undefined);
-      permit = this.permit();
-      sent = this.invoke('set', () => setEach(this.inner, writes), timeoutMs);
-    } catch (error) {
-      sent = Promise.reject(error);
-    }
-    return sent.then(
-      (outcomes) => this.batchSettled(writes, seqs, permit, outcomes),
-      (error: unknown) => this.batchSettled(writes, seqs, permit, writes.map(() => error)),
-    );
-  }
-
   /** Deletes the key; cancels a kept write of it; on failure, keeps the delete as `set` keeps writes. */
   delete(key: string, options?: L2CallOptions): Promise<void> {
     return this.write(key, { kind: 'delete' }, () => this.inner.delete(key), options);
@@ -196,9 +173,9 @@ export class ResilientStore implements CacheStore {
    * by the time limit (clearing may take many commands; each Redis command has its own) nor skipped by an
    * open breaker: a clear that did not happen must be reported, not assumed.
    */
-  clear(prefix?: string): Promise<void> {
+  clear(prefix?: string): PromiseOrValue<void> {
     this.replayQueue?.supersedePrefix(prefix);
-    return this.inner.clear ? this.inner.clear(prefix) : Promise.resolve();
+    return this.inner.clear?.(prefix);
   }
 
   /** Gives up on kept writes (counted and logged), then closes the wrapped store. */
@@ -232,7 +209,7 @@ export class ResilientStore implements CacheStore {
     return { timeoutMs: this.timeoutMs, timeouts: this.timeouts, breaker: this.breaker?.stats(), replay: this.replayQueue?.stats() };
   }
 
-  private write(key: string, operation: ReplayOperation, run: () => Promise<void>, options: L2CallOptions | undefined): Promise<void> {
+  private write(key: string, operation: ReplayOperation, run: () => PromiseOrValue<void>, options: L2CallOptions | undefined): Promise<void> {
     const queue = this.replayQueue;
     if (queue === null) return this.call(operation.kind, run, options?.timeoutMs);
     const seq = this.begin(key, queue);
@@ -275,38 +252,6 @@ export class ResilientStore implements CacheStore {
     return false;
   }
 
-  /** A batch of `setMany` settled: failed writes are kept, and the breaker hears once for the whole batch. */
-  private batchSettled(writes: readonly StoreWrite[], seqs: readonly number[] | undefined, permit: CircuitPermit | undefined, outcomes: readonly unknown[]): readonly unknown[] {
-    const queue = this.replayQueue;
-    const decision: ReplayDecision = { state: 'tolerated' };
-    let stored = false;
-    let failure: { readonly error: unknown } | undefined;
-    let kept = false;
-    for (let index = 0; index < writes.length; index++) {
-      const outcome = outcomes[index];
-      const { key, entry } = writes[index];
-      const seq = seqs === undefined ? 0 : seqs[index];
-      const newest = queue === null || this.end(key, seq);
-      if (outcome === undefined) {
-        stored = true;
-        continue;
-      }
-      // An entry that cannot be encoded was never sent: L2's health is not in question, and replaying it would fail again.
-      if (outcome instanceof CacheSerializationError) continue;
-      failure ??= { error: outcome };
-      if (queue === null || !newest) continue;
-      if (this.keepForReplay(queue, key, { kind: 'set', entry }, seq, decision)) kept = true;
-    }
-    // A store that took any write of the batch answers; one that took none failed once.
-    if (permit !== undefined) {
-      if (stored) this.succeeded(permit);
-      else if (failure !== undefined) this.callFailed('set', permit, failure.error);
-      else this.breaker?.release(permit);
-    }
-    if (kept) this.scheduleReplay();
-    return outcomes;
-  }
-
   /** A write of `key` starts: it supersedes a kept one and becomes the newest of its key. */
   private begin(key: string, queue: L2WriteReplayQueue): number {
     queue.supersede(key);
@@ -319,7 +264,7 @@ export class ResilientStore implements CacheStore {
   }
 
   /** Runs one call through the breaker and the time limit. */
-  private call<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number | undefined): Promise<R> {
+  private call<R>(operation: L2Operation, run: () => PromiseOrValue<R>, timeoutMs: number | undefined): Promise<R> {
     let limit: number;
     let permit: CircuitPermit;
     try {
@@ -346,7 +291,7 @@ export class ResilientStore implements CacheStore {
   }
 
   /** Runs a permitted call within its time limit and tells the breaker how it went: one step after the store's promise. */
-  private send<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
+  private send<R>(operation: L2Operation, run: () => PromiseOrValue<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
     let reply: Promise<R>;
     try {
       reply = this.invoke(operation, run, timeoutMs);
@@ -365,10 +310,9 @@ export class ResilientStore implements CacheStore {
     );
   }
 
-  /** Starts the call, bounded by the time limit; a store that bounds its own calls within it needs no second timer. */
-  private invoke<R>(operation: L2Operation, run: () => Promise<R>, timeoutMs: number): Promise<R> {
-    const settlesWithinMs = this.inner.settlesWithinMs;
-    return settlesWithinMs !== undefined && settlesWithinMs <= timeoutMs ? run() : withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
+  /** Starts the call, bounded by the time limit. */
+  private invoke<R>(operation: L2Operation, run: () => PromiseOrValue<R>, timeoutMs: number): Promise<R> {
+    return withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
   }
 
   /** Tells the breaker how a call failed. */

@@ -11,7 +11,7 @@ const TIME_LIMITS = new DeadlineQueue<() => void>((timeOut) => timeOut());
  * The operation is not cancelled (a store call cannot be); its late outcome is observed and ignored, so
  * it never becomes an unhandled rejection. The time limit does not keep the process alive.
  */
-export function withTimeout<R>(run: () => Promise<R>, timeoutMs: number, onTimeout: () => Error): Promise<R> {
+export function withTimeout<R>(run: () => R | Promise<R>, timeoutMs: number, onTimeout: () => Error): Promise<R> {
   return new Promise<R>((resolve, reject) => {
     const deadline = TIME_LIMITS.add(() => reject(onTimeout()), timeoutMs);
     let pending: Promise<R>;

@@ -51,27 +51,15 @@ export class MemoryStore implements CacheStore {
     return this.lru.size;
   }
 
-  get<T>(key: string): Promise<CacheEntry<T> | undefined> {
-    return Promise.resolve(this.getSync<T>(key));
-  }
-
-  /**
-   * `get` without the promise: the entry (a copy with `clone`), or `undefined` when absent or expired.
-   * `LayeredCache` serves L1 hits through it, which keeps a hit free of promise hops.
-   */
-  getSync<T>(key: string): CacheEntry<T> | undefined {
+  /** The entry (a copy with `clone`), or `undefined` when absent or expired; answered at once. */
+  get<T>(key: string): CacheEntry<T> | undefined {
     const entry = this.lru.get(key) as CacheEntry<T> | undefined;
     if (entry === undefined || !this.clone) return entry;
     return { ...entry, value: structuredClone(entry.value) };
   }
 
-  set<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
-    this.setSync(key, entry, ttlMs);
-    return Promise.resolve();
-  }
-
-  /** `set` without the promise; `LayeredStore` refills L1 through it. */
-  setSync<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): void {
+  /** Stores the entry at once; a `ttlMs` of 0 or less removes the key. */
+  set<T>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): void {
     if (ttlMs !== undefined && ttlMs <= 0) {
       this.lru.delete(key);
       return;
@@ -80,12 +68,11 @@ export class MemoryStore implements CacheStore {
     this.lru.set(key, stored, ttlMs === undefined ? undefined : { ttl: Math.ceil(ttlMs) });
   }
 
-  delete(key: string): Promise<void> {
+  delete(key: string): void {
     this.lru.delete(key);
-    return Promise.resolve();
   }
 
-  clear(prefix?: string): Promise<void> {
+  clear(prefix?: string): void {
     if (prefix === undefined || prefix === '') {
       this.lru.clear();
     } else {
@@ -93,12 +80,10 @@ export class MemoryStore implements CacheStore {
         if (key.startsWith(prefix)) this.lru.delete(key);
       }
     }
-    return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  close(): void {
     this.lru.clear();
-    return Promise.resolve();
   }
 }
 

@@ -147,7 +147,7 @@ export class ChaosStore implements CacheStore {
 
   /** The wrapped store's `clear` (a no-op when it has none), after the faults that apply. */
   clear(prefix?: string): Promise<void> {
-    return this.disturb('clear', prefix ?? '*', () => (this.inner.clear ? this.inner.clear(prefix) : Promise.resolve()));
+    return this.disturb('clear', prefix ?? '*', () => this.inner.clear?.(prefix));
   }
 
   /** Rejects the operations hanging now, then closes the wrapped store. */
@@ -159,7 +159,7 @@ export class ChaosStore implements CacheStore {
     await this.inner.close?.();
   }
 
-  private async disturb<R>(operation: ChaosOperation, key: string, run: () => Promise<R>): Promise<R> {
+  private async disturb<R>(operation: ChaosOperation, key: string, run: () => R | Promise<R>): Promise<R> {
     this.calls++;
     if (!this.affected.has(operation)) return run();
     if (this.hanging) await this.hangUntilReleased(operation, key);

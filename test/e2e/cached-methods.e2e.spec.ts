@@ -2,7 +2,7 @@ import { Injectable, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { type CacheEvent, CacheWrite, Cacheable, L1_STORE, type CacheStore, LayeredCache, LayeredCacheModule, MemoryStore, type LayerRead, type Offload, type ReadHit, SequentialReadPolicy, type WritePolicy } from '../../lib';
+import { type CacheEvent, CacheWrite, Cacheable, L1_STORE, type CacheStore, LayeredCache, LayeredCacheModule, MemoryStore, type LayerRead, type Offload, type PromiseOrValue, type ReadHit, SequentialReadPolicy, type WritePolicy } from '../../lib';
 import { ProductRepository, ProductService, ProductsModule, productKey, sampleProduct } from '../fixtures/products';
 import { createTestApp, RELAXED_L2_TIME_LIMIT } from '../support/app';
 import { REDIS_URL, eventually, uniqueNamespace } from '../support/redis';
@@ -132,8 +132,7 @@ describe('cached service methods on a real Redis', () => {
     };
     let readsThroughMethodPolicy = 0;
     const countingReadPolicy = new (class extends SequentialReadPolicy {
-      override readonly servesL1HitsAlone = false;
-      override execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): Promise<ReadHit<T> | undefined> {
+      override execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): PromiseOrValue<ReadHit<T> | undefined> {
         readsThroughMethodPolicy++;
         return super.execute(key, readL1, readL2, offload);
       }

@@ -214,4 +214,16 @@ describe('LayeredCacheModule configuration', () => {
     await service.findOne('l');
     expect(service.repository.calls.find).toBe(1);
   });
+
+  it('refuses at startup a namespace with ":", which could collide with another namespace\'s keys', async () => {
+    await expect(createTestApp({ cache: { namespace: 'shop:eu', l2: false } })).rejects.toThrow(
+      /Invalid cache namespace "shop:eu": it contains ":".*Use another separator, such as "shop-eu" or "shop\.eu"\./,
+    );
+  });
+
+  it('refuses to start when l2.url is present but undefined, instead of connecting to localhost', async () => {
+    const unsetVariable: string | undefined = undefined;
+    const started = createTestApp({ cache: { namespace: uniqueNamespace('url-unset'), l2: { url: unsetVariable } } });
+    await expect(started).rejects.toThrow(/l2\.url in LayeredCacheModule\) is undefined: is the environment variable .*REDIS_URL.* set\?/);
+  });
 });

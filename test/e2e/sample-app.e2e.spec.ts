@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LayeredCacheStats } from '../../lib';
 import { AppModule } from '../../sample-app/src/app.module';
 import { ProductRepository } from '../../sample-app/src/catalog/product.repository';
+import { cacheSetupLine } from '../../sample-app/src/cache-setup';
 import { connectRawRedis, deleteKeys, eventually, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
 
 describe.each([
@@ -66,5 +67,18 @@ describe.each([
     await request(app.getHttpServer()).get('/products/10/uncached').expect(200);
     await request(app.getHttpServer()).get('/products/10/uncached').expect(200);
     expect((await stats()).l1.hits).toBe(before);
+  });
+});
+
+describe('sample app startup line', () => {
+  it('says the cache runs on memory only when REDIS_URL is unset or empty', () => {
+    expect(cacheSetupLine(undefined)).toMatch(/REDIS_URL is not set, so the cache runs in process memory only/);
+    expect(cacheSetupLine('')).toMatch(/process memory only/);
+  });
+
+  it('names the Redis host, never the URL with its password', () => {
+    const line = cacheSetupLine('redis://app:secret@cache.internal:6380/2');
+    expect(line).toBe('Cache: L1 in memory + L2 on Redis at cache.internal:6380');
+    expect(line).not.toMatch(/secret|app:/);
   });
 });

@@ -4,8 +4,8 @@ import type { Deferred } from './deferred';
 import { flush } from './promise-observation';
 
 /** What `promise` rejected with; fails the test when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
+export async function rejectionOf(result: unknown): Promise<unknown> {
+  return Promise.resolve(result).then(
     () => {
       throw new Error('expected a rejection');
     },
@@ -43,10 +43,10 @@ export const FAILURE_ORDERS = [
  * Starts a policy on two hand-settled layers, fails both (`first` one first) and checks that it rejects with
  * a BothLayersFailedError keeping each layer's error in its own slot.
  */
-export async function expectBothFailuresKept<T>(layers: { l1: Deferred<T>; l2: Deferred<T> }, start: () => Promise<unknown>, first: 'l1' | 'l2'): Promise<void> {
+export async function expectBothFailuresKept<T>(layers: { l1: Deferred<T>; l2: Deferred<T> }, start: () => unknown, first: 'l1' | 'l2'): Promise<void> {
   const l1Error = new Error('l1 down');
   const l2Error = new Error('l2 down');
-  const pending = start();
+  const pending = Promise.resolve(start());
   await failBothLayers(layers, first, l1Error, l2Error);
   expectBothLayersFailed(await rejectionOf(pending), l1Error, l2Error);
 }

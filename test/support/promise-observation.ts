@@ -3,10 +3,10 @@ import { afterAll, afterEach, beforeAll, expect, type Mock, vi } from 'vitest';
 /** What a watched promise has done so far. */
 export type Observed = { state: 'pending' } | { state: 'resolved'; value: unknown } | { state: 'rejected'; error: unknown };
 
-/** Watches a promise without awaiting it, so a test can assert it is still pending. */
-export function observe(promise: Promise<unknown>): { readonly current: Observed } {
+/** Watches a result (a promise, or a value already there) without awaiting it, so a test can assert it is still pending. */
+export function observe(result: unknown): { readonly current: Observed } {
   const box: { current: Observed } = { current: { state: 'pending' } };
-  promise.then(
+  Promise.resolve(result).then(
     (value) => (box.current = { state: 'resolved', value }),
     (error: unknown) => (box.current = { state: 'rejected', error }),
   );

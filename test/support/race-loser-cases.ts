@@ -8,7 +8,7 @@ type Layer = 'l1' | 'l2';
 
 /** A race policy started on two layers that the test settles by hand. */
 export interface StartedRace {
-  readonly pending: Promise<unknown>;
+  readonly pending: unknown;
   /** Makes the layer's call succeed: a hit for a read, a stored value for a write. */
   succeed(layer: Layer): void;
   fail(layer: Layer, error: Error): void;

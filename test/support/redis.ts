@@ -6,7 +6,7 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A namespace no other test or run uses, so tests never see each other's keys. */
 export function uniqueNamespace(label: string): string {
-  return `test:${label}:${randomUUID().slice(0, 8)}`;
+  return `test-${label}-${randomUUID().slice(0, 8)}`;
 }
 
 export type RawRedis = ReturnType<typeof createClient>;

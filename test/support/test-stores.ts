@@ -3,7 +3,7 @@ import type { CacheEntry, CacheStore } from '../../lib';
 /** Wraps a store and delays chosen operations, to make one layer slow on purpose. */
 export class DelayedStore implements CacheStore {
   constructor(
-    private readonly inner: CacheStore,
+    readonly inner: CacheStore,
     private readonly delays: { get?: number; set?: number; delete?: number },
   ) {}
 
@@ -22,12 +22,12 @@ export class DelayedStore implements CacheStore {
     return this.inner.delete(key);
   }
 
-  clear(prefix?: string): Promise<void> {
-    return this.inner.clear ? this.inner.clear(prefix) : Promise.resolve();
+  async clear(prefix?: string): Promise<void> {
+    await this.inner.clear?.(prefix);
   }
 
-  close(): Promise<void> {
-    return this.inner.close ? this.inner.close() : Promise.resolve();
+  async close(): Promise<void> {
+    await this.inner.close?.();
   }
 }
 

@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boundKeyLength, encodeArguments, MAX_KEY_LENGTH } from '../../lib';
+import { boundKeyLength, encodeArguments, LayeredCache, LayeredCacheError, MAX_KEY_LENGTH, MemoryStore, OffloadService, validNamespace } from '../../lib';
+import { NamespacedKeys } from '../../lib/core/cache-key';
 
 describe('encodeArguments', () => {
   it('keeps argument boundaries, types and nesting apart', () => {
@@ -279,3 +280,78 @@ function canonical(value: unknown): string {
   }
   return Object.is(value, -0) ? '-0' : JSON.stringify(value);
 }
+
+describe('validNamespace', () => {
+  it('accepts names without ":" as they are', () => {
+    expect(validNamespace('shop')).toBe('shop');
+    expect(validNamespace('shop-eu.v2')).toBe('shop-eu.v2');
+  });
+
+  it('refuses a namespace with ":", naming it and suggesting "-" or "." instead', () => {
+    expect(() => validNamespace('a:b')).toThrow(LayeredCacheError);
+    expect(() => validNamespace('a:b')).toThrow(/Invalid cache namespace "a:b": it contains ":".*Use another separator, such as "a-b" or "a\.b"\./);
+  });
+
+  it('refuses empty, blank and non-string namespaces, saying what to pass', () => {
+    expect(() => validNamespace('')).toThrow(/Invalid cache namespace "": it is empty\..*Pass a non-empty name/);
+    expect(() => validNamespace('  ')).toThrow(/Invalid cache namespace " {2}": it is empty/);
+    expect(() => validNamespace(42)).toThrow(/Invalid cache namespace 42 \(number\): it is not a string/);
+    expect(() => validNamespace(undefined)).toThrow(/it is not a string/);
+  });
+
+  it('keeps namespaces and keys from colliding: a cache refuses namespace "a:b", so it cannot share keys with namespace "a"', () => {
+    expect(new NamespacedKeys('a').fullKey('b:c')).toBe('a:b:c');
+    expect(() => new NamespacedKeys('a:b')).toThrow(/Use another separator, such as "a-b" or "a\.b"/);
+    expect(() => new LayeredCache({ l1: new MemoryStore(), offload: new OffloadService(), namespace: 'a:b' })).toThrow(/Invalid cache namespace "a:b"/);
+  });
+});
+
+describe('NamespacedKeys with long keys', () => {
+  const longNamespace = 'tenant-' + 'n'.repeat(80);
+
+  it('keeps the whole namespace prefix at the front of a shortened key, so clear(namespace) still finds it', async () => {
+    const l1 = new MemoryStore();
+    const cache = new LayeredCache({ l1, offload: new OffloadService(), namespace: longNamespace });
+    const long = 'k'.repeat(MAX_KEY_LENGTH * 2);
+    const fullKey = cache.fullKey(long);
+    expect(fullKey.startsWith(`${longNamespace}:`)).toBe(true);
+    expect(fullKey.length).toBeLessThan(long.length);
+
+    await cache.set(long, 'value');
+    expect(await cache.get(long)).toBe('value');
+    await cache.clear(longNamespace);
+    expect(await l1.get(fullKey)).toBeUndefined();
+    expect(await cache.get(long)).toBeUndefined();
+  });
+
+  it('stays within MAX_KEY_LENGTH for a short namespace', () => {
+    const keys = new NamespacedKeys('shop');
+    expect(keys.fullKey('x'.repeat(1000)).length).toBeLessThanOrEqual(MAX_KEY_LENGTH);
+    expect(keys.fullKey('x'.repeat(MAX_KEY_LENGTH - 'shop:'.length))).toBe(`shop:${'x'.repeat(MAX_KEY_LENGTH - 'shop:'.length)}`);
+  });
+
+  it('is injective over keys of every length, shortened and marked ones included, for short and long namespaces', () => {
+    const key = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.tuple(fc.string({ maxLength: 80 }), fc.string({ maxLength: 80 })).map(([a, b]) => `${a}…#${b}`),
+      fc.string({ minLength: 250, maxLength: 400 }).map((k) => boundKeyLength(k)),
+    );
+    for (const namespace of ['ns', longNamespace]) {
+      const keys = new NamespacedKeys(namespace);
+      fc.assert(
+        fc.property(key, key, (a, b) => {
+          expect(keys.fullKey(a) === keys.fullKey(b)).toBe(a === b);
+          expect(keys.fullKey(a).startsWith(`${namespace}:`)).toBe(true);
+        }),
+        { numRuns: 500 },
+      );
+    }
+  });
+
+  it('keeps a namespace from posing as another one: the namespace is everything before the first ":"', () => {
+    const namespaces = ['a', 'ab', 'a-b'];
+    const fullKeys = namespaces.flatMap((namespace) => ['b', 'b:c', '-b', ''].map((key) => new NamespacedKeys(namespace).fullKey(key)));
+    expect(new Set(fullKeys).size).toBe(fullKeys.length);
+    for (const fullKey of fullKeys) expect(namespaces).toContain(fullKey.slice(0, fullKey.indexOf(':')));
+  });
+});

@@ -148,7 +148,9 @@ describe('LayeredCache replays L2 after it recovers', () => {
   });
 
   it('background puts that failed on L2 are reported one by one and replayed', async () => {
-    const { cache, chaos, l2Memory, offload, seen } = setup();
+    const { cache, chaos, l2Memory, offload, seen } = setup({
+      resilience: { timeoutMs: TIMEOUT, breaker: { failureThreshold: 10, cooldownMs: 100 }, replay: { retryDelayMs: 50 } },
+    });
     chaos.configure({ failureRate: 1, operations: ['set'] });
     for (let i = 0; i < 5; i++) await cache.put(`k${i}`, i, { background: true });
     await offload.drain();

@@ -65,14 +65,14 @@ describe('MemoryStore', () => {
     expect(await store.get('k')).toBeUndefined();
   });
 
-  it('writes synchronously through setSync exactly as set does, clone and TTL included', () => {
+  it('answers get and set at once, without a promise, clone and TTL included', () => {
     const store = new MemoryStore({ clone: true });
     const value = { n: 1 };
-    store.setSync('k', createCacheEntry(value, 1000), 1000);
-    expect(store.getSync<{ n: number }>('k')?.value).toEqual(value);
-    expect(store.getSync<{ n: number }>('k')?.value).not.toBe(value);
-    store.setSync('k', createCacheEntry(value, 1000), 0);
-    expect(store.getSync('k')).toBeUndefined();
+    expect(store.set('k', createCacheEntry(value, 1000), 1000)).toBeUndefined();
+    expect(store.get<{ n: number }>('k')?.value).toEqual(value);
+    expect(store.get<{ n: number }>('k')?.value).not.toBe(value);
+    store.set('k', createCacheEntry(value, 1000), 0);
+    expect(store.get('k')).toBeUndefined();
   });
 
   it('rejects invalid bounds with a message naming the option', () => {

@@ -202,8 +202,8 @@ interface Run {
 }
 
 /** Starts the policy and records its outcome together with the layers still pending at that moment. */
-function observe(execution: Promise<unknown>, layers: Layers): Promise<Run> {
-  return execution.then(
+function observe(execution: unknown, layers: Layers): Promise<Run> {
+  return Promise.resolve(execution).then(
     (value) => ({ outcome: { ok: true, value }, pendingWhenAnswered: layers.pending(), calledWhenAnswered: [...layers.called] }),
     (error: unknown) => ({ outcome: { ok: false, error }, pendingWhenAnswered: layers.pending(), calledWhenAnswered: [...layers.called] }),
   );

@@ -108,9 +108,9 @@ function checkVerdict(outcome: { ok: true; value: unknown } | { ok: false; error
   }
 }
 
-async function settle(run: Promise<unknown>): Promise<{ outcome: { ok: true; value: unknown } | { ok: false; error: unknown }; ms: number }> {
+async function settle(run: unknown): Promise<{ outcome: { ok: true; value: unknown } | { ok: false; error: unknown }; ms: number }> {
   const started = performance.now();
-  const outcome = await run.then(
+  const outcome = await Promise.resolve(run).then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );

@@ -33,30 +33,6 @@ const tolerated = (): ReplayDecision => ({ state: 'tolerated' });
 const entry = (value: unknown) => createCacheEntry(value, 60_000);
 
 describe('ResilientStore time limit', () => {
-  /** A store that answers after `delayMs` and declares that its calls settle within `settlesWithinMs`. */
-  function selfBoundedStore(delayMs: number, settlesWithinMs: number): CacheStore {
-    const memory = new MemoryStore();
-    return {
-      settlesWithinMs,
-      get: async <T>(key: string) => (await sleep(delayMs), memory.get<T>(key)),
-      set: (key, value, ttl) => memory.set(key, value, ttl),
-      delete: (key) => memory.delete(key),
-    };
-  }
-
-  it('relies on the bound a store declares when it is within the limit, arming no timer of its own', async () => {
-    const inner = selfBoundedStore(60, 20);
-    await inner.set('k', entry('v'), 60_000);
-    const store = new ResilientStore(inner, { timeoutMs: 30 });
-    expect((await store.get('k'))?.value).toBe('v');
-  });
-
-  it('keeps its own time limit when the store declares a longer bound', async () => {
-    const inner = selfBoundedStore(200, 1_000);
-    const store = new ResilientStore(inner, { timeoutMs: 30 });
-    await expect(store.get('k')).rejects.toBeInstanceOf(CacheTimeoutError);
-  });
-
   it('gives up on a hung call at its time limit with CacheTimeoutError, and counts it', async () => {
     const { store, chaos } = setup();
     chaos.hang();
@@ -124,7 +100,6 @@ describe('ResilientStore circuit breaker', () => {
     let throwing = true;
     const memory = new MemoryStore();
     const inner: CacheStore = {
-      settlesWithinMs: 10,
       get: <T>(key: string) => {
         if (throwing) throw new Error('thrown, not rejected');
         return memory.get<T>(key);
@@ -280,54 +255,6 @@ describe('ResilientStore replay of failed writes', () => {
     chaos.fail();
     await store.set('k', entry(1), undefined, { decision: tolerated() }).catch(() => undefined);
     expect(store.stats().replay).toBeUndefined();
-  });
-});
-
-describe('ResilientStore batches of background writes (setMany)', () => {
-  const batch = (...keys: string[]) => keys.map((key) => ({ key, entry: entry(key), ttlMs: 60_000 }));
-
-  it('stores every write of a batch and reports one outcome per write', async () => {
-    const { store, memory } = setup();
-    await expect(store.setMany(batch('a', 'b'))).resolves.toEqual([undefined, undefined]);
-    expect((await memory.get('a'))?.value).toBe('a');
-    expect((await memory.get('b'))?.value).toBe('b');
-  });
-
-  it('counts a failed batch as one failure of the breaker, keeps each failed write, and replays them once L2 answers', async () => {
-    const { store, chaos, memory } = setup();
-    chaos.fail();
-    const outcomes = await store.setMany(batch('a', 'b', 'c'));
-    expect(outcomes).toHaveLength(3);
-    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(Error);
-    expect(store.stats().breaker).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
-    expect(store.stats().replay).toMatchObject({ pending: 3, kept: 3 });
-    chaos.recover();
-    await store.get('other');
-    expect(await eventually(async () => store.stats().replay?.replayed === 3)).toBe(true);
-    expect((await memory.get('c'))?.value).toBe('c');
-  });
-
-  it('skips L2 while the breaker is open and keeps the writes for replay', async () => {
-    const { store, chaos } = setup();
-    chaos.fail();
-    for (let i = 0; i < 3; i++) await store.get('k').catch(() => undefined);
-    const callsBefore = chaos.stats().calls;
-    const outcomes = await store.setMany(batch('a', 'b'));
-    expect(outcomes).toEqual([expect.any(CircuitOpenError), expect.any(CircuitOpenError)]);
-    expect(chaos.stats().calls).toBe(callsBefore);
-    expect(store.stats().replay).toMatchObject({ kept: 2 });
-  });
-
-  it('neither keeps nor blames L2 for a write it could not encode, and stores the rest of the batch', async () => {
-    const { store, chaos, memory } = setup();
-    chaos.configure({ failureRate: 1, operations: ['set'], errorFactory: () => new CacheSerializationError('cannot encode') });
-    const outcomes = await store.setMany(batch('a'));
-    expect(outcomes).toEqual([expect.any(CacheSerializationError)]);
-    expect(store.stats().breaker).toMatchObject({ consecutiveFailures: 0 });
-    expect(store.stats().replay).toMatchObject({ kept: 0 });
-    chaos.recover();
-    await expect(store.setMany(batch('b'))).resolves.toEqual([undefined]);
-    expect((await memory.get('b'))?.value).toBe('b');
   });
 });
 

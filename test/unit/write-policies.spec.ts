@@ -152,78 +152,24 @@ describe('RaceWritePolicy', () => {
     expect(new RaceWritePolicy().loser).toBe(RaceLoser.Offload);
   });
 
-  it('starts L1 at once, and L2 on the next turn of the event loop while L1 has not answered', async () => {
+  it('starts both layers at once, in the caller\'s turn', () => {
     const layers = fakeLayers();
-    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload()));
-
-    expect(layers.calls).toEqual(['l1:k']);
-    await new Promise((resolve) => setImmediate(resolve));
+    observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload()));
     expect(layers.calls).toEqual(['l1:k', 'l2:k']);
-    layers.l2.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-    layers.l1.resolve();
   });
 
-  it('does not start L2 in the caller\'s turn when L1 answers at once: the offload service starts it', async () => {
+  it('with RaceLoser.Drop leaves the losing write running unobserved, not as a background task', async () => {
     const layers = fakeLayers();
     const offload = new FakeOffload();
+    const result = observe(new RaceWritePolicy(RaceLoser.Drop).execute('k', layers.writeL1, layers.writeL2, offload));
     layers.l1.resolve();
-    await new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, offload);
-
-    expect(layers.calls).toEqual(['l1:k']);
-    expect(offload.calls.map((call) => call.kind)).toEqual(['race-loser']);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(layers.calls).toEqual(['l1:k']);
-    const task = offload.calls[0]!.task(abortSignal());
+    await flush();
+    expect(result.current).toEqual({ state: 'resolved', value: undefined });
     expect(layers.calls).toEqual(['l1:k', 'l2:k']);
-    layers.l2.resolve();
-    await expect(task).resolves.toBeUndefined();
-  });
-
-  it.each([
-    ['with RaceLoser.Drop', RaceLoser.Drop, true],
-    ['when the offload service is full', RaceLoser.Offload, false],
-  ] as const)('still writes L2, unobserved, on the next turn when L1 answers at once %s', async (_name, loser, accepts) => {
-    const layers = fakeLayers();
-    layers.l1.resolve();
-    await new RaceWritePolicy(loser).execute('k', layers.writeL1, layers.writeL2, new FakeOffload(accepts));
-
-    expect(layers.calls).toEqual(['l1:k']);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
+    expect(offload.calls).toEqual([]);
     layers.l2.reject(new Error('late l2 failure'));
     await flush();
     expect(unhandled).not.toHaveBeenCalled();
-  });
-
-  it.each([RaceLoser.Offload, RaceLoser.Drop])(
-    'hands an L2 write that had not started (%s) to writeL2InBackground when the cache offers it, not to the offload service',
-    async (loser) => {
-      const layers = fakeLayers();
-      const offload = new FakeOffload();
-      const background: string[] = [];
-      layers.l1.resolve();
-      await new RaceWritePolicy(loser).execute('k', layers.writeL1, layers.writeL2, offload, (key) => background.push(key));
-
-      expect(background).toEqual(['k']);
-      expect(offload.calls).toEqual([]);
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(layers.calls).toEqual(['l1:k']);
-    },
-  );
-
-  it('races L2 itself, not in the background, when L1 fails first', async () => {
-    const layers = fakeLayers();
-    const background: string[] = [];
-    const result = observe(new RaceWritePolicy().execute('k', layers.writeL1, layers.writeL2, new FakeOffload(), (key) => background.push(key)));
-    layers.l1.reject(new Error('l1 down'));
-    await flush();
-    expect(layers.calls).toEqual(['l1:k', 'l2:k']);
-    layers.l2.resolve();
-    await flush();
-    expect(result.current).toEqual({ state: 'resolved', value: undefined });
-    expect(background).toEqual([]);
   });
 
   it('returns before L2 finishes and hands the L2 write to the offload service', async () => {

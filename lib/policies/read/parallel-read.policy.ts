@@ -1,6 +1,6 @@
 import type { CacheEntry } from '../../core/cache-entry';
 import { BothLayersFailedError } from '../../core/errors';
-import { startLayerCall } from '../start-layer-call';
+import { callSafely } from '../../core/promise-or-value';
 import type { Offload } from '../../offload/offload.interface';
 import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
 
@@ -20,10 +20,10 @@ export class ParallelReadPolicy implements ReadPolicy {
     readL2: LayerRead<T>,
     _offload: Offload,
   ): Promise<ReadHit<T> | undefined> {
-    // startLayerCall turns a closure's synchronous throw into a rejection, so the other layer still answers.
+    // callSafely turns a closure's synchronous throw into a rejection, so the other layer still answers.
     const [l1, l2] = await Promise.allSettled([
-      startLayerCall(readL1, key),
-      startLayerCall(readL2, key),
+      Promise.resolve(callSafely(readL1, key)),
+      Promise.resolve(callSafely(readL2, key)),
     ]);
     const fromL1 = l1.status === 'fulfilled' ? l1.value : undefined;
     const fromL2 = l2.status === 'fulfilled' ? l2.value : undefined;

@@ -1,7 +1,7 @@
 import type { CacheEntry } from '../../core/cache-entry';
 import type { CacheLayer } from '../../core/errors';
 import { BothLayersFailedError } from '../../core/errors';
-import { startLayerCall } from '../start-layer-call';
+import { callSafely } from '../../core/promise-or-value';
 import type { Offload } from '../../offload/offload.interface';
 import { RaceLoser } from '../race-loser';
 import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
@@ -19,9 +19,9 @@ export class RaceReadPolicy implements ReadPolicy {
   constructor(readonly loser: RaceLoser = RaceLoser.Offload) {}
 
   execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): Promise<ReadHit<T> | undefined> {
-    // startLayerCall turns a closure's synchronous throw into a rejection, so it takes part in the race.
-    const l1 = startLayerCall(readL1, key);
-    const l2 = startLayerCall(readL2, key);
+    // callSafely turns a closure's synchronous throw into a rejection, so it takes part in the race.
+    const l1 = Promise.resolve(callSafely(readL1, key));
+    const l2 = Promise.resolve(callSafely(readL2, key));
     return new Promise<ReadHit<T> | undefined>((resolve, reject) => {
       let done = false;
       let firstNoHit: { readonly failed: boolean; readonly error: unknown } | undefined;

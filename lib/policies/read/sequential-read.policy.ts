@@ -1,36 +1,40 @@
 import type { CacheEntry } from '../../core/cache-entry';
+import { type PromiseOrValue, callSafely, isPromiseLike } from '../../core/promise-or-value';
 import type { Offload } from '../../offload/offload.interface';
 import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
 
 /**
  * The default read policy: L1 first, L2 only when L1 has no answer. An L1 miss or L1 error (which the
  * closure has already reported) falls through to L2; an L2 hit is returned, an L2 miss is a miss and an
- * L2 error rejects. It runs on every L1 hit, so that path allocates nothing but the returned hit.
+ * L2 error rejects. An L1 that answers at once is answered at once, without a promise.
  *
  * @example
  * LayeredCacheModule.forRoot({ readPolicy: new SequentialReadPolicy() });
  */
 export class SequentialReadPolicy implements ReadPolicy {
-  /** An L1 hit is the answer; subclasses that change that must set this to false. */
-  readonly servesL1HitsAlone: boolean = true;
-  /** After an L1 miss, L2's answer is the answer; subclasses that change that must set this to false. */
-  readonly answersL1MissesWithL2: boolean = true;
-
-  async execute<T>(
-    key: string,
-    readL1: LayerRead<T>,
-    readL2: LayerRead<T>,
-    _offload: Offload,
-  ): Promise<ReadHit<T> | undefined> {
-    let entry: CacheEntry<T> | undefined;
+  execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, _offload: Offload): PromiseOrValue<ReadHit<T> | undefined> {
+    let fromL1: PromiseOrValue<CacheEntry<T> | undefined>;
     try {
-      entry = await readL1(key);
+      fromL1 = readL1(key);
     } catch {
       // L1 is an optimisation: its failure is already reported and must not fail a read that L2 can serve.
-      entry = undefined;
+      return readFromL2(key, readL2);
     }
-    if (entry !== undefined) return { entry, source: 'l1' };
-    entry = await readL2(key);
-    return entry === undefined ? undefined : { entry, source: 'l2' };
+    if (isPromiseLike(fromL1)) {
+      return fromL1.then(
+        (entry) => (entry === undefined ? readFromL2(key, readL2) : { entry, source: 'l1' }),
+        () => readFromL2(key, readL2),
+      );
+    }
+    return fromL1 === undefined ? readFromL2(key, readL2) : { entry: fromL1, source: 'l1' };
   }
+}
+
+function readFromL2<T>(key: string, readL2: LayerRead<T>): PromiseOrValue<ReadHit<T> | undefined> {
+  const fromL2 = callSafely(readL2, key);
+  return isPromiseLike(fromL2) ? fromL2.then(l2Hit) : l2Hit(fromL2);
+}
+
+function l2Hit<T>(entry: CacheEntry<T> | undefined): ReadHit<T> | undefined {
+  return entry === undefined ? undefined : { entry, source: 'l2' };
 }

@@ -1,7 +1,12 @@
 import { BothLayersFailedError } from '../../core/errors';
-import { startLayerCall } from '../start-layer-call';
+import { type PromiseOrValue, isPromiseLike } from '../../core/promise-or-value';
 import type { Offload } from '../../offload/offload.interface';
 import type { LayerWrite, WritePolicy } from './write-policy.interface';
+
+/** How one layer's write ended, when it ended at once. */
+type Outcome = { readonly failed: false } | { readonly failed: true; readonly error: unknown };
+
+const WRITTEN: Outcome = { failed: false };
 
 /**
  * The default write policy: writes both layers at once and waits for both to settle. It resolves when at
@@ -12,31 +17,25 @@ import type { LayerWrite, WritePolicy } from './write-policy.interface';
  * LayeredCacheModule.forRoot({ writePolicy: new OptimisticParallelWritePolicy() });
  */
 export class OptimisticParallelWritePolicy implements WritePolicy {
-  readonly writesL2AfterL1Success = true;
-
-  execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): Promise<void> {
-    // startLayerCall turns a closure's synchronous throw into a rejection, so one broken layer cannot
-    // keep the other from being written.
-    const l1 = startLayerCall(writeL1, key);
-    const l2 = startLayerCall(writeL2, key);
-    // Joined by hand rather than with Promise.allSettled, which allocates a result object per layer on every write.
-    return new Promise<void>((resolve, reject) => {
-      let settled = 0;
-      let l1Failure: { readonly error: unknown } | undefined;
-      let l2Failure: { readonly error: unknown } | undefined;
-      const onSettled = (): void => {
-        if (++settled < 2) return;
-        if (l1Failure !== undefined && l2Failure !== undefined) reject(new BothLayersFailedError(l1Failure.error, l2Failure.error));
-        else resolve();
-      };
-      l1.then(onSettled, (error: unknown) => {
-        l1Failure = { error };
-        onSettled();
-      });
-      l2.then(onSettled, (error: unknown) => {
-        l2Failure = { error };
-        onSettled();
-      });
-    });
+  execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): PromiseOrValue<void> {
+    // Both closures are called before either is awaited, and one that throws cannot keep the other from running.
+    const l1 = attempt(writeL1, key);
+    const l2 = attempt(writeL2, key);
+    if (!isPromiseLike(l1) && !isPromiseLike(l2)) return l1.failed && l2.failed ? Promise.reject(new BothLayersFailedError(l1.error, l2.error)) : undefined;
+    return Promise.all([l1, l2]).then(([fromL1, fromL2]) => joined(fromL1, fromL2));
   }
+}
+
+function attempt(write: LayerWrite, key: string): Outcome | Promise<Outcome> {
+  let written: PromiseOrValue<void>;
+  try {
+    written = write(key);
+  } catch (error) {
+    return { failed: true, error };
+  }
+  return isPromiseLike(written) ? written.then(() => WRITTEN, (error: unknown) => ({ failed: true, error })) : WRITTEN;
+}
+
+function joined(l1: Outcome, l2: Outcome): void {
+  if (l1.failed && l2.failed) throw new BothLayersFailedError(l1.error, l2.error);
 }

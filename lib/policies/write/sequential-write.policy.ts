@@ -1,3 +1,4 @@
+import { type PromiseOrValue, callSafely, isPromiseLike } from '../../core/promise-or-value';
 import type { Offload } from '../../offload/offload.interface';
 import type { LayerWrite, WritePolicy } from './write-policy.interface';
 
@@ -10,10 +11,13 @@ import type { LayerWrite, WritePolicy } from './write-policy.interface';
  * LayeredCacheModule.forRoot({ writePolicy: new SequentialWritePolicy() });
  */
 export class SequentialWritePolicy implements WritePolicy {
-  readonly writesL2AfterL1Success = true;
-
-  async execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): Promise<void> {
-    await writeL1(key);
-    await writeL2(key);
+  execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, _offload: Offload): PromiseOrValue<void> {
+    let l1: PromiseOrValue<void>;
+    try {
+      l1 = writeL1(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return isPromiseLike(l1) ? l1.then(() => writeL2(key)) : callSafely(writeL2, key);
   }
 }

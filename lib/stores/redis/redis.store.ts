@@ -14,7 +14,7 @@ import {
   REDIS_UNKNOWN_DRIVER,
   REDIS_UNSUPPORTED_TOPOLOGY,
 } from '../../layered-cache.messages';
-import type { CacheStore, StoreWrite } from '../cache-store.interface';
+import type { CacheStore } from '../cache-store.interface';
 import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands';
 import {
   NodeRedisCommands,
@@ -25,6 +25,7 @@ import {
 } from './node-redis.commands';
 import { type BatchedGet, GetBatcher } from './get-batcher';
 import { type RedisCommands, type RedisDriver, escapeGlob, replyText } from './redis-commands';
+import { assertUrlGivenWhenNamed } from './redis-target';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
 export interface RedisStoreCommonOptions {
@@ -81,8 +82,6 @@ interface PendingCommand {
 interface PendingRead extends PendingCommand, BatchedGet {}
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 200;
-/** The outcome of a write of a `setMany` batch whose reply has not come yet. */
-const UNANSWERED: unique symbol = Symbol('unanswered');
 const SCAN_BATCH = 1000;
 
 /**
@@ -107,8 +106,6 @@ const SCAN_BATCH = 1000;
 export class RedisStore implements CacheStore {
   /** The client library in use. */
   readonly driver: RedisDriver;
-  /** Every `get`, `set` and `delete` settles within this many milliseconds: its command timeout. */
-  readonly settlesWithinMs: number;
   private readonly commands: RedisCommands;
   /** Concurrent GETs go out as one MGET. */
   private readonly gets: GetBatcher;
@@ -124,7 +121,6 @@ export class RedisStore implements CacheStore {
     if (!Number.isInteger(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new LayeredCacheError(INVALID_POSITIVE_INTEGER_OPTION('RedisStore', 'commandTimeoutMs', options.commandTimeoutMs));
     }
-    this.settlesWithinMs = this.timeoutMs;
     this.serializer = options.serializer ?? new JsonSerializer();
     this.commands = createCommands(options, this.timeoutMs);
     const commands = this.commands;
@@ -178,51 +174,6 @@ export class RedisStore implements CacheStore {
     if (text === undefined) return this.delete(key);
     const stored = text;
     return this.run('SET', () => this.commands.set(key, stored, pxOf(ttlMs)), true);
-  }
-
-  /**
-   * Stores many entries as `set` does, sent together under one deadline. Resolves with one outcome per
-   * write: `undefined` when stored, otherwise its error (`CacheTimeoutError` for those the deadline caught).
-   */
-  setMany(writes: readonly StoreWrite[]): Promise<readonly unknown[]> {
-    const outcomes = new Array<unknown>(writes.length).fill(UNANSWERED);
-    if (writes.length === 0) return Promise.resolve(outcomes);
-    if (this.closing !== undefined) return Promise.resolve(outcomes.fill(new LayeredCacheError(REDIS_STORE_CLOSED)));
-    this.inFlight++;
-    return new Promise<readonly unknown[]>((resolve) => {
-      let unanswered = writes.length;
-      let done = false;
-      const timedOut = (error: unknown): void => {
-        if (done) return;
-        done = true;
-        for (let index = 0; index < outcomes.length; index++) if (outcomes[index] === UNANSWERED) outcomes[index] = error;
-        resolve(outcomes);
-      };
-      const deadline = this.deadlines.add({ command: 'SET', reject: timedOut }, this.timeoutMs);
-      const answer = (index: number, outcome: unknown): void => {
-        if (done) return;
-        outcomes[index] = outcome;
-        if (--unanswered === 0 && this.settled(deadline)) {
-          done = true;
-          resolve(outcomes);
-        }
-      };
-      for (let index = 0; index < writes.length; index++) {
-        const { key, entry, ttlMs } = writes[index];
-        let sent: Promise<unknown>;
-        try {
-          const text = this.encodeWrite(entry, ttlMs);
-          sent = text === undefined ? this.commands.del([key]) : this.commands.set(key, text, pxOf(ttlMs));
-        } catch (error) {
-          answer(index, error);
-          continue;
-        }
-        sent.then(
-          () => answer(index, undefined),
-          (error: unknown) => answer(index, this.commandError('SET', error, deadline)),
-        );
-      }
-    });
   }
 
   /** Deletes the key with UNLINK. */
@@ -337,6 +288,7 @@ function pxOf(ttlMs: number | undefined): number | undefined {
 }
 
 function createCommands(options: RedisStoreOptions, timeoutMs: number): RedisCommands {
+  assertUrlGivenWhenNamed(options);
   if (options.client !== undefined) {
     const extra = (['driver', 'url', 'clientOptions'] as const).filter((name) => options[name] !== undefined);
     if (extra.length > 0) throw new LayeredCacheError(REDIS_CLIENT_WITH_CONNECTION_OPTIONS(extra.map((name) => `"${name}"`).join(', ')));

@@ -1,0 +1,57 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CacheStore, ChaosStore, LayeredCacheModule, type LayeredCacheModuleOptions, MemoryStore } from '../../lib';
+import { CapturingLogger } from '../support/capturing-logger';
+import { uniqueNamespace } from '../support/redis';
+import { freePort } from '../support/redis-server';
+
+describe('the line the module logs at startup', () => {
+  let app: TestingModule | undefined;
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  async function startupLines(cache: LayeredCacheModuleOptions, logger = new CapturingLogger()): Promise<string[]> {
+    app = await Test.createTestingModule({ imports: [LayeredCacheModule.forRoot(cache)] })
+      .setLogger(logger)
+      .compile();
+    await app.init();
+    return logger.cache('Cache layers:').map((line) => line.message);
+  }
+
+  it('names the Redis host, port and db of the L2, never its username or password', async () => {
+    const port = await freePort();
+    const logger = new CapturingLogger();
+    const lines = await startupLines(
+      {
+        namespace: uniqueNamespace('startup'),
+        l2: { url: `redis://cache-user:s3cret-pw@127.0.0.1:${port}/2`, commandTimeoutMs: 20 },
+        resilience: { timeoutMs: 40, replay: false },
+        shutdownTimeoutMs: 200,
+      },
+      logger,
+    );
+    expect(lines).toEqual([`Cache layers: L1 MemoryStore, up to 10000 entries; L2 Redis 127.0.0.1:${port} db 2 (node-redis).`]);
+    await app?.close();
+    app = undefined;
+    expect(logger.lines.filter((line) => /s3cret-pw|cache-user/.test(line.message))).toEqual([]);
+  });
+
+  it('says that it runs L1 only when there is no L2', async () => {
+    expect(await startupLines({ l1: { maxEntries: 500 } })).toEqual([
+      'Cache layers: L1 MemoryStore, up to 500 entries. No L2 store configured: caching in process memory only (L1). Pass l2: { url } (Redis) or any CacheStore to share the cache between instances.',
+    ]);
+  });
+
+  it('names stores it was handed by their class', async () => {
+    expect(await startupLines({ l1: new MemoryStore(), l2: new ChaosStore(new MemoryStore()) })).toEqual(['Cache layers: L1 MemoryStore; L2 ChaosStore.']);
+  });
+
+  it('describes a store given as a plain object without calling it "Object"', async () => {
+    const inner = new MemoryStore();
+    const plain: CacheStore = { get: (key) => inner.get(key), set: (key, entry, ttlMs) => inner.set(key, entry, ttlMs), delete: (key) => inner.delete(key) };
+    expect(await startupLines({ l2: plain })).toEqual(['Cache layers: L1 MemoryStore, up to 10000 entries; L2 a custom CacheStore.']);
+  });
+});
