@@ -45,6 +45,7 @@ export {
 export type { CacheLayer, CacheOperation } from './core/errors';
 export { JsonSerializer } from './core/serializer';
 export type { Serializer } from './core/serializer';
+export type { CachedClass, CachedType, CachedTypeFor } from './core/value-codec';
 
 export * from './decorators';
 export * from './offload';

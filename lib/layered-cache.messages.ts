@@ -168,7 +168,10 @@ export const UNSERIALIZABLE_KINDS = {
   set: ['a Set', 'cache [...set] and rebuild the Set after reading'],
   'weak-collection': ['a WeakMap or WeakSet, whose contents cannot be read', 'cache the data it maps instead'],
   regexp: ['a RegExp', 'cache its source and flags and rebuild it after reading'],
-  binary: ['binary data (Buffer, typed array or ArrayBuffer)', 'cache it as a base64 string'],
+  binary: [
+    'binary data other than a Buffer or a Uint8Array (another typed array, a subclass, an ArrayBuffer or a DataView)',
+    'cache its bytes as a Buffer or a Uint8Array (for example new Uint8Array(view.buffer, view.byteOffset, view.byteLength)) and rebuild the view after reading',
+  ],
   promise: ['a Promise', 'await it and cache the result'],
   circular: ['a circular reference to an object that contains it', 'cache a copy without the cycle'],
 } as const;
@@ -179,6 +182,18 @@ export type UnserializableKind = keyof typeof UNSERIALIZABLE_KINDS;
 /** The JSON serializer refused part of a value; `path` is like `value.items[2].id`. */
 export const UNSERIALIZABLE_VALUE = (path: string, kind: UnserializableKind): string =>
   `Cannot store this value in the shared cache layer: ${path} is ${UNSERIALIZABLE_KINDS[kind][0]}, which JSON cannot store faithfully. To fix it, ${UNSERIALIZABLE_KINDS[kind][1]}, or give the store a serializer that supports it.`;
+
+/** The JSON serializer met a class instance it would store as `{}`; `path` is like `value.account`. */
+export const UNSERIALIZABLE_HIDDEN_STATE = (path: string, className: string): string =>
+  `Cannot store this value in the shared cache layer: ${path} is an instance of ${className} with no own enumerable property and no toJSON method, so JSON would store it as {} and lose whatever it holds (#private fields and accessors are invisible to it). To fix it, declare its fields as public properties, add a toJSON method that returns its data, or cache a plain object instead.`;
+
+/** Instances of a class were cached without a declared type, so every layer returns them as plain data. */
+export const UNTYPED_INSTANCES_CACHED = (className: string): string =>
+  `Instances of ${className} are cached as plain data (their own enumerable properties, or what their toJSON returns), so cache hits from every layer return that plain form, not ${className} instances, and its methods, getters and class-based handling (such as ClassSerializerInterceptor's @Exclude) do not apply to them. To get ${className} instances back, declare the class with the \`type\` option of @Cacheable/@CacheWrite or getOrSet (type: ${className}, or type: [${className}] for an array of them); instances nested inside another cached object always come back as plain objects. This is reported once per class.`;
+
+/** A \`type\` option is not a class or a one-class array. */
+export const INVALID_CACHED_TYPE = (where: string, got: string): string =>
+  `The \`type\` option of ${where} must be a class (type: User) or an array holding one class for an array of its instances (type: [User]); got ${got}. Pass the class itself.`;
 
 /** JSON.stringify (or a toJSON method) threw for a reason the serializer could not pin down. */
 export const SERIALIZATION_FAILED = (cause: string): string =>

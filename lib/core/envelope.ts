@@ -57,6 +57,34 @@ const MAX_VERSION_LENGTH = 8;
 
 const defaultSerializer = new JsonSerializer();
 
+// The payload remembered for one entry: the last one, as the write that prepared it usually reaches the
+// shared layer in the same turn. One slot costs three assignments where a WeakMap entry costs more than
+// serializing a small value again; a write it misses is serialized again, which gives the same text.
+let rememberedEntry: CacheEntry | undefined;
+let rememberedValue: unknown;
+let rememberedSerializer: Serializer | undefined;
+let rememberedText = '';
+
+/**
+ * Records that `payload` is what `serializer` writes for `entry.value`, so that {@link encodeEnvelope}
+ * with that same serializer and that same entry object uses it instead of serializing the value again.
+ * For a value serialized before any layer was written (to refuse it in every layer when it cannot be
+ * stored). Only the last remembered entry is kept, until it is encoded once: others are serialized as
+ * usual (to the same text). Returns `entry`.
+ *
+ * @example
+ * const { payload, l1Value } = prepareForCache(value, serializer);
+ * const entry = rememberPayload(createCacheEntry(l1Value, ttl), serializer, payload);
+ * encodeEnvelope(entry, serializer); // serializes nothing: '1|…|…|0|' + payload
+ */
+export function rememberPayload<E extends CacheEntry>(entry: E, serializer: Serializer, payload: string): E {
+  rememberedEntry = entry;
+  rememberedValue = entry.value;
+  rememberedSerializer = serializer;
+  rememberedText = payload;
+  return entry;
+}
+
 /**
  * Encodes an entry for a shared layer. Throws `CacheSerializationError` when the value cannot be
  * serialized or a time is not whole epoch milliseconds.
@@ -65,7 +93,15 @@ const defaultSerializer = new JsonSerializer();
  * encodeEnvelope(createCacheEntry({ id: 1 }, 60_000)); // '1|1700000000000|1700000060000|0|{"id":1}'
  */
 export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defaultSerializer): string {
-  const payload: unknown = serializer.serialize(entry.value);
+  let payload: unknown;
+  if (entry === rememberedEntry && serializer === rememberedSerializer && entry.value === rememberedValue) {
+    payload = rememberedText;
+    // Used once: the slot then no longer holds on to the value.
+    rememberedEntry = undefined;
+    rememberedValue = undefined;
+  } else {
+    payload = serializer.serialize(entry.value);
+  }
   if (typeof payload !== 'string') throw new CacheSerializationError(SERIALIZER_RETURNED_NON_STRING(typeof payload));
   const times = headerOf(entry.createdAt, entry.expiresAt);
   const version = entry.version;

@@ -1,10 +1,17 @@
-import { SERIALIZATION_FAILED, PAYLOAD_UNDECODABLE, UNSERIALIZABLE_VALUE, type UnserializableKind } from '../layered-cache.messages';
+import { SERIALIZATION_FAILED, PAYLOAD_UNDECODABLE, UNSERIALIZABLE_HIDDEN_STATE, UNSERIALIZABLE_VALUE, type UnserializableKind } from '../layered-cache.messages';
 import { CacheSerializationError, describeCause } from './errors';
 
 /**
  * Turns cached values into text for a shared layer and back. `serialize` throws
  * `CacheSerializationError` for values it cannot store faithfully; `deserialize` throws it for text it
  * cannot read.
+ *
+ * With a serializer, the cache keeps in its in-process layer plain JSON data as it is (so `deserialize`
+ * must give that back unchanged) and anything else as the serializer's own round trip of it, so that
+ * both layers answer alike.
+ *
+ * @example
+ * const serializer: Serializer = { serialize: (value) => JSON.stringify(value), deserialize: (text) => JSON.parse(text) };
  */
 export interface Serializer {
   serialize(value: unknown): string;
@@ -12,20 +19,28 @@ export interface Serializer {
 }
 
 /**
- * The default serializer: JSON, plus `Date` values anywhere in the value.
+ * The default serializer: JSON, plus `Date`, `Buffer` and `Uint8Array` values anywhere in the value.
+ * A `Buffer` comes back as a `Buffer` and a `Uint8Array` as a `Uint8Array` with the same bytes (stored
+ * as base64).
  *
  * It refuses (with the path of the offending part, e.g. `value.items[2].id is a BigInt`) what JSON
- * would silently change: BigInt, functions, symbols, Map, Set, WeakMap, WeakSet, RegExp, binary data,
- * promises, NaN and Infinity, `undefined` inside arrays, and circular references. `undefined` object
- * properties are dropped, as JSON does. Objects keep their own enumerable properties, not their class.
+ * would silently change: BigInt, functions, symbols, Map, Set, WeakMap, WeakSet, RegExp, other binary
+ * data (typed arrays other than `Uint8Array`, `ArrayBuffer`, `DataView`, subclasses of `Uint8Array`
+ * other than `Buffer`: their element type, endianness or class would not survive), promises, NaN and
+ * Infinity, `undefined` inside arrays, circular references, and class instances whose state it cannot
+ * see (no own enumerable property and no `toJSON`, such as objects holding only `#private` fields).
+ * `undefined` object properties are dropped, as JSON does. Objects keep their own enumerable
+ * properties, not their class.
  *
- * Text with no Date in it is plain JSON and is read with a bare `JSON.parse`; only text that starts
- * with `~` (written when the value holds a Date) pays for a reviver.
+ * Text with no tagged value in it is plain JSON and is read with a bare `JSON.parse`; only text that
+ * starts with `~` (written when the value holds a Date, binary data, or an object that looks like a tag)
+ * pays for a reviver.
  *
  * @example
  * const serializer = new JsonSerializer();
  * const text = serializer.serialize({ at: new Date(0), tags: ['a'] }); // '~{"at":{"$date":"1970-01-01T00:00:00.000Z"},"tags":["a"]}'
  * serializer.deserialize(text); // { at: Date(1970-01-01T00:00:00.000Z), tags: ['a'] }
+ * serializer.serialize({ avatar: Buffer.from('hi') }); // '~{"avatar":{"$bin":["Buffer","aGk="]}}'
  */
 export class JsonSerializer implements Serializer {
   /** JSON text of `value`, prefixed with `~` when it holds tagged values; throws `CacheSerializationError` for what it refuses. */
@@ -54,6 +69,19 @@ export class JsonSerializer implements Serializer {
   }
 }
 
+/**
+ * What `JsonSerializer.serialize` writes for `value` when it is plain data (strings, finite numbers,
+ * booleans, null, arrays and plain objects, no tag-shaped keys), else `undefined`: for callers that also
+ * need to know the value is plain, without walking it twice.
+ *
+ * @example
+ * plainJsonText({ a: [1] }); // '{"a":[1]}'
+ * plainJsonText({ at: new Date(0) }); // undefined
+ */
+export function plainJsonText(value: unknown): string | undefined {
+  return isPlainData(value, 0) ? JSON.stringify(value) : undefined;
+}
+
 // No JSON text starts with `~`, so the marker cannot be confused with a plain payload.
 const TAGGED_MARKER = '~';
 const TAGGED_MARKER_CODE = 0x7e;
@@ -63,6 +91,38 @@ const ROOT_PATH = 'value';
 // `{"$obj": [key, value]}` so that reading it back cannot mistake it for a tag.
 const DATE_TAG = '$date';
 const ESCAPE_TAG = '$obj';
+// `{"$bin": [kind, base64]}`: one tag for every binary kind keeps the plain-data check at three reads per object.
+const BINARY_TAG = '$bin';
+const BUFFER_KIND = 'Buffer';
+const BYTES_KIND = 'Uint8Array';
+
+type BinaryKind = typeof BUFFER_KIND | typeof BYTES_KIND;
+
+/** The binary kind this serializer round-trips for `object`, by exact prototype (a subclass would come back as its base). */
+function binaryKind(object: object): BinaryKind | undefined {
+  const proto: unknown = Object.getPrototypeOf(object);
+  if (proto === Buffer.prototype) return BUFFER_KIND;
+  if (proto === Uint8Array.prototype) return BYTES_KIND;
+  return undefined;
+}
+
+function encodeBinary(kind: BinaryKind, bytes: Uint8Array): { [BINARY_TAG]: [BinaryKind, string] } {
+  // A Buffer view over the same memory: no copy, and only the view's own bytes, not its whole ArrayBuffer.
+  return { [BINARY_TAG]: [kind, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')] };
+}
+
+function decodeBinary(kind: unknown, base64: unknown): Buffer | Uint8Array | undefined {
+  if (typeof base64 !== 'string') return undefined;
+  if (kind === BUFFER_KIND) return Buffer.from(base64, 'base64');
+  // A copy: small Buffers share a pooled ArrayBuffer, which a Uint8Array's `buffer` must not expose.
+  if (kind === BYTES_KIND) return new Uint8Array(Buffer.from(base64, 'base64'));
+  return undefined;
+}
+
+/** True for a class instance JSON would store as `{}` although it may hold state (`#private` fields, accessors). */
+function hasHiddenState(object: object): boolean {
+  return typeof (object as { toJSON?: unknown }).toJSON !== 'function' && Object.keys(object).length === 0;
+}
 
 interface EncodeState {
   tagged: boolean;
@@ -94,7 +154,14 @@ function createReplacer(state: EncodeState): (this: Holder, key: string, value: 
           return { [DATE_TAG]: Number.isNaN(raw.getTime()) ? null : raw.toISOString() };
         }
         const proto: unknown = Object.getPrototypeOf(raw);
-        if (proto !== Object.prototype && proto !== null && refusedObjectKind(raw) !== undefined) throw REFUSED;
+        if (proto !== Object.prototype && proto !== null) {
+          const binary = binaryKind(raw);
+          if (binary !== undefined) {
+            state.tagged = true;
+            return encodeBinary(binary, raw as Uint8Array);
+          }
+          if (refusedObjectKind(raw) !== undefined || hasHiddenState(raw)) throw REFUSED;
+        }
         // `value` differs from `raw` when a toJSON produced it; JSON walks into it without asking the replacer again.
         return escapeReservedKey(value, state);
       }
@@ -131,7 +198,7 @@ function isPlainData(value: unknown, depth: number): boolean {
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
       const object = value as Holder;
-      if (object[DATE_TAG] !== undefined || object[ESCAPE_TAG] !== undefined || typeof object.toJSON === 'function') return false;
+      if (object[DATE_TAG] !== undefined || object[ESCAPE_TAG] !== undefined || object[BINARY_TAG] !== undefined || typeof object.toJSON === 'function') return false;
       for (const key in object) {
         const property = object[key];
         if (property !== undefined && !isPlainData(property, depth + 1)) return false;
@@ -146,12 +213,16 @@ function isPlainData(value: unknown, depth: number): boolean {
 function escapeReservedKey(value: unknown, state: EncodeState): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const object = value as Holder;
-  // Two property reads keep the common case cheap; keys are only counted when a reserved one exists.
-  if (object[DATE_TAG] === undefined && object[ESCAPE_TAG] === undefined) return value;
+  // Three property reads keep the common case cheap; keys are only counted when a reserved one exists.
+  if (object[DATE_TAG] === undefined && object[ESCAPE_TAG] === undefined && object[BINARY_TAG] === undefined) return value;
   const keys = Object.keys(object);
-  if (keys.length !== 1 || (keys[0] !== DATE_TAG && keys[0] !== ESCAPE_TAG)) return value;
+  if (keys.length !== 1 || !isReservedKey(keys[0])) return value;
   state.tagged = true;
   return { [ESCAPE_TAG]: [keys[0], object[keys[0]]] };
+}
+
+function isReservedKey(key: string | undefined): boolean {
+  return key === DATE_TAG || key === ESCAPE_TAG || key === BINARY_TAG;
 }
 
 function revive(_key: string, value: unknown): unknown {
@@ -159,13 +230,22 @@ function revive(_key: string, value: unknown): unknown {
   const object = value as Holder;
   const date = object[DATE_TAG];
   const escaped = object[ESCAPE_TAG];
-  if (date === undefined && escaped === undefined) return value;
+  const binary = object[BINARY_TAG];
+  if (date === undefined && escaped === undefined && binary === undefined) return value;
   if (Object.keys(object).length !== 1) return value;
   if (typeof date === 'string') return new Date(date);
   if (date === null) return new Date(Number.NaN);
-  if (Array.isArray(escaped) && escaped.length === 2 && (escaped[0] === DATE_TAG || escaped[0] === ESCAPE_TAG)) {
-    // A literal key from the fixed pair above, so this can never create a `__proto__` setter call.
-    return escaped[0] === DATE_TAG ? { [DATE_TAG]: escaped[1] } : { [ESCAPE_TAG]: escaped[1] };
+  if (Array.isArray(binary) && binary.length === 2) return decodeBinary(binary[0], binary[1]) ?? value;
+  if (Array.isArray(escaped) && escaped.length === 2) {
+    // Literal keys from the fixed set, so this can never create a `__proto__` setter call.
+    switch (escaped[0]) {
+      case DATE_TAG:
+        return { [DATE_TAG]: escaped[1] };
+      case ESCAPE_TAG:
+        return { [ESCAPE_TAG]: escaped[1] };
+      case BINARY_TAG:
+        return { [BINARY_TAG]: escaped[1] };
+    }
   }
   return value;
 }
@@ -182,14 +262,17 @@ function refusedObjectKind(object: object): UnserializableKind | undefined {
 
 function describeFailure(value: unknown, error: unknown): CacheSerializationError {
   const found = findUnencodable(value);
-  if (found !== undefined) return new CacheSerializationError(UNSERIALIZABLE_VALUE(found.path, found.kind));
+  if (found !== undefined) {
+    return new CacheSerializationError(
+      found.kind === HIDDEN_STATE ? UNSERIALIZABLE_HIDDEN_STATE(found.path, found.className) : UNSERIALIZABLE_VALUE(found.path, found.kind),
+    );
+  }
   return new CacheSerializationError(SERIALIZATION_FAILED(describeCause(error)), { cause: error });
 }
 
-interface Unencodable {
-  path: string;
-  kind: UnserializableKind;
-}
+const HIDDEN_STATE = 'hidden-state';
+
+type Unencodable = { path: string; kind: UnserializableKind } | { path: string; kind: typeof HIDDEN_STATE; className: string };
 
 /** Depth-first search for the first part of `root` that the replacer refuses, mirroring JSON's walk. */
 function findUnencodable(root: unknown): Unencodable | undefined {
@@ -198,9 +281,10 @@ function findUnencodable(root: unknown): Unencodable | undefined {
   const visit = (raw: unknown, key: string, inArray: boolean, path: string): Unencodable | undefined => {
     const kind = primitiveKind(raw, inArray);
     if (kind !== undefined) return { path, kind };
-    if (typeof raw !== 'object' || raw === null || raw instanceof Date) return undefined;
+    if (typeof raw !== 'object' || raw === null || raw instanceof Date || binaryKind(raw) !== undefined) return undefined;
     const refused = refusedObjectKind(raw);
     if (refused !== undefined) return { path, kind: refused };
+    if (!Array.isArray(raw) && isClassInstance(raw) && hasHiddenState(raw)) return { path, kind: HIDDEN_STATE, className: classNameOf(raw) };
     const toJSON = (raw as { toJSON?: unknown }).toJSON;
     const value: unknown = typeof toJSON === 'function' ? (toJSON as (key: string) => unknown).call(raw, key) : raw;
     if (value !== raw) return visit(value, key, inArray, path);
@@ -235,6 +319,22 @@ function findUnencodable(root: unknown): Unencodable | undefined {
     // A getter or toJSON that throws: the caller reports JSON's own error instead.
     return undefined;
   }
+}
+
+function isClassInstance(object: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(object);
+  return proto !== Object.prototype && proto !== null;
+}
+
+/**
+ * The name of the class of `object`, for messages.
+ *
+ * @example
+ * classNameOf(new Map()); // 'Map'
+ */
+export function classNameOf(object: object): string {
+  const constructor: unknown = (Object.getPrototypeOf(object) as { constructor?: unknown } | null)?.constructor;
+  return typeof constructor === 'function' && constructor.name !== '' ? constructor.name : '(anonymous class)';
 }
 
 function primitiveKind(raw: unknown, inArray: boolean): UnserializableKind | undefined {

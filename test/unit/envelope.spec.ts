@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type CacheEntry, createCacheEntry } from '../../lib/core/cache-entry';
-import { ENVELOPE_VERSION, decodeEnvelope, decodeStoredText, encodeDeleteMark, encodeEnvelope } from '../../lib/core/envelope';
+import { ENVELOPE_VERSION, decodeEnvelope, decodeStoredText, encodeDeleteMark, encodeEnvelope, rememberPayload } from '../../lib/core/envelope';
 import { CacheSerializationError } from '../../lib/core/errors';
 import { JsonSerializer, type Serializer } from '../../lib/core/serializer';
 
@@ -110,6 +110,41 @@ describe('encodeEnvelope', () => {
   it('refuses a serializer that returns something other than a string', () => {
     const serializer = { serialize: () => 42, deserialize: () => null } as unknown as Serializer;
     expect(() => encodeEnvelope({ value: 1, createdAt: 1, expiresAt: null }, serializer)).toThrow(/must return a string/);
+  });
+});
+
+describe('encodeEnvelope with a remembered payload', () => {
+  it('writes the remembered payload without serializing again', () => {
+    const serializer = new JsonSerializer();
+    const entry = rememberPayload(createCacheEntry({ id: 1 }, 1000, 5), serializer, '{"id":1}');
+    const serialize = vi.spyOn(serializer, 'serialize');
+    expect(encodeEnvelope(entry, serializer)).toBe('1|5|1005|0|{"id":1}');
+    expect(serialize).not.toHaveBeenCalled();
+  });
+
+  it('serializes as usual for another serializer, another entry, or a changed value', () => {
+    const remembered = new JsonSerializer();
+    const other = new JsonSerializer();
+    const entry = rememberPayload(createCacheEntry({ id: 1 }, 1000, 5), remembered, 'remembered');
+    expect(encodeEnvelope(entry, other)).toBe('1|5|1005|0|{"id":1}');
+    expect(encodeEnvelope({ ...entry }, remembered)).toBe('1|5|1005|0|{"id":1}');
+    (entry as { value: unknown }).value = { id: 2 };
+    expect(encodeEnvelope(entry, remembered)).toBe('1|5|1005|0|{"id":2}');
+  });
+
+  it('uses a remembered payload once', () => {
+    const serializer = new JsonSerializer();
+    const entry = rememberPayload(createCacheEntry('a', 1000, 5), serializer, 'remembered');
+    expect(encodeEnvelope(entry, serializer)).toBe('1|5|1005|0|remembered');
+    expect(encodeEnvelope(entry, serializer)).toBe('1|5|1005|0|"a"');
+  });
+
+  it('keeps the last remembered payload only', () => {
+    const serializer = new JsonSerializer();
+    const first = rememberPayload(createCacheEntry('a', 1000, 5), serializer, 'first');
+    const second = rememberPayload(createCacheEntry('b', 1000, 5), serializer, 'second');
+    expect(encodeEnvelope(first, serializer)).toBe('1|5|1005|0|"a"');
+    expect(encodeEnvelope(second, serializer)).toBe('1|5|1005|0|second');
   });
 });
 

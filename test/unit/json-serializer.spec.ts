@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheSerializationError } from '../../lib/core/errors';
 import { JsonSerializer } from '../../lib/core/serializer';
@@ -99,6 +100,117 @@ describe('JsonSerializer round trips', () => {
   });
 });
 
+describe('JsonSerializer binary values', () => {
+  const bytesOf = (view: Uint8Array): number[] => [...view];
+
+  it('restores a top-level Buffer as a Buffer with the same bytes', () => {
+    const buffer = Buffer.from([0, 1, 127, 128, 255]);
+    const back = roundTrip(buffer);
+    expect(Buffer.isBuffer(back)).toBe(true);
+    expect(bytesOf(back as Buffer)).toEqual(bytesOf(buffer));
+  });
+
+  it('restores a top-level Uint8Array as a Uint8Array, not a Buffer', () => {
+    const bytes = new Uint8Array([9, 8, 7, 0, 255]);
+    const back = roundTrip(bytes) as Uint8Array;
+    expect(Object.getPrototypeOf(back)).toBe(Uint8Array.prototype);
+    expect(bytesOf(back)).toEqual(bytesOf(bytes));
+    // Only its own bytes: not the pooled memory the decoding used.
+    expect(back.buffer.byteLength).toBe(5);
+  });
+
+  it('restores Buffers and Uint8Arrays nested in objects and arrays, beside Dates', () => {
+    const value = {
+      avatar: Buffer.from('png bytes'),
+      chunks: [new Uint8Array([1, 2]), Buffer.alloc(0), new Uint8Array(0)],
+      at: new Date(7),
+      name: 'file',
+    };
+    const back = roundTrip(value) as typeof value;
+    expect(Buffer.isBuffer(back.avatar)).toBe(true);
+    expect(back.avatar.toString()).toBe('png bytes');
+    expect(Object.getPrototypeOf(back.chunks[0])).toBe(Uint8Array.prototype);
+    expect(bytesOf(back.chunks[0] as Uint8Array)).toEqual([1, 2]);
+    expect(Buffer.isBuffer(back.chunks[1])).toBe(true);
+    expect(Object.getPrototypeOf(back.chunks[2])).toBe(Uint8Array.prototype);
+    expect(back.at).toBeInstanceOf(Date);
+    expect(back.name).toBe('file');
+  });
+
+  it('stores only the bytes of a view, not the rest of its ArrayBuffer', () => {
+    const whole = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    const view = whole.subarray(2, 4);
+    expect(bytesOf(roundTrip(view) as Uint8Array)).toEqual([3, 4]);
+    expect(bytesOf(roundTrip(Buffer.from(whole.buffer, 1, 2)) as Buffer)).toEqual([2, 3]);
+  });
+
+  it('writes binary data as a tagged base64 value', () => {
+    expect(serializer.serialize({ b: Buffer.from('hi'), u: new Uint8Array([1]) })).toBe('~{"b":{"$bin":["Buffer","aGk="]},"u":{"$bin":["Uint8Array","AQ=="]}}');
+  });
+
+  it('keeps user objects that look like a binary tag, with and without real binary data', () => {
+    const lookalikes = [{ $bin: ['Buffer', 'aGk='] }, { $bin: ['Uint8Array', 'AQ=='] }, { $obj: ['$bin', 'x'] }, { $bin: 'x', other: 1 }];
+    expect(roundTrip(lookalikes)).toEqual(lookalikes);
+    const mixed = { lookalike: { $bin: ['Buffer', 'aGk='] }, real: Buffer.from('hi') };
+    const back = roundTrip(mixed) as typeof mixed;
+    expect(back.lookalike).toEqual({ $bin: ['Buffer', 'aGk='] });
+    expect(Buffer.isBuffer(back.lookalike)).toBe(false);
+    expect(Buffer.isBuffer(back.real)).toBe(true);
+  });
+
+  it('reads a malformed binary tag as the object it is', () => {
+    expect(serializer.deserialize('~{"$bin":["Float32Array","AAAA"]}')).toEqual({ $bin: ['Float32Array', 'AAAA'] });
+    expect(serializer.deserialize('~{"$bin":["Buffer",1]}')).toEqual({ $bin: ['Buffer', 1] });
+  });
+});
+
+describe('JsonSerializer and class instances', () => {
+  class Account {
+    #balance: number;
+    constructor(balance: number) {
+      this.#balance = balance;
+    }
+    get balance(): number {
+      return this.#balance;
+    }
+  }
+
+  it('refuses an instance whose state it cannot see, and says how to fix it', () => {
+    const error = refusal({ owner: 'ann', account: new Account(10) });
+    expect(error.message).toContain('value.account is an instance of Account');
+    expect(error.message).toMatch(/public properties.*toJSON.*plain object/);
+  });
+
+  it('refuses such an instance at the top level and inside arrays', () => {
+    expect(refusal(new Account(1)).message).toContain('value is an instance of Account');
+    expect(refusal([{ a: [new Account(1)] }]).message).toContain('value[0].a[0] is an instance of Account');
+  });
+
+  it('refuses an Error, whose message and stack are not enumerable', () => {
+    expect(refusal({ failure: new Error('x') }).message).toContain('value.failure is an instance of Error');
+  });
+
+  it('still stores instances with public fields, or with a toJSON, as plain data', () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    class Secret {
+      #value = 's';
+      toJSON(): string {
+        return this.#value;
+      }
+    }
+    expect(roundTrip({ p: new Point(1, 2), s: new Secret() })).toEqual({ p: { x: 1, y: 2 }, s: 's' });
+  });
+
+  it('still stores empty plain objects, including ones without a prototype', () => {
+    expect(roundTrip({ a: {}, b: Object.create(null) as object })).toEqual({ a: {}, b: {} });
+  });
+});
+
 describe('JsonSerializer refusals', () => {
   it.each([
     ['a BigInt', { items: [{}, {}, { id: 10n }] }, 'value.items[2].id is a BigInt'],
@@ -110,8 +222,11 @@ describe('JsonSerializer refusals', () => {
     ['Infinity', { max: Number.POSITIVE_INFINITY }, 'value.max is an infinite number'],
     ['-Infinity', [Number.NEGATIVE_INFINITY], 'value[0] is an infinite number'],
     ['undefined in an array', [1, undefined], 'value[1] is undefined inside an array'],
-    ['a Buffer', { data: Buffer.from('hi') }, 'value.data is binary data'],
-    ['a typed array', { data: new Uint8Array(2) }, 'value.data is binary data'],
+    ['a typed array other than Uint8Array', { data: new Float64Array(2) }, 'value.data is binary data'],
+    ['a Uint8ClampedArray', { data: new Uint8ClampedArray(2) }, 'value.data is binary data'],
+    ['an ArrayBuffer', { data: new ArrayBuffer(2) }, 'value.data is binary data'],
+    ['a DataView', [new DataView(new ArrayBuffer(2))], 'value[0] is binary data'],
+    ['a subclass of Uint8Array', { data: new (class Bytes extends Uint8Array {})(2) }, 'value.data is binary data'],
     ['a RegExp', { pattern: /x/g }, 'value.pattern is a RegExp'],
     ['a WeakMap', { cache: new WeakMap() }, 'value.cache is a WeakMap or WeakSet'],
     ['a Promise', { pending: Promise.resolve(1) }, 'value.pending is a Promise'],
@@ -197,5 +312,37 @@ describe('JsonSerializer and prototype pollution', () => {
     expect(Object.hasOwn(decoded, '__proto__')).toBe(true);
     expect((decoded as { x?: unknown }).x).toBeUndefined();
     expect(serializer.serialize(decoded)).toBe('{"__proto__":{"x":1},"y":2}');
+  });
+});
+
+describe('JsonSerializer round trips, property-based', () => {
+  const reserved = fc.constantFrom('$date', '$obj', '$bin');
+  // Values made of everything the serializer keeps, including user objects shaped like its own tags.
+  const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      // JSON writes -0 as 0.
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => (Object.is(n, -0) ? 0 : n)),
+      fc.boolean(),
+      fc.constant(null),
+      fc.date({ noInvalidDate: false }),
+      fc.uint8Array({ maxLength: 8 }),
+      fc.uint8Array({ maxLength: 8 }).map((bytes) => Buffer.from(bytes)),
+      fc.array(tie('value'), { maxLength: 4 }),
+      // JSON gives objects back with Object.prototype.
+      fc.dictionary(fc.oneof(fc.string(), reserved), tie('value'), { maxKeys: 4, noNullPrototype: true }),
+      fc.tuple(reserved, tie('value')).map(([key, inner]) => ({ [key]: inner })),
+      fc.tuple(reserved, fc.constantFrom('Buffer', 'Uint8Array'), fc.base64String()).map(([key, kind, text]) => ({ [key]: [kind, text] })),
+    ),
+  }));
+
+  it('gives back every value with the same kinds, bytes and structure', () => {
+    fc.assert(
+      fc.property(value, (original) => {
+        expect(roundTrip(original)).toStrictEqual(original);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
