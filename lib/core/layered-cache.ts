@@ -7,10 +7,13 @@ import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
-import { createCacheEntry } from './cache-entry';
+import { type CacheEntry, createCacheEntry } from './cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from './cache-events';
 import { NamespacedKeys, validNamespace } from './cache-key';
-import { LayeredCacheError } from './errors';
+import { CacheSerializationError, LayeredCacheError } from './errors';
+import { rememberPayload } from './envelope';
+import { JsonSerializer, type Serializer } from './serializer';
+import { type CachedType, type PreparedValue, ValueCodec, reviveFromCache } from './value-codec';
 import type { ReadTicket } from './in-flight-reads';
 import { LayeredStore } from './layered-store';
 import { type PromiseOrValue, isPromiseLike } from './promise-or-value';
@@ -54,8 +57,14 @@ export interface LayeredCacheDependencies {
   ttl?: number;
   /** How L2 is protected (time limit, circuit breaker, replay of failed writes). Default: all on; `false`: off. */
   resilience?: ResilienceOptions | false;
-  /** Receives breaker warnings and shutdown errors. Default: none. */
+  /** Receives breaker warnings, shutdown errors, and a warning per class cached without a declared type. Default: none. */
   logger?: ResilienceLogger;
+  /**
+   * Checks each value before any layer is written, so that a value L2 cannot store faithfully is cached
+   * nowhere. Default: the L2 store's own `serializer` when it has one (`RedisStore`, `CacheManagerStore`),
+   * else `JsonSerializer`. Unused without an L2.
+   */
+  serializer?: Serializer;
 }
 
 /** The per-call time limit every cache call accepts. */
@@ -72,6 +81,11 @@ export interface CacheTimeoutOptions {
 export interface CacheReadOptions extends CacheTimeoutOptions {
   /** Use this read policy for this call instead of the module's. */
   readPolicy?: ReadPolicy;
+  /**
+   * The class of the cached value (or `[Class]` for an array of them): a hit from any layer is then an
+   * instance of it. Without it, class instances come back from every layer in the same plain form.
+   */
+  type?: CachedType;
 }
 
 /** Per-call options of writes. */
@@ -80,6 +94,8 @@ export interface CacheWriteOptions extends CacheTimeoutOptions {
   ttl?: number;
   /** Use this write policy for this call instead of the module's. */
   writePolicy?: WritePolicy;
+  /** The class of the value written (see {@link CacheReadOptions.type}): L1 may then keep the instance itself. */
+  type?: CachedType;
 }
 
 /** Per-call options of deletes. */
@@ -121,6 +137,8 @@ export class LayeredCache {
   private readonly bus: CacheEventBus;
   private readonly offload: LayeredCacheDependencies['offload'];
   private readonly loads = new Map<string, Load>();
+  /** Checks and shapes values for the layers; `undefined` without an L2. */
+  private readonly codec: ValueCodec | undefined;
 
   constructor(dependencies: LayeredCacheDependencies) {
     this.bus = dependencies.events ?? new CacheEventBus();
@@ -129,6 +147,15 @@ export class LayeredCache {
     this.keys = new NamespacedKeys(this.namespace);
     this.defaultTtl = validTtl(dependencies.ttl ?? DEFAULT_TTL_MS);
     this.store = new LayeredStore({ ...dependencies, events: this.bus });
+    const l2 = dependencies.l2;
+    // With L1 alone no layer can disagree with another, so values are kept by reference and never checked.
+    this.codec =
+      l2 === undefined || l2 === null
+        ? undefined
+        : new ValueCodec({
+            serializer: dependencies.serializer ?? (l2 as { serializer?: Serializer }).serializer ?? new JsonSerializer(),
+            onReshapedClass: (notice) => dependencies.logger?.warn(notice.message),
+          });
   }
 
   /** Every cache event (hits and misses per layer, writes, refills, errors, offloaded work). */
@@ -158,7 +185,9 @@ export class LayeredCache {
     } catch (error) {
       return Promise.reject(error);
     }
-    return isPromiseLike(hit) ? hit.then(valueOfHit) : Promise.resolve(hit?.entry.value);
+    const type = options?.type;
+    if (type === undefined) return isPromiseLike(hit) ? hit.then(valueOfHit) : Promise.resolve(hit?.entry.value);
+    return isPromiseLike(hit) ? hit.then((found) => revived(found, type)) : Promise.resolve(revived(hit, type));
   }
 
   /**
@@ -169,8 +198,9 @@ export class LayeredCache {
     try {
       if (value === undefined) throw new LayeredCacheError(UNDEFINED_NOT_CACHEABLE(key));
       const ttl = this.ttlOf(options);
-      const entry = createCacheEntry(value, ttl, Date.now(), this.store.clock.next());
-      const written = this.store.write(this.fullKey(key), entry, layerTtl(ttl), options?.writePolicy, callOptions(options));
+      const fullKey = this.fullKey(key);
+      const entry = this.entryFor(fullKey, value, ttl, options?.type, this.store.clock.next());
+      const written = this.store.write(fullKey, entry, layerTtl(ttl), options?.writePolicy, callOptions(options));
       return isPromiseLike(written) ? written : RESOLVED;
     } catch (error) {
       return Promise.reject(error);
@@ -180,10 +210,7 @@ export class LayeredCache {
   /** Deletes from both layers; rejects only when both fail. A failed L2 delete is replayed when L2 recovers. */
   delete(key: string, options?: CacheDeleteOptions): Promise<void> {
     try {
-      // The delete's mark outlives every write of the key a shared layer may still receive from before it.
-      const mark = { version: this.store.clock.next(), ttlMs: this.defaultTtl === 0 ? DEFAULT_TTL_MS : this.defaultTtl };
-      const deleted = this.store.delete(this.fullKey(key), mark, callOptions(options));
-      return isPromiseLike(deleted) ? deleted : RESOLVED;
+      return this.deleteFullKey(this.fullKey(key), callOptions(options));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -220,7 +247,7 @@ export class LayeredCache {
     } catch {
       read = undefined; // the layer that failed reported it; a failed read is a miss
     }
-    if (!isPromiseLike(read) && read !== undefined) return Promise.resolve(read.entry.value);
+    if (!isPromiseLike(read) && read !== undefined) return Promise.resolve(options?.type === undefined ? read.entry.value : (revived(read, options.type) as T));
     const left = (): number | undefined => (budget === undefined ? undefined : budget - (Date.now() - readStarted));
     return this.load(fullKey, isPromiseLike(read) ? read : undefined, factory, ttl, options, left);
   }
@@ -245,7 +272,7 @@ export class LayeredCache {
     } catch (error) {
       return Promise.reject(error);
     }
-    const written = this.writeQuietly(this.fullKey(key), value, ttl, options, call?.timeoutMs, this.store.clock.next());
+    const written = this.writeQuietly(this.fullKey(key), value, ttl, options, call?.timeoutMs, this.store.clock.next(), true);
     return options?.background ? RESOLVED : written;
   }
 
@@ -293,7 +320,7 @@ export class LayeredCache {
         end();
         if (stale || value === undefined) return RESOLVED;
         try {
-          return this.writeQuietly(fullKey, value, this.ttlOf(options), options, callOptions(options)?.timeoutMs, version);
+          return this.writeQuietly(fullKey, value, this.ttlOf(options), options, callOptions(options)?.timeoutMs, version, false);
         } catch (error) {
           return Promise.reject(error);
         }
@@ -323,10 +350,10 @@ export class LayeredCache {
       try {
         // The first await also lets the caller register this load before it can end.
         const hit = read === undefined ? await undefined : await read.then(undefined, ignore);
-        if (hit !== undefined) return hit.entry.value;
+        if (hit !== undefined) return options?.type === undefined ? hit.entry.value : (revived(hit, options.type) as T);
         const value = await factory();
         // A write of the key issued while the factory ran is newer than this value: it must not be written back.
-        if (value !== undefined && !ticket.stale) await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version);
+        if (value !== undefined && !ticket.stale) await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version, false);
         return value;
       } finally {
         this.store.inFlight.end(fullKey, ticket);
@@ -344,11 +371,27 @@ export class LayeredCache {
    * issued now and handed to the offload service, whose `drain` waits for it; the returned promise is then
    * already resolved.
    */
-  private writeQuietly<T>(fullKey: string, value: T, ttl: number, options: GetOrSetOptions | undefined, timeoutMs: number | undefined, version: string): Promise<void> {
+  private writeQuietly<T>(
+    fullKey: string,
+    value: T,
+    ttl: number,
+    options: GetOrSetOptions | undefined,
+    timeoutMs: number | undefined,
+    version: string,
+    replaces: boolean,
+  ): Promise<void> {
+    let entry: CacheEntry<unknown>;
+    try {
+      entry = this.entryFor(fullKey, value, ttl, options?.type, version);
+    } catch {
+      // Reported by entryFor. The value cannot be cached anywhere. A put replaces what the layers held for
+      // the key, which is older than the result the caller has: that must go too, on every instance.
+      return replaces ? this.deleteFullKey(fullKey, undefined).then(ignore, ignore) : RESOLVED;
+    }
     let written: PromiseOrValue<void>;
     try {
       const call = timeoutMs === undefined ? undefined : { timeoutMs };
-      written = this.store.write(fullKey, createCacheEntry(value, ttl, Date.now(), version), layerTtl(ttl), options?.writePolicy, call);
+      written = this.store.write(fullKey, entry, layerTtl(ttl), options?.writePolicy, call);
     } catch {
       return RESOLVED;
     }
@@ -364,6 +407,37 @@ export class LayeredCache {
     return RESOLVED;
   }
 
+  /**
+   * The entry to write for `value`: checked by the codec before any layer is written (a value L2 cannot
+   * store faithfully throws `CacheSerializationError`, reported), and in the form every layer gives back.
+   */
+  private entryFor(fullKey: string, value: unknown, ttl: number, type: CachedType | undefined, version: string): CacheEntry<unknown> {
+    const codec = this.codec;
+    if (codec === undefined) return createCacheEntry(value, ttl, Date.now(), version);
+    let prepared: PreparedValue;
+    try {
+      prepared = codec.prepare(value, type);
+    } catch (error) {
+      // Checked on behalf of L2, whose serializer refused it.
+      this.bus.error({ layer: 'l2', operation: 'serialize', key: fullKey, error: error instanceof Error ? error : new CacheSerializationError(String(error)) });
+      throw error;
+    }
+    // The text is kept for the shared layer's encoder, so the value is not serialized a second time.
+    return rememberPayload(createCacheEntry(prepared.l1Value, ttl, Date.now(), version), codec.serializer, prepared.payload);
+  }
+
+  private deleteFullKey(fullKey: string, call: { timeoutMs: number } | undefined): Promise<void> {
+    // The delete's mark outlives every write of the key a shared layer may still receive from before it.
+    const mark = { version: this.store.clock.next(), ttlMs: this.defaultTtl === 0 ? DEFAULT_TTL_MS : this.defaultTtl };
+    let deleted: PromiseOrValue<void>;
+    try {
+      deleted = this.store.delete(fullKey, mark, call);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return isPromiseLike(deleted) ? deleted : RESOLVED;
+  }
+
   private ttlOf(options: CacheWriteOptions | undefined): number {
     return options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
   }
@@ -371,6 +445,11 @@ export class LayeredCache {
 
 function valueOfHit<T>(hit: ReadHit<T> | undefined): T | undefined {
   return hit?.entry.value;
+}
+
+/** The value of a hit as an instance of the declared type. */
+function revived<T>(hit: ReadHit<T> | undefined, type: CachedType): T | undefined {
+  return hit === undefined ? undefined : (reviveFromCache(hit.entry.value, type) as T);
 }
 
 /** What the layers are told to keep an entry of `ttl` for: `undefined` (until evicted) for 0. */

@@ -1,3 +1,4 @@
+import type { CachedType } from '../core/value-codec';
 import type { ReadPolicy } from '../policies/read/read-policy.interface';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 
@@ -14,6 +15,15 @@ export interface CacheStoreOptions {
    * `ClassName` is the class of the instance, so a method inherited by two classes caches under two keys.
    */
   key?: CacheKeyOption;
+  /**
+   * The class of the method's result (`[Class]` for an array of them), so that a hit from any layer is an
+   * instance of it, as the method's own result is; a `ClassSerializerInterceptor` then strips the same
+   * fields whichever layer answered. Without it, instances come back as plain objects from every layer.
+   *
+   * @example
+   * \@Cacheable({ key: (id: string) => `user:${id}`, type: User })
+   */
+  type?: CachedType;
   /** Time to live in milliseconds; default the module's `ttl`. 0 keeps the entry until evicted. */
   ttl?: number;
   /** Write policy for this method instead of the module's. */

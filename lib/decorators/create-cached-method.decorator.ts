@@ -3,6 +3,7 @@ import { Observable } from 'rxjs';
 import { CACHED_METHOD_METADATA, CACHED_METHOD_RUNNER } from '../layered-cache.constants';
 import { LayeredCacheError } from '../core/errors';
 import { validTtl } from '../core/ttl';
+import { assertCachedType } from '../core/value-codec';
 import {
   INVALID_DECORATOR_HARD_TIMEOUT,
   INVALID_DECORATOR_KEY,
@@ -86,6 +87,7 @@ function returnKindOf(target: object, propertyKey: string | symbol, method: Meth
 
 interface CheckedOptions {
   key?: CacheKeyOption | readonly CacheKeyOption[];
+  type?: unknown;
   ttl?: number;
   timeoutMs?: number;
   hardTimeoutMs?: number;
@@ -103,6 +105,7 @@ function validateOptions<O extends CheckedOptions>(decoratorName: string, option
   if (options.hardTimeoutMs !== undefined && !isTimerDelay(options.hardTimeoutMs)) {
     throw new RangeError(INVALID_DECORATOR_HARD_TIMEOUT(decoratorName, options.hardTimeoutMs));
   }
+  if (options.type !== undefined) assertCachedType(options.type, `${decoratorName} option "type"`);
   if (options.ttl === undefined) return options;
   let ttl: number;
   try {

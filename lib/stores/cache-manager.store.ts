@@ -26,7 +26,8 @@ export interface CacheManagerStoreOptions {
  * LayeredCacheModule.forRoot({ l2: new CacheManagerStore(cache) });
  */
 export class CacheManagerStore implements CacheStore {
-  private readonly serializer: Serializer;
+  /** Turns values into the text this store keeps; the cache checks a value with it before any layer is written. */
+  readonly serializer: Serializer;
 
   constructor(
     private readonly cache: CacheManagerCache,

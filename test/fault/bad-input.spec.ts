@@ -5,7 +5,7 @@ import { type CacheErrorEvent, type CacheEvent, type CacheStore, Cacheable, Cach
 import { ProductsModule, ProductService, sampleProduct } from '../fixtures/products';
 import { createTestApp } from '../support/app';
 import { envelopeValue, type RawClient, rawClient } from '../support/fault-app';
-import { eventually, uniqueNamespace } from '../support/redis';
+import { eventually, holdsEntry, uniqueNamespace } from '../support/redis';
 import { RedisServer } from '../support/redis-server';
 
 /*
@@ -147,8 +147,18 @@ describe('bad input in and out of the shared layer', () => {
     expect(serializeErrors[0].error).toBeInstanceOf(CacheSerializationError);
     expect(serializeErrors[0].error.message).toMatch(message);
     expect(serializeErrors[0].error.message).toMatch(/To fix it/);
-    expect(await raw.keys(`${namespace}:*`)).toEqual([]);
+    for (const key of await raw.keys(`${namespace}:*`)) expect(holdsEntry(await raw.get(key)), key).toBe(false);
     expect(app.get(LayeredCache).stats().resilience?.replay?.pending).toBe(0); // a value that cannot be encoded is never replayed
+  });
+
+  it('a @CacheWrite result Redis cannot store removes the older cached value from every layer, so no instance keeps it', async () => {
+    await boot();
+    const cache = app.get(LayeredCache);
+    await cache.set('function', { run: 'an older, storable value' });
+    const odd = app.get(OddResults);
+    await odd.withFunction();
+    expect(await cache.get('function')).toBeUndefined();
+    expect(holdsEntry(await raw.get(`${namespace}:function`))).toBe(false);
   });
 
   it('undefined is not cached', async () => {

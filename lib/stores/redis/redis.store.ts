@@ -109,7 +109,8 @@ export class RedisStore implements CacheStore {
   private readonly commands: RedisCommands;
   /** Concurrent GETs go out as one MGET. */
   private readonly gets: GetBatcher;
-  private readonly serializer: Serializer;
+  /** Turns values into the text this store keeps; the cache checks a value with it before any layer is written. */
+  readonly serializer: Serializer;
   private readonly timeoutMs: number;
   private inFlight = 0;
   private readonly deadlines = new DeadlineQueue<PendingCommand>((pending) => this.commandTimedOut(pending));
