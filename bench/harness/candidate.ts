@@ -16,8 +16,8 @@ export interface Candidate {
   readonly operation?: string;
   /** One call: an operation, or a whole batch for throughput scenarios. */
   readonly run: () => unknown;
-  /** Untimed work before every call (an L1 eviction, a turn of the event loop). */
+  /** Untimed work before every call (an L1 eviction, a turn of the event loop); before every block of calls timed back to back. */
   readonly prepare?: () => unknown;
-  /** Untimed work after each measurement (waiting for background writes to finish). */
+  /** Untimed work after each measurement (waiting for background writes to finish); after every block of calls timed back to back. */
   readonly settle?: () => Promise<void>;
 }
