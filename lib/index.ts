@@ -1,9 +1,13 @@
-export { LayeredCacheModule } from './layered-cache.module';
-export type { LayeredCacheModuleExtras } from './layered-cache.module-definition';
-export { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
-export type { LayeredCacheModuleOptions } from './interfaces';
+// The public names of nestjs-layered-cache (DESIGN section 2) and the types needed to call them. Test helpers
+// such as ChaosStore are in the `nestjs-layered-cache/testing` entry; everything else stays internal.
 
-export { LayeredCache, DEFAULT_TTL_MS } from './core/layered-cache';
+export { LayeredCacheModule } from './nest/layered-cache.module';
+export type { LayeredCacheModuleExtras } from './nest/layered-cache.module-definition';
+export { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './nest/layered-cache.constants';
+export type { LayeredCacheModuleOptions } from './nest/interfaces';
+export * from './nest/decorators';
+
+export { LayeredCache } from './engine/layered-cache';
 export type {
   CacheDeleteOptions,
   CacheReadOptions,
@@ -12,9 +16,10 @@ export type {
   GetOrSetOptions,
   LayeredCacheDependencies,
   LayeredCacheStats,
-} from './core/layered-cache';
-export { LayeredStore } from './core/layered-store';
-export type { LayerCallOptions, LayeredStoreOptions } from './core/layered-store';
+} from './engine/layered-cache';
+export { LayeredStore } from './engine/layered-store';
+export type { LayerCallOptions, LayeredStoreOptions } from './engine/layered-store';
+
 export { CacheEventBus } from './core/cache-events';
 export type {
   CacheCircuitEvent,
@@ -31,9 +36,8 @@ export type {
   CacheReplayEvent,
   CacheWriteEvent,
 } from './core/cache-events';
-export { createCacheEntry, remainingTtl, isExpired } from './core/cache-entry';
+export { createCacheEntry } from './core/cache-entry';
 export type { CacheEntry } from './core/cache-entry';
-export { encodeArguments, boundKeyLength, MAX_KEY_LENGTH, validNamespace } from './core/cache-key';
 export {
   BothLayersFailedError,
   CacheLayerError,
@@ -46,20 +50,31 @@ export type { CacheLayer, CacheOperation } from './core/errors';
 export { JsonSerializer } from './core/serializer';
 export type { Serializer } from './core/serializer';
 export type { CachedClass, CachedType, CachedTypeFor } from './core/value-codec';
-
-export * from './decorators';
-export * from './offload';
-export * from './policies';
-
-export { L1_STORE, L2_STORE } from './stores/cache-store.interface';
-export type { CacheStore } from './stores/cache-store.interface';
 export type { PromiseOrValue } from './core/promise-or-value';
-export { isCacheStore } from './stores/is-cache-store';
+
+export { OffloadService } from './offload/offload.service';
+export type { OffloadCounts, OffloadDrainResult, OffloadEvent, OffloadHooks, OffloadOptions } from './offload/offload.service';
+export type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from './core/offload.interface';
+
+export {
+  OptimisticParallelWritePolicy,
+  ParallelReadPolicy,
+  RaceLoser,
+  RaceReadPolicy,
+  RaceWritePolicy,
+  RefillPolicy,
+  SequentialReadPolicy,
+  SequentialWritePolicy,
+} from './policies';
+export type { LayerRead, LayerWrite, ReadHit, ReadPolicy, WritePolicy } from './policies';
+
+export type { CacheStore, DeleteMark } from './stores/cache-store.interface';
 export { MemoryStore } from './stores/memory.store';
 export type { MemoryStoreOptions } from './stores/memory.store';
 export { CacheManagerStore } from './stores/cache-manager.store';
 export type { CacheManagerStoreOptions } from './stores/cache-manager.store';
 export * from './stores/redis';
 
-export * from './resilience';
-export * from './testing';
+export type { CircuitBreakerOptions, CircuitBreakerStats, CircuitState } from './resilience/circuit-breaker';
+export type { ReplayOutcome, ReplayQueueOptions, ReplayQueueStats } from './resilience/l2-write-replay-queue';
+export type { L2ReplayOptions, L2ResilienceStats, ReplayShutdownResult, ResilienceLogger, ResilienceOptions } from './resilience/resilient-store';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { INVALID_NAMESPACE, OPAQUE_INSTANCE, UNKEYABLE_ARGUMENT } from '../layered-cache.messages';
+import { INVALID_NAMESPACE, OPAQUE_INSTANCE, UNKEYABLE_ARGUMENT } from './messages';
 import { LayeredCacheError } from './errors';
 
 /** Keys longer than this are shortened to a prefix plus a SHA-256 digest, to stay cheap to store and compare. */

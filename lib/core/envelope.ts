@@ -6,7 +6,7 @@ import {
   ENVELOPE_UNKNOWN_VERSION,
   PAYLOAD_UNDECODABLE,
   SERIALIZER_RETURNED_NON_STRING,
-} from '../layered-cache.messages';
+} from './messages';
 import type { CacheEntry } from './cache-entry';
 import { CacheSerializationError, describeCause } from './errors';
 import { JsonSerializer, type Serializer } from './serializer';

@@ -1,4 +1,4 @@
-import { SERIALIZATION_FAILED, PAYLOAD_UNDECODABLE, UNSERIALIZABLE_HIDDEN_STATE, UNSERIALIZABLE_VALUE, type UnserializableKind } from '../layered-cache.messages';
+import { SERIALIZATION_FAILED, PAYLOAD_UNDECODABLE, UNSERIALIZABLE_HIDDEN_STATE, UNSERIALIZABLE_VALUE, type UnserializableKind } from './messages';
 import { CacheSerializationError, describeCause } from './errors';
 
 /**

@@ -1,4 +1,4 @@
-import { INVALID_TTL } from '../layered-cache.messages';
+import { INVALID_TTL } from './messages';
 import { LayeredCacheError } from './errors';
 
 /**

@@ -1,4 +1,4 @@
-import { INVALID_CACHED_TYPE, UNTYPED_INSTANCES_CACHED } from '../layered-cache.messages';
+import { INVALID_CACHED_TYPE, UNTYPED_INSTANCES_CACHED } from './messages';
 import { LayeredCacheError } from './errors';
 import { classNameOf, JsonSerializer, plainJsonText, type Serializer } from './serializer';
 

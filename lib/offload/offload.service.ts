@@ -8,9 +8,9 @@ import {
   OFFLOAD_SHUTDOWN_ABANDONED,
   OFFLOAD_TASK_FAILED,
   OFFLOAD_TASK_TIMED_OUT,
-} from '../layered-cache.messages';
-import { MAX_TIMER_MS } from '../resilience/with-timeout';
-import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from './offload.interface';
+} from '../core/messages';
+import { MAX_TIMER_MS } from '../core/with-timeout';
+import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../core/offload.interface';
 
 /** The signal of tasks that take none: never aborted, shared by all of them. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;

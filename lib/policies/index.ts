@@ -1,11 +1,9 @@
 export { RaceLoser } from './race-loser';
-export { READ_POLICY } from './read/read-policy.interface';
 export type { LayerRead, ReadHit, ReadPolicy } from './read/read-policy.interface';
 export { ParallelReadPolicy } from './read/parallel-read.policy';
 export { RaceReadPolicy } from './read/race-read.policy';
 export { SequentialReadPolicy } from './read/sequential-read.policy';
-export { REFILL_POLICY, RefillPolicy, shouldRefill } from './refill/refill-policy';
-export { WRITE_POLICY } from './write/write-policy.interface';
+export { RefillPolicy, shouldRefill } from './refill/refill-policy';
 export type { LayerWrite, WritePolicy } from './write/write-policy.interface';
 export { OptimisticParallelWritePolicy } from './write/optimistic-parallel-write.policy';
 export { RaceWritePolicy } from './write/race-write.policy';

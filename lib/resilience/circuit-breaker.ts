@@ -1,6 +1,6 @@
 import type { CacheCircuitState } from '../core/cache-events';
 import { LayeredCacheError } from '../core/errors';
-import { INVALID_RESILIENCE_OPTION } from '../layered-cache.messages';
+import { INVALID_RESILIENCE_OPTION } from '../core/messages';
 
 /**
  * `closed`: calls pass. `open`: calls are refused until the cool-down ends. `half-open`: the cool-down

@@ -1,6 +1,6 @@
 import { type CacheEntry, isExpired } from '../core/cache-entry';
 import { LayeredCacheError } from '../core/errors';
-import { INVALID_RESILIENCE_OPTION } from '../layered-cache.messages';
+import { INVALID_RESILIENCE_OPTION } from '../core/messages';
 import type { DeleteMark } from '../stores/cache-store.interface';
 
 /** The L2 operation a kept write replays: store an entry, or delete the key. */

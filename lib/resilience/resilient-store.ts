@@ -12,7 +12,7 @@ import {
   REPLAY_ABANDONED,
   REPLAY_QUEUE_FULL,
   REPLAY_RUN_FAILED,
-} from '../layered-cache.messages';
+} from '../core/messages';
 import type { PromiseOrValue } from '../core/promise-or-value';
 import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitPermit, type CircuitStateChange } from './circuit-breaker';
@@ -25,7 +25,7 @@ import {
   type ReplayQueueStats,
 } from './l2-write-replay-queue';
 import { NewestWrites } from './newest-writes';
-import { MAX_TIMER_MS, withTimeout } from './with-timeout';
+import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout';
 
 /** Options of the replay of failed L2 writes. */
 export interface L2ReplayOptions extends ReplayQueueOptions {

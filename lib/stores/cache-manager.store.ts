@@ -3,7 +3,7 @@ import type { CacheEntry } from '../core/cache-entry';
 import { decodeStoredText, encodeEnvelope } from '../core/envelope';
 import { LayeredCacheError } from '../core/errors';
 import { JsonSerializer, type Serializer } from '../core/serializer';
-import { CACHE_MANAGER_PREFIX_CLEAR } from '../layered-cache.messages';
+import { CACHE_MANAGER_PREFIX_CLEAR } from '../core/messages';
 import type { CacheStore } from './cache-store.interface';
 
 /** The part of a cache-manager `Cache` this store uses. */

@@ -33,8 +33,3 @@ export interface DeleteMark {
   readonly version: string;
   readonly ttlMs: number;
 }
-
-/** DI token of the in-process layer. The interface and its token share one name, as in `@nestjs/throttler`. */
-export const L1_STORE: unique symbol = Symbol('L1_STORE');
-/** DI token of the shared layer (absent when the module runs L1 only). */
-export const L2_STORE: unique symbol = Symbol('L2_STORE');

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry } from '../core/cache-entry';
-import { INVALID_POSITIVE_INTEGER_OPTION } from '../layered-cache.messages';
+import { INVALID_POSITIVE_INTEGER_OPTION } from '../core/messages';
 import type { CacheStore } from './cache-store.interface';
 
 /** Options of {@link MemoryStore}. */

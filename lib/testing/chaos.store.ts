@@ -1,6 +1,6 @@
 import type { CacheEntry } from '../core/cache-entry';
 import { LayeredCacheError } from '../core/errors';
-import { CHAOS_INJECTED_FAILURE, CHAOS_INVALID_OPTION, CHAOS_STORE_CLOSED } from '../layered-cache.messages';
+import { CHAOS_INJECTED_FAILURE, CHAOS_INVALID_OPTION, CHAOS_STORE_CLOSED } from '../core/messages';
 import type { CacheStore } from '../stores/cache-store.interface';
 
 /** A `CacheStore` operation a {@link ChaosStore} can disturb. */

@@ -1,6 +1,7 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CacheStore, ChaosStore, LayeredCacheModule, type LayeredCacheModuleOptions, MemoryStore } from '../../lib';
+import { type CacheStore, LayeredCacheModule, type LayeredCacheModuleOptions, MemoryStore } from '../../lib';
+import { ChaosStore } from '../../lib/testing';
 import { CapturingLogger } from '../support/capturing-logger';
 import { uniqueNamespace } from '../support/redis';
 import { freePort } from '../support/redis-server';

@@ -1,7 +1,8 @@
 import { Injectable, Module } from '@nestjs/common';
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CacheErrorEvent, type CacheEvent, type CacheStore, Cacheable, CacheSerializationError, CacheWrite, L1_STORE, LayeredCache, MAX_KEY_LENGTH } from '../../lib';
+import { type CacheErrorEvent, type CacheEvent, type CacheStore, Cacheable, CacheSerializationError, CacheWrite, L1_STORE, LayeredCache } from '../../lib';
+import { MAX_KEY_LENGTH } from '../../lib/core/cache-key';
 import { ProductsModule, ProductService, sampleProduct } from '../fixtures/products';
 import { createTestApp } from '../support/app';
 import { envelopeValue, type RawClient, rawClient } from '../support/fault-app';

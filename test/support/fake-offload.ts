@@ -1,4 +1,4 @@
-import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../../lib/offload/offload.interface';
+import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../../lib/core/offload.interface';
 
 /** Records every task it is given; `accept` decides what `run` answers (false: service full). */
 export class FakeOffload implements Offload {

@@ -1,5 +1,5 @@
 import { expect, it, type Mock } from 'vitest';
-import type { Offload } from '../../lib/offload/offload.interface';
+import type { Offload } from '../../lib/core/offload.interface';
 import { RaceLoser } from '../../lib/policies';
 import { FakeOffload } from './fake-offload';
 import { flush, observe } from './promise-observation';

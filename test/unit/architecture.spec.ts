@@ -1,8 +1,25 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const LIB = join(__dirname, '..', '..', 'lib');
+
+/**
+ * The folders of lib/ and what each may import (DESIGN section 1). The inner ring points one way:
+ * primitives (core) ← stores, policies, offload ← resilience (which guards a store) and the test kit ←
+ * engine; the Nest ring (nest) wires all of it into DI and is the only folder that imports `@nestjs/*`.
+ * index.ts, the public entry, may import anything.
+ */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  core: [],
+  stores: ['core'],
+  policies: ['core'],
+  offload: ['core'],
+  resilience: ['core', 'stores'],
+  testing: ['core', 'stores'],
+  engine: ['core', 'stores', 'policies', 'offload', 'resilience'],
+  nest: ['core', 'stores', 'policies', 'offload', 'resilience', 'engine'],
+};
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -12,19 +29,39 @@ function filesUnder(dir: string): string[] {
 }
 
 function importsOf(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*'([^']+)'/g)].map((m) => m[1]);
+  return [...readFileSync(file, 'utf8').matchAll(/(?:from|import\(|require\()\s*'([^']+)'/g)].map((m) => m[1]);
+}
+
+/** The top folder of lib/ a file is in (`index` for lib/index.ts). */
+function folderOf(file: string): string {
+  const [first, second] = relative(LIB, file).split('/');
+  return second === undefined ? first.replace(/\.ts$/, '') : first;
 }
 
 describe('architecture', () => {
-  it('keeps the core (stores, policies, engine, offload, serialization, resilience, chaos kit) free of Nest', () => {
-    const core = ['core', 'stores', 'policies', 'offload', 'resilience', 'testing'].flatMap((dir) => filesUnder(join(LIB, dir)));
-    const offenders = core.filter((file) => importsOf(file).some((spec) => spec.startsWith('@nestjs/')));
-    expect(offenders).toEqual([]);
+  const files = filesUnder(LIB);
+
+  it('puts every file of lib/ in a folder of the layout', () => {
+    const stray = files.map(folderOf).filter((folder) => folder !== 'index' && MAY_IMPORT[folder] === undefined);
+    expect(stray).toEqual([]);
   });
 
-  it('keeps policies and stores apart: neither imports the other', () => {
-    const policies = filesUnder(join(LIB, 'policies')).filter((f) => importsOf(f).some((s) => s.includes('/stores/')));
-    const stores = filesUnder(join(LIB, 'stores')).filter((f) => importsOf(f).some((s) => s.includes('/policies/')));
-    expect([...policies, ...stores]).toEqual([]);
+  it('imports between folders only in the direction of the layout', () => {
+    const wrong: string[] = [];
+    for (const file of files) {
+      const from = folderOf(file);
+      if (from === 'index') continue;
+      for (const spec of importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const to = folderOf(resolve(dirname(file), spec));
+        if (to !== from && !MAY_IMPORT[from].includes(to)) wrong.push(`${relative(LIB, file)} imports ${spec} (${from} → ${to})`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('keeps @nestjs out of the inner ring', () => {
+    const offenders = files.filter((file) => folderOf(file) !== 'nest' && folderOf(file) !== 'index' && importsOf(file).some((spec) => spec.startsWith('@nestjs/')));
+    expect(offenders.map((file) => relative(LIB, file))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CacheEventBus, CacheLayerError, CacheSerializationError, CacheTimeoutError } from '../../lib';
-import { CacheFailureLog } from '../../lib/layered-cache.failure-log';
+import { CacheFailureLog } from '../../lib/nest/layered-cache.failure-log';
 
 const WINDOW_MS = 10_000;
 

@@ -1,7 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boundKeyLength, encodeArguments, LayeredCache, LayeredCacheError, MAX_KEY_LENGTH, MemoryStore, OffloadService, validNamespace } from '../../lib';
+import { LayeredCache, LayeredCacheError, MemoryStore, OffloadService } from '../../lib';
+import { encodeArguments } from '../../lib/core/cache-key';
+import { boundKeyLength } from '../../lib/core/cache-key';
+import { validNamespace } from '../../lib/core/cache-key';
+import { MAX_KEY_LENGTH } from '../../lib/core/cache-key';
 import { NamespacedKeys } from '../../lib/core/cache-key';
 
 describe('encodeArguments', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ChaosError, ChaosStore, createCacheEntry, LayeredCacheError, MemoryStore } from '../../lib';
+import { createCacheEntry, LayeredCacheError, MemoryStore } from '../../lib';
+import { ChaosStore } from '../../lib/testing';
+import { ChaosError } from '../../lib/testing';
 
 /** A deterministic random source cycling through `values`. */
 const sequence = (...values: number[]) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, type CircuitStateChange, LayeredCacheError } from '../../lib';
+import { LayeredCacheError } from '../../lib';
+import { CircuitBreaker, type CircuitStateChange } from '../../lib/resilience/circuit-breaker';
 
 function newBreaker(options: { failureThreshold?: number; cooldownMs?: number } = {}) {
   let now = 1_000;

@@ -1,27 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type CacheEntry,
-  type CacheStore,
-  ChaosStore,
-  type LayerRead,
-  type LayerWrite,
-  LayeredCache,
-  MemoryStore,
-  type Offload,
-  OffloadService,
-  OptimisticParallelWritePolicy,
-  ParallelReadPolicy,
-  type PromiseOrValue,
-  RaceLoser,
-  RaceReadPolicy,
-  RaceWritePolicy,
-  type ReadHit,
-  type ReadPolicy,
-  SequentialReadPolicy,
-  SequentialWritePolicy,
-  type WritePolicy,
-} from '../../lib';
+import { type CacheEntry, type CacheStore, type LayerRead, type LayerWrite, LayeredCache, MemoryStore, type Offload, OffloadService, OptimisticParallelWritePolicy, ParallelReadPolicy, type PromiseOrValue, RaceLoser, RaceReadPolicy, RaceWritePolicy, type ReadHit, type ReadPolicy, SequentialReadPolicy, SequentialWritePolicy, type WritePolicy } from '../../lib';
+import { ChaosStore } from '../../lib/testing';
 
 /**
  * The whole engine (LayeredCache over two layers) against a reference model of DESIGN sections 4 and 8:

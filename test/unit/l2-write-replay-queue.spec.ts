@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createCacheEntry, L2WriteReplayQueue, type ReplayDecision, type ReplayOperation, type ReplayOutcome } from '../../lib';
+import { createCacheEntry, type ReplayOutcome } from '../../lib';
+import { L2WriteReplayQueue, type ReplayOperation } from '../../lib/resilience/l2-write-replay-queue';
+import type { ReplayDecision } from '../../lib/resilience/l2-write-replay-queue';
 import { deferred } from '../support/deferred';
 
 const tolerated = (): ReplayDecision => ({ state: 'tolerated' });

@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type CacheEvent,
-  CacheLayerError,
-  CacheTimeoutError,
-  ChaosStore,
-  CircuitOpenError,
-  createCacheEntry,
-  LayeredCache,
-  type LayeredCacheDependencies,
-  MemoryStore,
-  OffloadService,
-  RaceWritePolicy,
-  SequentialWritePolicy,
-} from '../../lib';
+import { type CacheEvent, CacheLayerError, CacheTimeoutError, CircuitOpenError, createCacheEntry, LayeredCache, type LayeredCacheDependencies, MemoryStore, OffloadService, RaceWritePolicy, SequentialWritePolicy } from '../../lib';
+import { ChaosStore } from '../../lib/testing';
 import { eventually, sleep } from '../support/redis';
 
 const TIMEOUT = 50;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CacheTimeoutError, LayeredCacheError } from '../../lib/core/errors';
-import { OffloadService, type OffloadEvent, type OffloadHooks } from '../../lib/offload';
+import { OffloadService, type OffloadEvent, type OffloadHooks } from '../../lib/offload/offload.service';
 import { deferred } from '../support/deferred';
 
 /** Lets every queued microtask and promise callback run (real timers only). */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CacheEntry } from '../../lib/core/cache-entry';
 import { BothLayersFailedError, type CacheLayer } from '../../lib/core/errors';
-import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../../lib/offload/offload.interface';
+import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../../lib/core/offload.interface';
 import {
   OptimisticParallelWritePolicy,
   ParallelReadPolicy,

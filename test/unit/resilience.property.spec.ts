@@ -1,24 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  BothLayersFailedError,
-  type CacheLayer,
-  CacheLayerError,
-  CacheTimeoutError,
-  ChaosStore,
-  createCacheEntry,
-  LayeredStore,
-  MemoryStore,
-  OffloadService,
-  OptimisticParallelWritePolicy,
-  ParallelReadPolicy,
-  RaceReadPolicy,
-  RaceWritePolicy,
-  type ReadPolicy,
-  SequentialReadPolicy,
-  SequentialWritePolicy,
-  type WritePolicy,
-} from '../../lib';
+import { BothLayersFailedError, type CacheLayer, CacheLayerError, CacheTimeoutError, createCacheEntry, LayeredStore, MemoryStore, OffloadService, OptimisticParallelWritePolicy, ParallelReadPolicy, RaceReadPolicy, RaceWritePolicy, type ReadPolicy, SequentialReadPolicy, SequentialWritePolicy, type WritePolicy } from '../../lib';
+import { ChaosStore } from '../../lib/testing';
 import { failOnUnhandledRejections } from '../support/promise-observation';
 
 /*

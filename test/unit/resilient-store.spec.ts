@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type CacheEvent,
-  type CacheStore,
-  CacheEventBus,
-  CacheSerializationError,
-  CacheTimeoutError,
-  ChaosStore,
-  CircuitOpenError,
-  createCacheEntry,
-  LayeredCacheError,
-  MemoryStore,
-  type ReplayDecision,
-  ResilientStore,
-  type ResilientStoreOptions,
-} from '../../lib';
+import { type CacheEvent, type CacheStore, CacheEventBus, CacheSerializationError, CacheTimeoutError, CircuitOpenError, createCacheEntry, LayeredCacheError, MemoryStore } from '../../lib';
+import { ChaosStore } from '../../lib/testing';
+import type { ReplayDecision } from '../../lib/resilience/l2-write-replay-queue';
+import { ResilientStore, type ResilientStoreOptions } from '../../lib/resilience/resilient-store';
 import { deferred } from '../support/deferred';
 import { eventually, sleep } from '../support/redis';
 

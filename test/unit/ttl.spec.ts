@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Cacheable, CacheWrite, LayeredCacheError } from '../../lib';
 import { MAX_TTL_MS, validTtl } from '../../lib/core/ttl';
-import { CACHED_METHOD_METADATA } from '../../lib/layered-cache.constants';
-import type { CachedMethodDefinition } from '../../lib/decorators/cached-method.definition';
+import { CACHED_METHOD_METADATA } from '../../lib/nest/layered-cache.constants';
+import type { CachedMethodDefinition } from '../../lib/nest/decorators/cached-method.definition';
 
 describe('validTtl', () => {
   it('rounds a fractional TTL up to a whole millisecond', () => {

@@ -2,7 +2,7 @@ import type { CacheEntry } from '../../core/cache-entry';
 import type { CacheLayer } from '../../core/errors';
 import { BothLayersFailedError } from '../../core/errors';
 import { callSafely } from '../../core/promise-or-value';
-import type { Offload } from '../../offload/offload.interface';
+import type { Offload } from '../../core/offload.interface';
 import { RaceLoser } from '../race-loser';
 import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
 

@@ -1,7 +1,7 @@
 import type { CacheEntry } from '../../core/cache-entry';
 import type { CacheLayer } from '../../core/errors';
 import type { PromiseOrValue } from '../../core/promise-or-value';
-import type { Offload } from '../../offload/offload.interface';
+import type { Offload } from '../../core/offload.interface';
 
 /**
  * Reads one layer: the entry, or `undefined` on a miss. An in-process layer answers at once, a remote one
@@ -24,6 +24,3 @@ export interface ReadHit<T = unknown> {
 export interface ReadPolicy {
   execute<T>(key: string, readL1: LayerRead<T>, readL2: LayerRead<T>, offload: Offload): PromiseOrValue<ReadHit<T> | undefined>;
 }
-
-/** DI token of the read policy. */
-export const READ_POLICY: unique symbol = Symbol('READ_POLICY');

@@ -1,6 +1,6 @@
 import type { CacheEntry } from '../../core/cache-entry';
 import { type PromiseOrValue, callSafely, isPromiseLike } from '../../core/promise-or-value';
-import type { Offload } from '../../offload/offload.interface';
+import type { Offload } from '../../core/offload.interface';
 import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
 
 /**

@@ -13,9 +13,6 @@ export const RefillPolicy = {
 } as const;
 export type RefillPolicy = (typeof RefillPolicy)[keyof typeof RefillPolicy];
 
-/** DI token of the refill policy. */
-export const REFILL_POLICY: unique symbol = Symbol('REFILL_POLICY');
-
 /**
  * True when an L2 hit should be copied into L1 under `policy`.
  *

@@ -1,6 +1,6 @@
 import { BothLayersFailedError } from '../../core/errors';
 import { type PromiseOrValue, isPromiseLike } from '../../core/promise-or-value';
-import type { Offload } from '../../offload/offload.interface';
+import type { Offload } from '../../core/offload.interface';
 import type { LayerWrite, WritePolicy } from './write-policy.interface';
 
 /** How one layer's write ended, when it ended at once. */

@@ -1,6 +1,6 @@
 import { BothLayersFailedError } from '../../core/errors';
 import { type PromiseOrValue, isPromiseLike } from '../../core/promise-or-value';
-import type { Offload } from '../../offload/offload.interface';
+import type { Offload } from '../../core/offload.interface';
 import { RaceLoser } from '../race-loser';
 import type { LayerWrite, WritePolicy } from './write-policy.interface';
 

@@ -1,5 +1,5 @@
 import { type PromiseOrValue, callSafely, isPromiseLike } from '../../core/promise-or-value';
-import type { Offload } from '../../offload/offload.interface';
+import type { Offload } from '../../core/offload.interface';
 import type { LayerWrite, WritePolicy } from './write-policy.interface';
 
 /**

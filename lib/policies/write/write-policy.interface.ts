@@ -1,5 +1,5 @@
 import type { PromiseOrValue } from '../../core/promise-or-value';
-import type { Offload } from '../../offload/offload.interface';
+import type { Offload } from '../../core/offload.interface';
 
 /**
  * Writes one layer; receives the key so that one closure can serve many calls. An in-process layer is
@@ -18,6 +18,3 @@ export type LayerWrite = (key: string) => PromiseOrValue<void>;
 export interface WritePolicy {
   execute(key: string, writeL1: LayerWrite, writeL2: LayerWrite, offload: Offload): PromiseOrValue<void>;
 }
-
-/** DI token of the write policy. */
-export const WRITE_POLICY: unique symbol = Symbol('WRITE_POLICY');

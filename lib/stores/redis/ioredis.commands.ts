@@ -1,5 +1,5 @@
 import { LayeredCacheError, describeCause } from '../../core/errors';
-import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../layered-cache.messages';
+import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../core/messages';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, isNoScriptError } from './newer-write.script';
 import { ConnectionErrorTracker, type RedisCommands, type ScanPage, escapeGlob, toPxMilliseconds } from './redis-commands';
 

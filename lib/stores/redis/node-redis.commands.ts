@@ -1,6 +1,6 @@
 import { createClient, type RedisClientOptions, TimeoutError } from 'redis';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
-import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../layered-cache.messages';
+import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../core/messages';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, isNoScriptError } from './newer-write.script';
 import { ConnectionErrorTracker, type RedisCommands, type ScanPage, replyText, toPxMilliseconds } from './redis-commands';
 

@@ -1,5 +1,5 @@
 import { LayeredCacheError } from '../../core/errors';
-import { REDIS_URL_MISSING } from '../../layered-cache.messages';
+import { REDIS_URL_MISSING } from '../../core/messages';
 import type { RedisDriver } from './redis-commands';
 import type { RedisStoreOptions } from './redis.store';
 

@@ -13,7 +13,7 @@ import {
   REDIS_UNKNOWN_CLIENT,
   REDIS_UNKNOWN_DRIVER,
   REDIS_UNSUPPORTED_TOPOLOGY,
-} from '../../layered-cache.messages';
+} from '../../core/messages';
 import type { CacheStore, DeleteMark } from '../cache-store.interface';
 import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands';
 import {

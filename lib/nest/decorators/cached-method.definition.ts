@@ -1,6 +1,6 @@
-import type { CachedType } from '../core/value-codec';
-import type { ReadPolicy } from '../policies/read/read-policy.interface';
-import type { WritePolicy } from '../policies/write/write-policy.interface';
+import type { CachedType } from '../../core/value-codec';
+import type { ReadPolicy } from '../../policies/read/read-policy.interface';
+import type { WritePolicy } from '../../policies/write/write-policy.interface';
 
 /**
  * A cache key: a fixed string, or a function of the method's arguments (typed as you like:

@@ -1,14 +1,14 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CacheEventBus } from './core/cache-events';
-import { LayeredCache } from './core/layered-cache';
+import { CacheEventBus } from '../core/cache-events';
+import { LayeredCache } from '../engine/layered-cache';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
-import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
+import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
 import { LayeredCacheExplorer } from './layered-cache.explorer';
 import { CacheFailureLog } from './layered-cache.failure-log';
 import { LAYERS_STARTED, SHUTDOWN_LEFT_WORK } from './layered-cache.messages';
 import { MODULE_OWNED_STORES } from './layered-cache.providers';
-import { OffloadService } from './offload/offload.service';
-import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interface';
+import { OffloadService } from '../offload/offload.service';
+import type { CacheStore } from '../stores/cache-store.interface';
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 

@@ -1,4 +1,4 @@
-import type { Offload } from '../offload/offload.interface';
+import type { Offload } from '../core/offload.interface';
 import type { LayerRead, ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
 import { SequentialReadPolicy } from '../policies/read/sequential-read.policy';
 import { RefillPolicy } from '../policies/refill/refill-policy';
@@ -7,13 +7,13 @@ import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-para
 import type { ReplayDecision } from '../resilience/l2-write-replay-queue';
 import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOptions, ResilientStore } from '../resilience/resilient-store';
 import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
-import { type CacheEntry, isExpired, remainingTtl } from './cache-entry';
-import { CacheEventBus } from './cache-events';
-import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from './errors';
+import { type CacheEntry, isExpired, remainingTtl } from '../core/cache-entry';
+import { CacheEventBus } from '../core/cache-events';
+import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from '../core/errors';
 import { InFlightReads } from './in-flight-reads';
 import { KeyOrder, type KeySlot } from './key-order';
-import { type PromiseOrValue, isPromiseLike } from './promise-or-value';
-import { VersionClock } from './version-clock';
+import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
+import { VersionClock } from '../core/version-clock';
 
 /** What a {@link LayeredStore} is made of. */
 export interface LayeredStoreOptions {

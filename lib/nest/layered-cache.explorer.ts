@@ -5,13 +5,7 @@ import { CachedMethodRunner, type KeyClass, keyClassOf, usesDefaultKey } from '.
 import type { CachedMethodDefinition } from './decorators/cached-method.definition';
 import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor';
 import { CACHED_METHOD_RUNNER } from './layered-cache.constants';
-import {
-  DEFAULT_KEY_CLASS_NAME_CLASH,
-  INSTANCE_SERVED_TWICE,
-  NON_STATIC_PROVIDER,
-  SYNC_CACHEABLE_METHOD,
-  UNKNOWN_RESULT_CACHEABLE_METHOD,
-} from './layered-cache.messages';
+import { DEFAULT_KEY_CLASS_NAME_CLASH, INSTANCE_SERVED_TWICE, NON_STATIC_PROVIDER, SYNC_CACHEABLE_METHOD, UNKNOWN_RESULT_CACHEABLE_METHOD } from './layered-cache.messages';
 
 /** A class whose instances cache under default keys, and where the application provides it. */
 interface DefaultKeyUser {

@@ -1,6 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
-import type { CacheErrorEvent } from './core/cache-events';
-import { CacheLayerError, describeCause } from './core/errors';
+import type { CacheErrorEvent } from '../core/cache-events';
+import { CacheLayerError, describeCause } from '../core/errors';
 import { CACHE_FAILURE_LOGGED, CACHE_FAILURES_AT_SHUTDOWN, CACHE_FAILURES_SUMMARY } from './layered-cache.messages';
 
 /** Where a {@link CacheFailureLog} writes; Nest's `Logger` fits. */

@@ -1,22 +1,22 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { CacheEventBus } from './core/cache-events';
-import { LayeredCache } from './core/layered-cache';
+import { CacheEventBus } from '../core/cache-events';
+import { LayeredCache } from '../engine/layered-cache';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
-import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
-import { OffloadService } from './offload/offload.service';
-import { READ_POLICY, type ReadPolicy } from './policies/read/read-policy.interface';
-import { SequentialReadPolicy } from './policies/read/sequential-read.policy';
-import { REFILL_POLICY, RefillPolicy } from './policies/refill/refill-policy';
-import { OptimisticParallelWritePolicy } from './policies/write/optimistic-parallel-write.policy';
-import { WRITE_POLICY, type WritePolicy } from './policies/write/write-policy.interface';
-import { type CacheStore, L1_STORE, L2_STORE } from './stores/cache-store.interface';
-import { isCacheStore } from './stores/is-cache-store';
-import { MemoryStore } from './stores/memory.store';
-import { RedisStore } from './stores/redis';
+import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants';
+import { OffloadService } from '../offload/offload.service';
+import type { ReadPolicy } from '../policies/read/read-policy.interface';
+import { SequentialReadPolicy } from '../policies/read/sequential-read.policy';
+import { RefillPolicy } from '../policies/refill/refill-policy';
+import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy';
+import type { WritePolicy } from '../policies/write/write-policy.interface';
+import type { CacheStore } from '../stores/cache-store.interface';
+import { isCacheStore } from '../stores/is-cache-store';
+import { MemoryStore } from '../stores/memory.store';
+import { RedisStore } from '../stores/redis';
 import { CachedMethodRunner } from './decorators/cached-method.runner';
 import { CacheFailureLog } from './layered-cache.failure-log';
 import { MEMORY_STORE_DESCRIPTION } from './layered-cache.messages';
-import { describeRedisTarget } from './stores/redis/redis-target';
+import { describeRedisTarget } from '../stores/redis/redis-target';
 
 /**
  * Stores this module created from options (and so must close), each with how the startup line describes

@@ -1,4 +1,4 @@
-import { type PromiseOrValue, isPromiseLike } from './promise-or-value';
+import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
 
 const ignore = (): void => undefined;
 

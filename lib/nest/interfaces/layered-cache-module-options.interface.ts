@@ -1,11 +1,11 @@
-import type { OffloadOptions } from '../offload';
-import type { ReadPolicy } from '../policies/read/read-policy.interface';
-import type { RefillPolicy } from '../policies/refill/refill-policy';
-import type { WritePolicy } from '../policies/write/write-policy.interface';
-import type { ResilienceOptions } from '../resilience/resilient-store';
-import type { CacheStore } from '../stores/cache-store.interface';
-import type { MemoryStoreOptions } from '../stores/memory.store';
-import type { RedisStoreOptions } from '../stores/redis';
+import type { OffloadOptions } from '../../offload/offload.service';
+import type { ReadPolicy } from '../../policies/read/read-policy.interface';
+import type { RefillPolicy } from '../../policies/refill/refill-policy';
+import type { WritePolicy } from '../../policies/write/write-policy.interface';
+import type { ResilienceOptions } from '../../resilience/resilient-store';
+import type { CacheStore } from '../../stores/cache-store.interface';
+import type { MemoryStoreOptions } from '../../stores/memory.store';
+import type { RedisStoreOptions } from '../../stores/redis';
 
 /** Options of `LayeredCacheModule.forRoot` (all optional). */
 export interface LayeredCacheModuleOptions {

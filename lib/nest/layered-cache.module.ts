@@ -1,18 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { CacheEventBus } from './core/cache-events';
-import { LayeredCache } from './core/layered-cache';
+import { CacheEventBus } from '../core/cache-events';
+import { LayeredCache } from '../engine/layered-cache';
 import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor';
-import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
+import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants';
 import { LayeredCacheExplorer } from './layered-cache.explorer';
 import { ConfigurableModuleClass, OPTIONS_TYPE } from './layered-cache.module-definition';
 import { LayeredCacheOrchestrator } from './layered-cache.orchestrator';
 import { createLayeredCacheProviders } from './layered-cache.providers';
-import { OffloadService } from './offload/offload.service';
-import { READ_POLICY } from './policies/read/read-policy.interface';
-import { REFILL_POLICY } from './policies/refill/refill-policy';
-import { WRITE_POLICY } from './policies/write/write-policy.interface';
-import { L1_STORE, L2_STORE } from './stores/cache-store.interface';
+import { OffloadService } from '../offload/offload.service';
 
 /**
  * Registers a two-layer cache: L1 and L2 stores, read/write/refill policies, the offload service and

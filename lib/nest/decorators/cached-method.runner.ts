@@ -1,8 +1,8 @@
 import { defer, from, isObservable, Observable, of, ReplaySubject, type Subscription, switchMap } from 'rxjs';
-import type { CacheEventBus } from '../core/cache-events';
-import { encodeArguments } from '../core/cache-key';
-import type { LayeredCache, PendingLoad } from '../core/layered-cache';
-import { CacheTimeoutError, LayeredCacheError, describeCause } from '../core/errors';
+import type { CacheEventBus } from '../../core/cache-events';
+import { encodeArguments } from '../../core/cache-key';
+import type { LayeredCache, PendingLoad } from '../../engine/layered-cache';
+import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, KEY_FUNCTION_THREW, OBSERVABLE_NOT_COMPLETED } from '../layered-cache.messages';
 import {
   type CacheEvictOptions,

@@ -1,0 +1,23 @@
+/** DI token of the in-process layer (a `CacheStore`); replace it with `{ provide: L1_STORE, useValue: store }`. */
+export const L1_STORE: unique symbol = Symbol('L1_STORE');
+/** DI token of the shared layer (a `CacheStore`, or `null` when the module runs L1 only). */
+export const L2_STORE: unique symbol = Symbol('L2_STORE');
+/** DI token of the read policy (a `ReadPolicy`). */
+export const READ_POLICY: unique symbol = Symbol('READ_POLICY');
+/** DI token of the write policy (a `WritePolicy`). */
+export const WRITE_POLICY: unique symbol = Symbol('WRITE_POLICY');
+/** DI token of the refill policy (a `RefillPolicy`). */
+export const REFILL_POLICY: unique symbol = Symbol('REFILL_POLICY');
+
+/** DI token of the module options (the object given to `forRoot`, or produced by `forRootAsync`). */
+export const LAYERED_CACHE_OPTIONS: unique symbol = Symbol('LAYERED_CACHE_OPTIONS');
+
+/** Metadata key under which the cache decorators record their definitions on a method. */
+export const CACHED_METHOD_METADATA = 'nestjs-layered-cache:cached-method';
+
+/**
+ * Own property that the module sets on each provider instance whose methods it serves. Keeping the binding
+ * on the instance (not in a global registry) is what lets several Nest applications in one process each
+ * use their own cache.
+ */
+export const CACHED_METHOD_RUNNER: unique symbol = Symbol('nestjs-layered-cache:runner');
