@@ -179,12 +179,15 @@ export class LayeredCache {
    * L2 is not asked and counts as a miss.
    */
   get<T>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
+    const fullKey = this.fullKey(key);
     let hit: PromiseOrValue<ReadHit<T> | undefined>;
     try {
-      hit = this.store.read<T>(this.fullKey(key), options?.readPolicy, callOptions(options));
+      hit = this.store.read<T>(fullKey, options?.readPolicy, callOptions(options));
     } catch (error) {
       return Promise.reject(error);
     }
+    // A key read from L1 is likely read again: remembering its full key spares building and hashing it.
+    if (!isPromiseLike(hit) && hit?.source === 'l1') this.keys.remember(key, fullKey);
     const type = options?.type;
     if (type === undefined) return isPromiseLike(hit) ? hit.then(valueOfHit) : Promise.resolve(hit?.entry.value);
     return isPromiseLike(hit) ? hit.then((found) => revived(found, type)) : Promise.resolve(revived(hit, type));
@@ -236,20 +239,20 @@ export class LayeredCache {
       return Promise.reject(error);
     }
     const fullKey = this.fullKey(key);
-    const joined = this.loads.get(fullKey);
+    const joined = this.loads.size === 0 ? undefined : this.loads.get(fullKey);
     if (joined !== undefined && !joined.ticket.stale) return joined.promise as Promise<T>;
-    // One L2 budget for the call: the write after a miss gets what the read left of it.
-    const budget = call?.timeoutMs ?? this.store.l2Resilience?.timeoutMs;
-    const readStarted = budget === undefined ? 0 : Date.now();
     let read: PromiseOrValue<ReadHit<T> | undefined>;
     try {
       read = this.store.read<T>(fullKey, options?.readPolicy, call);
     } catch {
       read = undefined; // the layer that failed reported it; a failed read is a miss
     }
-    if (!isPromiseLike(read) && read !== undefined) return Promise.resolve(options?.type === undefined ? read.entry.value : (revived(read, options.type) as T));
-    const left = (): number | undefined => (budget === undefined ? undefined : budget - (Date.now() - readStarted));
-    return this.load(fullKey, isPromiseLike(read) ? read : undefined, factory, ttl, options, left);
+    if (!isPromiseLike(read)) {
+      if (read === undefined) return this.load(fullKey, undefined, factory, ttl, options, call?.timeoutMs);
+      if (read.source === 'l1') this.keys.remember(key, fullKey);
+      return Promise.resolve(options?.type === undefined ? read.entry.value : (revived(read, options.type) as T));
+    }
+    return this.load(fullKey, read, factory, ttl, options, call?.timeoutMs);
   }
 
   /** Alias of {@link LayeredCache.getOrSet}. */
@@ -339,8 +342,13 @@ export class LayeredCache {
     factory: () => T | Promise<T>,
     ttl: number,
     options: GetOrSetOptions | undefined,
-    left: () => number | undefined,
+    timeoutMs: number | undefined,
   ): Promise<T> {
+    // One L2 budget for the call: the write after a miss gets what the read left of it. The read has just
+    // been started, so the budget is counted from now.
+    const budget = timeoutMs ?? this.store.l2Resilience?.timeoutMs;
+    const readStarted = budget === undefined ? 0 : Date.now();
+    const left = (): number | undefined => (budget === undefined ? undefined : budget - (Date.now() - readStarted));
     const ticket = this.store.inFlight.begin(fullKey);
     // The value is as old as the load: a shared layer that checks versions refuses it over any write or
     // delete of the key issued after this point, by any instance.
