@@ -21,7 +21,7 @@ import { JsonSerializer, type Serializer } from './serializer';
  * 2|<version>|~                                          a delete mark (see encodeDeleteMark)
  * ```
  *
- * - `version`: the entry's version (see `VersionClock`): up to 32 characters `0-9a-z`, at a fixed place so
+ * - `version`: the entry's version (see `VersionClock`): up to 32 digits, at a fixed place so
  *   that a Redis script can compare it with a write's without decoding the entry.
  *
  * - `createdAt`, `expiresAt`: epoch milliseconds as decimal digits; `expiresAt` is empty when the entry
@@ -41,7 +41,7 @@ const VERSION_PREFIX = '1|';
 const VERSIONED_PREFIX = `${ENVELOPE_VERSION}|`;
 const DELETE_MARK = '~';
 const DELETE_MARK_CODE = 0x7e;
-const ENTRY_VERSION = /^[0-9a-z]{0,32}$/;
+const ENTRY_VERSION = /^[0-9]{0,32}$/;
 const MAX_ENTRY_VERSION_LENGTH = 32;
 const SEPARATOR = '|';
 const SEPARATOR_CODE = 0x7c;
@@ -116,7 +116,7 @@ export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defau
  * replay, a slow instance) is refused instead of bringing the value back. It reads as a miss.
  *
  * @example
- * encodeDeleteMark('17000000000000000k3x9q2'); // '2|17000000000000000k3x9q2|~'
+ * encodeDeleteMark('17000000000000000482913'); // '2|17000000000000000482913|~'
  */
 export function encodeDeleteMark(version: string): string {
   if (!ENTRY_VERSION.test(version)) throw new CacheSerializationError(ENVELOPE_INVALID_ENTRY_VERSION(version));
@@ -190,7 +190,7 @@ export function decodeStoredText(text: string, serializer: Serializer = defaultS
   const versionEnd = text.indexOf(SEPARATOR, VERSIONED_PREFIX.length);
   if (versionEnd === -1 || versionEnd - VERSIONED_PREFIX.length > MAX_ENTRY_VERSION_LENGTH) throw malformed('the version field is cut off or too long');
   const version = text.slice(VERSIONED_PREFIX.length, versionEnd);
-  if (!ENTRY_VERSION.test(version)) throw malformed('the version field is not 0-9a-z');
+  if (!ENTRY_VERSION.test(version)) throw malformed('the version field is not digits');
   if (versionEnd === text.length - 2 && text.charCodeAt(versionEnd + 1) === DELETE_MARK_CODE) return undefined;
   return decodeTimesAndPayload(text, versionEnd + 1, version === '' ? undefined : version, serializer);
 }

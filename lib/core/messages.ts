@@ -124,7 +124,11 @@ export const ENVELOPE_INVALID_TIME = (field: string, value: unknown): string =>
 
 /** An entry given to the shared layer has a version that is not one the cache makes. */
 export const ENVELOPE_INVALID_ENTRY_VERSION = (version: string): string =>
-  `Cannot store an entry with version ${JSON.stringify(version)}: an entry version is at most 32 characters from 0-9 and a-z. Let the cache set versions, or build them with VersionClock.`;
+  `Cannot store an entry with version ${JSON.stringify(version)}: an entry version is at most 32 digits. Let the cache set versions, or build them with VersionClock.`;
+
+/** A VersionClock was given a writer id it cannot put in a version. */
+export const INVALID_VERSION_CLOCK_ID = (id: string): string =>
+  `VersionClock id ${JSON.stringify(id)} is not six digits: versions are compared as text of 23 digits, so the writer id must be exactly six digits. Leave it out to get a random one.`;
 
 /** A value in the shared layer is not in this library's entry format. */
 export const ENVELOPE_MALFORMED = (problem: string): string =>

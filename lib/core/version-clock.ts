@@ -1,3 +1,6 @@
+import { LayeredCacheError } from './errors';
+import { INVALID_VERSION_CLOCK_ID } from './messages';
+
 /** Width of the millisecond part of a version. */
 const MS_DIGITS = 13;
 /** Width of the counter part: versions within one millisecond. */
@@ -5,24 +8,30 @@ const COUNTER_DIGITS = 4;
 const COUNTER_LIMIT = 10 ** COUNTER_DIGITS;
 const ID_LENGTH = 6;
 const DIGITS = /^\d+$/;
+const ID = /^\d{6}$/;
 
 /**
- * Versions of cache entries and deletes: a hybrid logical clock. A version is text of fixed width,
- * `<13-digit epoch ms><4-digit counter><6-character writer id>`, so that later versions compare greater
- * (also in a Redis script, which compares the milliseconds and the counter as numbers). Versions of one
+ * Versions of cache entries and deletes: a hybrid logical clock. A version is 23 decimal digits,
+ * `<13-digit epoch ms><4-digit counter><6-digit writer id>`, so that a later version is the greater text
+ * (a Redis script compares them as strings). Versions of one
  * clock only grow, even when the system clock steps back; a version seen from another writer moves the
  * clock past it, so a write that follows a read of another instance's entry is newer than that entry.
  *
  * @example
  * const clock = new VersionClock();
- * clock.next(); // '17000000000000000k3x9q2'
+ * clock.next(); // '17000000000000000482913'
  */
 export class VersionClock {
   private ms = 0;
   private counter = 0;
 
-  /** @param id Tells this writer's versions apart from others' made in the same millisecond. Default: random. */
-  constructor(readonly id: string = randomId()) {}
+  /**
+   * @param id Six digits that tell this writer's versions apart from others' made in the same millisecond.
+   *   Default: random.
+   */
+  constructor(readonly id: string = randomId()) {
+    if (!ID.test(id)) throw new LayeredCacheError(INVALID_VERSION_CLOCK_ID(id));
+  }
 
   /** A version greater than every one this clock made or observed before. */
   next(now: number = Date.now()): string {
@@ -56,9 +65,7 @@ function format(ms: number, counter: number): string {
 }
 
 function randomId(): string {
-  let id = '';
-  while (id.length < ID_LENGTH) id += Math.floor(Math.random() * 36).toString(36);
-  return id;
+  return String(Math.floor(Math.random() * 10 ** ID_LENGTH)).padStart(ID_LENGTH, '0');
 }
 
 /** Length of every version a {@link VersionClock} makes. */

@@ -51,7 +51,7 @@ async function storedValue(key: string): Promise<unknown> {
 }
 
 describe('RedisStore with versioned entries', () => {
-  const clock = new VersionClock('aaaaaa');
+  const clock = new VersionClock('000001');
   const store = (): RedisStore => {
     const created = new RedisStore({ url: server.url });
     closers.push(() => created.close());

@@ -1,7 +1,7 @@
 import { LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../core/messages';
-import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, isNoScriptError } from './newer-write.script';
-import { ConnectionErrorTracker, type RedisCommands, type ScanPage, escapeGlob, toPxMilliseconds } from './redis-commands';
+import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
+import { ConnectionErrorTracker, type NewerWrite, type RedisCommands, type ScanPage, newerWriteArguments, escapeGlob, toPxMilliseconds } from './redis-commands';
 
 /**
  * The parts of an ioredis instance (`new Redis()`) that `RedisStore` uses. Declared here so that the
@@ -97,10 +97,18 @@ export class IoRedisCommands implements RedisCommands {
   }
 
   setIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<unknown> {
-    const args = [key, version, value, ttlMs === undefined ? '' : String(toPxMilliseconds(ttlMs)), deleteMark ? '1' : '0'];
+    const args = [key, ...newerWriteArguments({ key, version, value, ttlMs, deleteMark })];
     return this.client.evalsha(NEWER_WRITE_SHA, 1, ...args).catch((error: unknown) => {
       // EVAL also leaves the script in Redis's cache, so the next write's EVALSHA finds it.
       if (isNoScriptError(error)) return this.client.eval(NEWER_WRITE_SCRIPT, 1, ...args);
+      throw error;
+    });
+  }
+
+  setManyIfNewer(writes: readonly NewerWrite[]): Promise<unknown> {
+    const args = [...writes.map((write) => write.key), ...writes.flatMap(newerWriteArguments)];
+    return this.client.evalsha(NEWER_WRITES_SHA, writes.length, ...args).catch((error: unknown) => {
+      if (isNoScriptError(error)) return this.client.eval(NEWER_WRITES_SCRIPT, writes.length, ...args);
       throw error;
     });
   }

@@ -1,8 +1,8 @@
 import { createClient, type RedisClientOptions, TimeoutError } from 'redis';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../core/messages';
-import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, isNoScriptError } from './newer-write.script';
-import { ConnectionErrorTracker, type RedisCommands, type ScanPage, replyText, toPxMilliseconds } from './redis-commands';
+import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
+import { ConnectionErrorTracker, type NewerWrite, type RedisCommands, type ScanPage, newerWriteArguments, replyText, toPxMilliseconds } from './redis-commands';
 
 /**
  * The parts of a node-redis v5 client (`createClient()` from `redis`) that `RedisStore` uses. Any
@@ -88,10 +88,18 @@ export class NodeRedisCommands implements RedisCommands {
   }
 
   setIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<unknown> {
-    const args = ['1', key, version, value, ttlMs === undefined ? '' : String(toPxMilliseconds(ttlMs)), deleteMark ? '1' : '0'];
+    const args = ['1', key, ...newerWriteArguments({ key, version, value, ttlMs, deleteMark })];
     return this.send(['EVALSHA', NEWER_WRITE_SHA, ...args]).catch((error: unknown) => {
       // EVAL also leaves the script in Redis's cache, so the next write's EVALSHA finds it.
       if (isNoScriptError(error)) return this.send(['EVAL', NEWER_WRITE_SCRIPT, ...args]);
+      throw error;
+    });
+  }
+
+  setManyIfNewer(writes: readonly NewerWrite[]): Promise<unknown> {
+    const args = [...writes.map((write) => write.key), ...writes.flatMap(newerWriteArguments)];
+    return this.send(['EVALSHA', NEWER_WRITES_SHA, String(writes.length), ...args]).catch((error: unknown) => {
+      if (isNoScriptError(error)) return this.send(['EVAL', NEWER_WRITES_SCRIPT, String(writes.length), ...args]);
       throw error;
     });
   }

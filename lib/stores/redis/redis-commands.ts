@@ -1,6 +1,20 @@
 /** Which Redis client library a `RedisStore` drives. */
 export type RedisDriver = 'node-redis' | 'ioredis';
 
+/** One write of {@link RedisCommands.setManyIfNewer}: the arguments of `setIfNewer`. */
+export interface NewerWrite {
+  readonly key: string;
+  readonly version: string;
+  readonly value: string;
+  readonly ttlMs: number | undefined;
+  readonly deleteMark: boolean;
+}
+
+/** The script arguments of a write: its version, text, `PX` (empty for none) and whether it is a delete mark. */
+export function newerWriteArguments(write: NewerWrite): [string, string, string, string] {
+  return [write.version, write.value, write.ttlMs === undefined ? '' : String(toPxMilliseconds(write.ttlMs)), write.deleteMark ? '1' : '0'];
+}
+
 /** One page of a SCAN: the cursor to continue from (`'0'` when done) and the keys found. */
 export interface ScanPage {
   readonly cursor: string;
@@ -31,6 +45,8 @@ export interface RedisCommands {
    * it stored, 0 when it did not. Loads the script into Redis when Redis does not hold it yet.
    */
   setIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<unknown>;
+  /** `setIfNewer` for many writes in one script call; resolves with one 1 or 0 per write, in order. */
+  setManyIfNewer(writes: readonly NewerWrite[]): Promise<unknown>;
   /** UNLINK (deletes without blocking Redis on large values); resolves with the client's reply. */
   del(keys: readonly string[]): Promise<unknown>;
   /** SCAN with MATCH and COUNT; `match` is a Redis glob pattern. */

@@ -23,8 +23,8 @@ import {
   createNodeRedisClient,
   looksLikeNodeRedis,
 } from './node-redis.commands';
-import { type BatchedGet, GetBatcher } from './get-batcher';
-import { type RedisCommands, type RedisDriver, escapeGlob, replyText } from './redis-commands';
+import { type BatchedItem, CommandBatcher } from './command-batcher';
+import { type NewerWrite, type RedisCommands, type RedisDriver, escapeGlob, replyText } from './redis-commands';
 import { assertUrlGivenWhenNamed } from './redis-target';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
@@ -79,7 +79,12 @@ interface PendingCommand {
 }
 
 /** A GET waiting in the batcher for its reply. */
-interface PendingRead extends PendingCommand, BatchedGet {}
+interface PendingRead extends PendingCommand, BatchedItem {
+  readonly key: string;
+}
+
+/** A versioned write waiting in the batcher for its reply. */
+interface PendingNewerWrite extends PendingCommand, BatchedItem, NewerWrite {}
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 200;
 const SCAN_BATCH = 1000;
@@ -108,7 +113,9 @@ export class RedisStore implements CacheStore {
   readonly driver: RedisDriver;
   private readonly commands: RedisCommands;
   /** Concurrent GETs go out as one MGET. */
-  private readonly gets: GetBatcher;
+  private readonly gets: CommandBatcher<PendingRead>;
+  /** Versioned writes and delete marks asked for together go out as one script call. */
+  private readonly newerWrites: CommandBatcher<PendingNewerWrite>;
   /** Turns values into the text this store keeps; the cache checks a value with it before any layer is written. */
   readonly serializer: Serializer;
   private readonly timeoutMs: number;
@@ -125,9 +132,15 @@ export class RedisStore implements CacheStore {
     this.serializer = options.serializer ?? new JsonSerializer();
     this.commands = createCommands(options, this.timeoutMs);
     const commands = this.commands;
-    this.gets = new GetBatcher(
-      (key) => commands.get(key),
-      (keys) => commands.mget(keys),
+    this.gets = new CommandBatcher<PendingRead>(
+      (read) => commands.get(read.key),
+      (reads) => commands.mget(reads.map((read) => read.key)),
+      'MGET',
+    );
+    this.newerWrites = new CommandBatcher<PendingNewerWrite>(
+      (write) => commands.setIfNewer(write.key, write.version, write.value, write.ttlMs, write.deleteMark),
+      (writes) => commands.setManyIfNewer(writes),
+      'the versioned write script',
     );
     this.driver = this.commands.driver;
   }
@@ -176,7 +189,7 @@ export class RedisStore implements CacheStore {
     const stored = text;
     const version = entry.version;
     // A versioned entry is stored only over an older one, checked in Redis in the same step as the write.
-    if (version !== undefined) return this.run('SET', () => this.commands.setIfNewer(key, version, stored, pxOf(ttlMs), false), true);
+    if (version !== undefined) return this.writeIfNewer(key, version, stored, pxOf(ttlMs), false);
     return this.run('SET', () => this.commands.set(key, stored, pxOf(ttlMs)), true);
   }
 
@@ -192,7 +205,35 @@ export class RedisStore implements CacheStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.run('SET', () => this.commands.setIfNewer(key, mark.version, text, Math.max(1, mark.ttlMs), true), true);
+    return this.writeIfNewer(key, mark.version, text, Math.max(1, mark.ttlMs), true);
+  }
+
+  /**
+   * Stores `value` unless the key holds a newer version, bounded by the command timeout. The versioned
+   * writes asked for within one run of the microtask queue go out as one script call, in order.
+   */
+  private writeIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<void> {
+    if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
+    this.inFlight++;
+    return new Promise<void>((resolve, reject) => {
+      const write: PendingNewerWrite = {
+        command: 'SET',
+        key,
+        version,
+        value,
+        ttlMs,
+        deleteMark,
+        reject,
+        answer: () => {
+          if (this.settled(deadline)) resolve();
+        },
+        fail: (error) => {
+          if (this.settled(deadline)) reject(this.commandError('SET', error, deadline));
+        },
+      };
+      const deadline = this.deadlines.add(write, this.timeoutMs);
+      this.newerWrites.enqueue(write);
+    });
   }
 
   /**

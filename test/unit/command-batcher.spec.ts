@@ -1,5 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import { GetBatcher, MAX_KEYS_PER_MGET } from '../../lib/stores/redis/get-batcher';
+import { type BatchedItem, CommandBatcher, MAX_ITEMS_PER_COMMAND as MAX_KEYS_PER_MGET } from '../../lib/stores/redis/command-batcher';
+
+interface Read extends BatchedItem {
+  readonly key: string;
+}
+
+class GetBatcher extends CommandBatcher<Read> {
+  constructor(getOne: (key: string) => Promise<unknown>, getMany: (keys: string[]) => Promise<unknown>) {
+    super((read) => getOne(read.key), (reads) => getMany(reads.map((read) => read.key)), 'MGET');
+  }
+}
 
 /** Queues a read and resolves with its reply, or rejects with its error. */
 function read(batcher: GetBatcher, key: string): Promise<unknown> {
@@ -12,7 +22,7 @@ function fakeRedis(values: Record<string, string>) {
   return { getOne, getMany, batcher: new GetBatcher(getOne, getMany) };
 }
 
-describe('GetBatcher', () => {
+describe('CommandBatcher, batching GETs into MGETs', () => {
   it('sends a lone read as a plain GET', async () => {
     const { getOne, getMany, batcher } = fakeRedis({ a: 'A' });
     await expect(read(batcher, 'a')).resolves.toBe('A');
