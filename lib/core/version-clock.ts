@@ -8,6 +8,8 @@ const COUNTER_DIGITS = 4;
 const COUNTER_LIMIT = 10 ** COUNTER_DIGITS;
 const ID_LENGTH = 6;
 const DIGITS = /^\d+$/;
+/** Length of every version a {@link VersionClock} makes. */
+export const VERSION_LENGTH = MS_DIGITS + COUNTER_DIGITS + ID_LENGTH;
 const ID = /^\d{6}$/;
 
 /**
@@ -24,6 +26,8 @@ const ID = /^\d{6}$/;
 export class VersionClock {
   private ms = 0;
   private counter = 0;
+  /** The greatest version made or observed so far: what most observed versions are compared with, as text. */
+  private latest = '';
 
   /**
    * @param id Six digits that tell this writer's versions apart from others' made in the same millisecond.
@@ -42,12 +46,14 @@ export class VersionClock {
       this.ms++;
       this.counter = 0;
     }
-    return format(this.ms, this.counter) + this.id;
+    this.latest = format(this.ms, this.counter) + this.id;
+    return this.latest;
   }
 
   /** Moves the clock past a version read from a shared layer (ignored when it is not one). */
   observe(version: string | undefined): void {
-    if (version === undefined || version.length < MS_DIGITS + COUNTER_DIGITS) return;
+    // Versions have a fixed width, so comparing the text orders them: most are not ahead of this clock.
+    if (version === undefined || version.length !== VERSION_LENGTH || version <= this.latest) return;
     const msText = version.slice(0, MS_DIGITS);
     const counterText = version.slice(MS_DIGITS, MS_DIGITS + COUNTER_DIGITS);
     if (!DIGITS.test(msText) || !DIGITS.test(counterText)) return;
@@ -56,6 +62,7 @@ export class VersionClock {
     if (ms > this.ms || (ms === this.ms && counter > this.counter)) {
       this.ms = ms;
       this.counter = counter;
+      this.latest = version;
     }
   }
 }
@@ -67,6 +74,3 @@ function format(ms: number, counter: number): string {
 function randomId(): string {
   return String(Math.floor(Math.random() * 10 ** ID_LENGTH)).padStart(ID_LENGTH, '0');
 }
-
-/** Length of every version a {@link VersionClock} makes. */
-export const VERSION_LENGTH = MS_DIGITS + COUNTER_DIGITS + ID_LENGTH;

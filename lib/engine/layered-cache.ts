@@ -14,7 +14,6 @@ import { CacheSerializationError, LayeredCacheError } from '../core/errors';
 import { rememberPayload } from '../core/envelope';
 import { JsonSerializer, type Serializer } from '../core/serializer';
 import { type CachedType, type PreparedValue, ValueCodec, reviveFromCache } from '../core/value-codec';
-import type { ReadTicket } from './in-flight-reads';
 import { LayeredStore } from './layered-store';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
 import { validTtl } from '../core/ttl';
@@ -32,9 +31,10 @@ export interface PendingLoad {
   end(): void;
 }
 
-/** A `getOrSet` load in flight: callers of its key join it until a write of the key makes its ticket stale. */
+/** A `getOrSet` load in flight: callers of its key join it until a write of the key makes it stale. */
 interface Load {
-  readonly ticket: ReadTicket;
+  /** The epoch it began at (see `InFlightReads`). */
+  readonly start: number;
   promise: Promise<unknown>;
 }
 
@@ -240,7 +240,7 @@ export class LayeredCache {
     }
     const fullKey = this.fullKey(key);
     const joined = this.loads.size === 0 ? undefined : this.loads.get(fullKey);
-    if (joined !== undefined && !joined.ticket.stale) return joined.promise as Promise<T>;
+    if (joined !== undefined && !this.store.inFlight.isStale(fullKey, joined.start)) return joined.promise as Promise<T>;
     let read: PromiseOrValue<ReadHit<T> | undefined>;
     try {
       read = this.store.read<T>(fullKey, options?.readPolicy, call);
@@ -306,20 +306,21 @@ export class LayeredCache {
    */
   beginLoad(key: string): PendingLoad {
     const fullKey = this.fullKey(key);
-    const ticket = this.store.inFlight.begin(fullKey);
+    const inFlight = this.store.inFlight;
+    const start = inFlight.begin();
     const version = this.store.clock.next();
     let ended = false;
     const end = (): void => {
       if (ended) return;
       ended = true;
-      this.store.inFlight.end(fullKey, ticket);
+      inFlight.end();
     };
     return {
       get stale() {
-        return ticket.stale;
+        return inFlight.isStale(fullKey, start);
       },
       put: <T>(value: T, options?: GetOrSetOptions): Promise<void> => {
-        const stale = ticket.stale;
+        const stale = inFlight.isStale(fullKey, start);
         end();
         if (stale || value === undefined) return RESOLVED;
         try {
@@ -349,11 +350,12 @@ export class LayeredCache {
     const budget = timeoutMs ?? this.store.l2Resilience?.timeoutMs;
     const readStarted = budget === undefined ? 0 : Date.now();
     const left = (): number | undefined => (budget === undefined ? undefined : budget - (Date.now() - readStarted));
-    const ticket = this.store.inFlight.begin(fullKey);
+    const inFlight = this.store.inFlight;
+    const start = inFlight.begin();
     // The value is as old as the load: a shared layer that checks versions refuses it over any write or
     // delete of the key issued after this point, by any instance.
     const version = this.store.clock.next();
-    const load: Load = { ticket, promise: RESOLVED };
+    const load: Load = { start, promise: RESOLVED };
     const run = async (): Promise<T> => {
       try {
         // The first await also lets the caller register this load before it can end.
@@ -361,10 +363,10 @@ export class LayeredCache {
         if (hit !== undefined) return options?.type === undefined ? hit.entry.value : (revived(hit, options.type) as T);
         const value = await factory();
         // A write of the key issued while the factory ran is newer than this value: it must not be written back.
-        if (value !== undefined && !ticket.stale) await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version, false);
+        if (value !== undefined && !inFlight.isStale(fullKey, start)) await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version, false);
         return value;
       } finally {
-        this.store.inFlight.end(fullKey, ticket);
+        inFlight.end();
         if (this.loads.get(fullKey) === load) this.loads.delete(fullKey);
       }
     };

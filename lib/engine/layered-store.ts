@@ -118,16 +118,16 @@ export class LayeredStore implements CacheStore {
       if (hit !== undefined && hit.source === 'l2') this.refill(key, hit.entry);
       return hit;
     }
-    // Only a read that waits can be overtaken by a write of its key; it holds a ticket that such a write makes stale.
-    const ticket = this.inFlight.begin(key);
+    // Only a read that waits can be overtaken by a write of its key: then it must not refill L1.
+    const start = this.inFlight.begin();
     return hit.then(
       (found) => {
-        this.inFlight.end(key, ticket);
-        if (found !== undefined && found.source === 'l2' && !ticket.stale) this.refill(key, found.entry);
+        if (found !== undefined && found.source === 'l2' && !this.inFlight.isStale(key, start)) this.refill(key, found.entry);
+        this.inFlight.end();
         return found;
       },
       (error: unknown) => {
-        this.inFlight.end(key, ticket);
+        this.inFlight.end();
         throw error;
       },
     );
@@ -214,7 +214,7 @@ export class LayeredStore implements CacheStore {
 
   /** Deletes every key under `prefix` (every key without one) from both layers at once. */
   clear(prefix?: string): PromiseOrValue<void> {
-    this.inFlight.invalidatePrefix(prefix);
+    this.inFlight.invalidatePrefix();
     return this.onBothLayers('clear', prefix ?? '*', (store, layer) =>
       (layer === 'l1' ? this.l1Order : this.l2Order).clear(prefix, () => (store.clear === undefined ? undefined : store.clear(prefix))),
     );

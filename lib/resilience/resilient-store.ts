@@ -213,26 +213,24 @@ export class ResilientStore implements CacheStore {
     const queue = this.replayQueue;
     if (queue === null) return this.call(operation.kind, run, options?.timeoutMs);
     const seq = this.begin(key, queue);
-    // The steps of `call` and `send`, inline: a write is one step after the store's own promise, not three.
-    let permit: CircuitPermit | undefined;
-    let sent: Promise<void>;
+    let timeoutMs: number;
+    let permit: CircuitPermit;
     try {
-      const timeoutMs = this.limitOf(operation.kind, options?.timeoutMs);
+      timeoutMs = this.limitOf(operation.kind, options?.timeoutMs);
       permit = this.permit();
-      sent = this.invoke(operation.kind, run, timeoutMs);
     } catch (error) {
-      sent = Promise.reject(error);
+      this.writeFailed(key, operation, seq, undefined, options?.decision, error);
+      return Promise.reject(error);
     }
-    return sent.then(
-      () => {
-        this.end(key, seq);
-        this.succeeded(permit as CircuitPermit);
-      },
-      (error: unknown) => {
+    // The outcome is accounted for as the time limit settles, before the caller hears of it.
+    return withTimeout(run, timeoutMs, () => this.timedOut(operation.kind, timeoutMs), (failed, error) => {
+      if (failed) {
         this.writeFailed(key, operation, seq, permit, options?.decision, error);
-        throw error;
-      },
-    );
+      } else {
+        this.end(key, seq);
+        this.succeeded(permit);
+      }
+    });
   }
 
   /** A write failed: the breaker hears of it, and the write is kept for replay when its policy may tolerate it. */
@@ -292,28 +290,13 @@ export class ResilientStore implements CacheStore {
 
   /** Runs a permitted call within its time limit and tells the breaker how it went: one step after the store's promise. */
   private send<R>(operation: L2Operation, run: () => PromiseOrValue<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
-    let reply: Promise<R>;
-    try {
-      reply = this.invoke(operation, run, timeoutMs);
-    } catch (error) {
-      reply = Promise.reject(error);
-    }
-    return reply.then(
-      (result) => {
-        this.succeeded(permit);
-        return result;
-      },
-      (error: unknown) => {
-        this.callFailed(operation, permit, error);
-        throw error;
-      },
-    );
+    // The breaker hears of the outcome as the time limit settles, without a promise of its own.
+    return withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs), (failed, error) => {
+      if (failed) this.callFailed(operation, permit, error);
+      else this.succeeded(permit);
+    });
   }
 
-  /** Starts the call, bounded by the time limit. */
-  private invoke<R>(operation: L2Operation, run: () => PromiseOrValue<R>, timeoutMs: number): Promise<R> {
-    return withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs));
-  }
 
   /** Tells the breaker how a call failed. */
   private callFailed(operation: L2Operation, permit: CircuitPermit, error: unknown): void {
