@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 
 /**
  * The script every versioned write and delete of `RedisStore` runs: it stores `ARGV[2]` under `KEYS[1]`
- * only when what the key holds is older than `ARGV[1]`, the write's version (see `VersionClock`). What the
- * key holds is read from the first 25 bytes only (`2|` and the 23 digits of a version, compared as text,
- * which orders them because they have a fixed width), so the check costs the same whatever the size of the
- * stored value; text without a full version (absent key, format 1, another program's value) counts as older
- * than any write. `ARGV[3]` is the `PX` in milliseconds, or
+ * only when what the key holds is older than the write, whose envelope starts with `ARGV[1]` (`2|` and the
+ * 23 digits of its version, see `VersionClock`). What the key holds is read from its first 25 bytes only and
+ * compared as text with `ARGV[1]`, which orders versions because they have a fixed width; so the check costs
+ * the same whatever the size of the stored value, and text that does not start with `2` (absent key, format
+ * 1, another program's value) counts as older than any write. `ARGV[3]` is the `PX` in milliseconds, or
  * empty for none; for a delete mark (`ARGV[4]` = `1`) the `PX` grows to what the replaced entry had left,
  * so that the mark outlives every write it must refuse. Answers 1 when it stored, 0 when a newer or equal
  * version was there. One key per call, so it works on a Redis Cluster too.
@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
  */
 export const NEWER_WRITE_SCRIPT = `
 local head = redis.call('GETRANGE', KEYS[1], 0, 24)
-if string.len(head) == 25 and string.sub(head, 1, 2) == '2|' and string.sub(head, 3) >= ARGV[1] then return 0 end
+if string.byte(head) == 50 and head >= ARGV[1] then return 0 end
 local px = ARGV[3]
 if ARGV[4] == '1' then
   local left = redis.call('PTTL', KEYS[1])
@@ -35,7 +35,7 @@ local stored = {}
 for i = 1, #KEYS do
   local key, px = KEYS[i], ARGV[4 * i - 1]
   local head = redis.call('GETRANGE', key, 0, 24)
-  if string.len(head) == 25 and string.sub(head, 1, 2) == '2|' and string.sub(head, 3) >= ARGV[4 * i - 3] then
+  if string.byte(head) == 50 and head >= ARGV[4 * i - 3] then
     stored[i] = 0
   else
     if ARGV[4 * i] == '1' then

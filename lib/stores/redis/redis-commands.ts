@@ -12,7 +12,8 @@ export interface NewerWrite {
 
 /** The script arguments of a write: its version, text, `PX` (empty for none) and whether it is a delete mark. */
 export function newerWriteArguments(write: NewerWrite): [string, string, string, string] {
-  return [write.version, write.value, write.ttlMs === undefined ? '' : String(toPxMilliseconds(write.ttlMs)), write.deleteMark ? '1' : '0'];
+  // The script compares what the key holds with the head of this write's envelope: `2|` and its version.
+  return [`2|${write.version}`, write.value, write.ttlMs === undefined ? '' : String(toPxMilliseconds(write.ttlMs)), write.deleteMark ? '1' : '0'];
 }
 
 /** One page of a SCAN: the cursor to continue from (`'0'` when done) and the keys found. */
