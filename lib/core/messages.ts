@@ -52,6 +52,10 @@ export const OFFLOAD_HOOK_FAILED = (cause: string): string =>
 export const UNDEFINED_NOT_CACHEABLE = (key: string): string =>
   `Cannot cache undefined under "${key}": undefined means "not cached" when read back. Call delete("${key}") to remove the entry, or cache null to remember that there is no value.`;
 
+/** A getOrSet factory did not settle within its hardTimeoutMs. */
+export const FACTORY_NOT_SETTLED = (key: string, hardTimeoutMs: number): string =>
+  `The factory loading "${key}" did not settle within ${hardTimeoutMs} ms (hardTimeoutMs): its value will not be cached, and the next call for the key runs a factory of its own. Make the factory settle (bound its I/O with a timeout), or raise hardTimeoutMs if it legitimately takes longer.`;
+
 /** `LayeredCache.clear()` without a namespace, on a cache whose keys have none and that has an L2. */
 export const CLEAR_NEEDS_NAMESPACE =
   'clear() needs a namespace on a cache with an L2: this cache has no namespace, so its keys cannot be told apart from those of other applications sharing the L2, and nothing was deleted. Give the module a "namespace" and call clear(), or call clear("<namespace>") for the keys you want gone.';

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { CLEAR_NEEDS_NAMESPACE, UNDEFINED_NOT_CACHEABLE } from '../core/messages';
+import { CLEAR_NEEDS_NAMESPACE, FACTORY_NOT_SETTLED, UNDEFINED_NOT_CACHEABLE } from '../core/messages';
 import type { OffloadCounts } from '../offload/offload.service';
 import type { Offload } from '../core/offload.interface';
 import type { ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
@@ -10,7 +10,7 @@ import type { CacheStore } from '../stores/cache-store.interface';
 import { type CacheEntry, createCacheEntry } from '../core/cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from '../core/cache-events';
 import { NamespacedKeys, validNamespace } from '../core/cache-key';
-import { CacheSerializationError, LayeredCacheError } from '../core/errors';
+import { CacheSerializationError, CacheTimeoutError, LayeredCacheError } from '../core/errors';
 import { rememberPayload } from '../core/envelope';
 import { JsonSerializer, type Serializer } from '../core/serializer';
 import { type CachedType, type PreparedValue, ValueCodec, reviveFromCache } from '../core/value-codec';
@@ -112,7 +112,17 @@ export interface GetOrSetOptions extends CacheReadOptions, CacheWriteOptions {
    * the key) and what is left of the write finishes in the background, tracked by the offload service.
    */
   background?: boolean;
+  /**
+   * The longest a load waits for the factory before it lets go of the key, in milliseconds; default
+   * {@link DEFAULT_HARD_TIMEOUT_MS} (30 000). A factory that has not settled by then still answers the calls
+   * already waiting for it, but its value is not cached, the next call for the key runs a factory of its own
+   * instead of joining it, and an error event says so: a factory that never settles cannot block its key.
+   */
+  hardTimeoutMs?: number;
 }
+
+/** How long a load waits for its factory before it lets go of the key, unless `hardTimeoutMs` says otherwise. */
+export const DEFAULT_HARD_TIMEOUT_MS = 30_000;
 
 /** Counters of the cache, of its offload service and of the protection of L2. */
 export interface LayeredCacheStats extends CacheCounters {
@@ -235,6 +245,7 @@ export class LayeredCache {
     try {
       ttl = this.ttlOf(options);
       call = callOptions(options);
+      if (options?.hardTimeoutMs !== undefined) validTimeout(options.hardTimeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -356,18 +367,35 @@ export class LayeredCache {
     // delete of the key issued after this point, by any instance.
     const version = this.store.clock.next();
     const load: Load = { start, promise: RESOLVED };
+    const release = (): void => {
+      if (this.loads.get(fullKey) === load) this.loads.delete(fullKey);
+    };
     const run = async (): Promise<T> => {
+      let abandoned: ReturnType<typeof setTimeout> | undefined;
+      let letGo = false;
       try {
         // The first await also lets the caller register this load before it can end.
         const hit = read === undefined ? await undefined : await read.then(undefined, ignore);
         if (hit !== undefined) return options?.type === undefined ? hit.entry.value : (revived(hit, options.type) as T);
+        const hardTimeoutMs = options?.hardTimeoutMs ?? DEFAULT_HARD_TIMEOUT_MS;
+        abandoned = setTimeout(() => {
+          letGo = true;
+          release();
+          this.bus.error({ operation: 'set', key: fullKey, error: new CacheTimeoutError(FACTORY_NOT_SETTLED(fullKey, hardTimeoutMs)) });
+        }, hardTimeoutMs);
+        // A slow factory must not keep the process alive for the cache's sake.
+        abandoned.unref();
         const value = await factory();
         // A write of the key issued while the factory ran is newer than this value: it must not be written back.
-        if (value !== undefined && !inFlight.isStale(fullKey, start)) await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version, false);
+        if (value !== undefined && !letGo && !inFlight.isStale(fullKey, start)) {
+          clearTimeout(abandoned);
+          await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version, false);
+        }
         return value;
       } finally {
+        clearTimeout(abandoned);
         inFlight.end();
-        if (this.loads.get(fullKey) === load) this.loads.delete(fullKey);
+        release();
       }
     };
     const promise = run();

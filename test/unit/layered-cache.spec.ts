@@ -161,6 +161,29 @@ describe('LayeredCache', () => {
       expect(factory).toHaveBeenCalledTimes(1);
     });
 
+    it('lets go of a key whose factory does not settle within hardTimeoutMs: the next call loads on its own', async () => {
+      const { cache } = newCache();
+      const errors: unknown[] = [];
+      cache.events$.subscribe((event) => event.type === 'error' && errors.push(event.error));
+      const never = new Promise<string>(() => undefined);
+      const stuck = cache.getOrSet('k', () => never, { hardTimeoutMs: 30 });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(await cache.getOrSet('k', async () => 'fresh')).toBe('fresh');
+      expect(await cache.get('k')).toBe('fresh');
+      expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/did not settle within 30 ms \(hardTimeoutMs\)/) })]);
+      void stuck;
+    });
+
+    it('does not cache a value that came after its hardTimeoutMs', async () => {
+      const { cache } = newCache();
+      const late = deferred<string>();
+      const call = cache.getOrSet('k', () => late.promise, { hardTimeoutMs: 20 });
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      late.resolve('late');
+      expect(await call).toBe('late');
+      expect(await cache.get('k')).toBeUndefined();
+    });
+
     it.each([
       ['an in-process L1', () => new MemoryStore()],
       ['an L1 read asynchronously', () => new DelayedStore(new MemoryStore(), {})],

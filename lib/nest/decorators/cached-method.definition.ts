@@ -49,10 +49,10 @@ export interface CacheableOptions extends CacheStoreOptions {
   /** Read policy for this method instead of the module's. */
   readPolicy?: ReadPolicy;
   /**
-   * The longest the cache waits for the method's result, in milliseconds. It applies to methods that return
-   * an Observable; default {@link DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS} (30 000). A source that has not
-   * completed by then is left to its subscribers, who keep receiving its emissions, but its result is not
-   * cached and the next call for the key runs the method again instead of joining it.
+   * The longest the cache waits for the method's result, in milliseconds; default
+   * {@link DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS} (30 000). A result that has not settled (a Promise) or completed
+   * (an Observable) by then still reaches its callers or subscribers, but it is not cached and the next call
+   * for the key runs the method again instead of joining it: a method that never answers cannot block its key.
    */
   hardTimeoutMs?: number;
 }
