@@ -15,14 +15,9 @@ import {
 import { type Deferred, deferred } from '../support/deferred';
 import { eventually } from '../support/redis';
 import { DelayedStore, FailingStore } from '../support/test-stores';
+import { newMemoryCache } from '../support/memory-cache';
 
-function newCache(overrides: Partial<ConstructorParameters<typeof LayeredCache>[0]> = {}) {
-  const l1 = new MemoryStore();
-  const l2 = new MemoryStore();
-  const offload = new OffloadService();
-  const cache = new LayeredCache({ l1, l2, offload, namespace: 'ns', ...overrides });
-  return { cache, l1, l2, offload };
-}
+const newCache = newMemoryCache;
 
 describe('LayeredCache writes no caller waits for', () => {
   it('a background put writes an in-process L1 before it returns and finishes L2 in a task that drain waits for', async () => {

@@ -3,10 +3,8 @@ import {
   type CacheEntry,
   type LayerRead,
   type LayerWrite,
-  LayeredCache,
   MemoryStore,
   type Offload,
-  OffloadService,
   ParallelReadPolicy,
   type PromiseOrValue,
   RaceLoser,
@@ -17,14 +15,9 @@ import {
   type WritePolicy,
 } from '../../lib';
 import { DelayedStore } from '../support/test-stores';
+import { newMemoryCache } from '../support/memory-cache';
 
-function newCache(overrides: Partial<ConstructorParameters<typeof LayeredCache>[0]> = {}) {
-  const l1 = new MemoryStore();
-  const l2 = new MemoryStore();
-  const offload = new OffloadService();
-  const cache = new LayeredCache({ l1, l2, offload, namespace: 'ns', ...overrides });
-  return { cache, l1, l2, offload };
-}
+const newCache = newMemoryCache;
 
 class LoggingReadPolicy extends SequentialReadPolicy {
   readonly seen: string[] = [];
