@@ -370,21 +370,21 @@ export class LayeredCache {
     const release = (): void => {
       if (this.loads.get(fullKey) === load) this.loads.delete(fullKey);
     };
-    const run = async (): Promise<T> => {
-      let abandoned: ReturnType<typeof setTimeout> | undefined;
+    const finish = (): void => {
+      inFlight.end();
+      release();
+    };
+    const produce = async (): Promise<T> => {
       let letGo = false;
+      const hardTimeoutMs = options?.hardTimeoutMs ?? DEFAULT_HARD_TIMEOUT_MS;
+      const abandoned = setTimeout(() => {
+        letGo = true;
+        release();
+        this.bus.error({ operation: 'set', key: fullKey, error: new CacheTimeoutError(FACTORY_NOT_SETTLED(fullKey, hardTimeoutMs)) });
+      }, hardTimeoutMs);
+      // A slow factory must not keep the process alive for the cache's sake.
+      abandoned.unref();
       try {
-        // The first await also lets the caller register this load before it can end.
-        const hit = read === undefined ? await undefined : await read.then(undefined, ignore);
-        if (hit !== undefined) return options?.type === undefined ? hit.entry.value : (revived(hit, options.type) as T);
-        const hardTimeoutMs = options?.hardTimeoutMs ?? DEFAULT_HARD_TIMEOUT_MS;
-        abandoned = setTimeout(() => {
-          letGo = true;
-          release();
-          this.bus.error({ operation: 'set', key: fullKey, error: new CacheTimeoutError(FACTORY_NOT_SETTLED(fullKey, hardTimeoutMs)) });
-        }, hardTimeoutMs);
-        // A slow factory must not keep the process alive for the cache's sake.
-        abandoned.unref();
         const value = await factory();
         // A write of the key issued while the factory ran is newer than this value: it must not be written back.
         if (value !== undefined && !letGo && !inFlight.isStale(fullKey, start)) {
@@ -394,11 +394,17 @@ export class LayeredCache {
         return value;
       } finally {
         clearTimeout(abandoned);
-        inFlight.end();
-        release();
+        finish();
       }
     };
-    const promise = run();
+    const answer = (hit: ReadHit<T> | undefined): T | Promise<T> => {
+      if (hit === undefined) return produce();
+      finish();
+      return options?.type === undefined ? hit.entry.value : (revived(hit, options.type) as T);
+    };
+    // Never at once: the caller registers this load before it can end, even when the factory throws at once.
+    // A read that failed counts as a miss (the layer that failed reported it).
+    const promise = read === undefined ? RESOLVED.then(produce) : read.then(answer, produce);
     load.promise = promise;
     this.loads.set(fullKey, load);
     return promise;
