@@ -21,11 +21,3 @@ export function callSafely<R>(run: (key: string) => PromiseOrValue<R>, key: stri
     return Promise.reject(error);
   }
 }
-
-/**
- * `next(value)` once `value` is there: at once for a plain value, after it for a promise. A thrown error of
- * `next` is thrown for a plain value and rejects for a promise.
- */
-export function whenReady<T, R>(value: PromiseOrValue<T>, next: (value: T) => PromiseOrValue<R>): PromiseOrValue<R> {
-  return isPromiseLike(value) ? value.then(next) : next(value);
-}

@@ -3,7 +3,7 @@ export type { LayerRead, ReadHit, ReadPolicy } from './read/read-policy.interfac
 export { ParallelReadPolicy } from './read/parallel-read.policy';
 export { RaceReadPolicy } from './read/race-read.policy';
 export { SequentialReadPolicy } from './read/sequential-read.policy';
-export { RefillPolicy, shouldRefill } from './refill/refill-policy';
+export { RefillPolicy } from './refill/refill-policy';
 export type { LayerWrite, WritePolicy } from './write/write-policy.interface';
 export { OptimisticParallelWritePolicy } from './write/optimistic-parallel-write.policy';
 export { RaceWritePolicy } from './write/race-write.policy';

@@ -13,12 +13,3 @@ export const RefillPolicy = {
 } as const;
 export type RefillPolicy = (typeof RefillPolicy)[keyof typeof RefillPolicy];
 
-/**
- * True when an L2 hit should be copied into L1 under `policy`.
- *
- * @example
- * if (shouldRefill(policy)) refillL1(key, entry);
- */
-export function shouldRefill(policy: RefillPolicy): boolean {
-  return policy === RefillPolicy.Always;
-}
