@@ -9,7 +9,9 @@ import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOption
 import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
 import { type CacheEntry, isExpired, remainingTtl } from '../core/cache-entry';
 import { CacheEventBus } from '../core/cache-events';
-import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from '../core/errors';
+import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CacheTimeoutError, CircuitOpenError } from '../core/errors';
+import { L2_CALL_TIMED_OUT } from '../core/messages';
+import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout';
 import { InFlightReads } from './in-flight-reads';
 import { KeyOrder, type KeySlot } from './key-order';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
@@ -163,7 +165,7 @@ export class LayeredStore implements CacheStore {
         ? noL2Write
         : (k) => {
             l2Called = true;
-            return this.writeL2(k, () => (guard === null ? l2.set(k, entry, ttlMs) : guard.set(k, entry, ttlMs, call)), l2Slot);
+            return this.writeL2(k, () => (guard === null ? l2.set(k, entry, ttlMs) : guard.set(k, entry, ttlMs, call)), l2Slot, options?.timeoutMs);
           };
     let written: PromiseOrValue<void>;
     try {
@@ -199,8 +201,10 @@ export class LayeredStore implements CacheStore {
     const guard = this.l2Resilience;
     const call = guard === null ? undefined : { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
     const deleted = this.onBothLayers('delete', key, (store, layer) => {
-      const order = layer === 'l1' ? this.l1Order : this.l2Order;
-      return order.write(key, () => (layer === 'l2' && guard !== null ? guard.delete(key, mark, call) : store.delete(key, mark)));
+      if (layer === 'l1') return this.l1Order.write(key, () => store.delete(key, mark));
+      const waits = !this.l2Order.idle(key);
+      const deleted = this.l2Order.write(key, () => (guard !== null ? guard.delete(key, mark, call) : store.delete(key, mark)));
+      return waits ? this.boundedWait('delete', deleted as Promise<void>, options?.timeoutMs) : deleted;
     });
     if (guard === null || call === undefined) return deleted;
     return Promise.resolve(deleted).then(
@@ -267,7 +271,7 @@ export class LayeredStore implements CacheStore {
       const guard = this.l2Resilience;
       const ask = (): PromiseOrValue<CacheEntry | undefined> =>
         guard === null ? (this.l2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs });
-      found = this.l2Order.idle(key) ? ask() : this.l2Order.read(key, ask);
+      found = this.l2Order.idle(key) ? ask() : this.boundedWait('get', Promise.resolve(this.l2Order.read(key, ask)), timeoutMs);
     } catch (error) {
       return this.l2ReadFailed(key, error);
     }
@@ -326,10 +330,12 @@ export class LayeredStore implements CacheStore {
   }
 
   /** Runs an L2 write in its key's order and reports it. */
-  private writeL2(key: string, write: () => PromiseOrValue<void>, slot: KeySlot | undefined): PromiseOrValue<void> {
+  private writeL2(key: string, write: () => PromiseOrValue<void>, slot: KeySlot | undefined, timeoutMs: number | undefined): PromiseOrValue<void> {
     let written: PromiseOrValue<void>;
     try {
+      const waits = slot === undefined ? !this.l2Order.idle(key) : slot.after !== undefined;
       written = this.l2Order.write(key, write, slot);
+      if (waits) written = this.boundedWait('set', written as Promise<void>, timeoutMs);
     } catch (error) {
       throw this.failure('l2', 'set', key, error);
     }
@@ -343,6 +349,19 @@ export class LayeredStore implements CacheStore {
         throw this.failure('l2', 'set', key, error);
       },
     );
+  }
+
+  /**
+   * An L2 call that waited for earlier writes of its key still answers its caller within the call's time
+   * limit, counted from when it was issued: the guard bounds the call itself only once it starts. The call
+   * goes on in its place in the key's order; only the caller stops waiting for it.
+   */
+  private boundedWait<R>(operation: 'get' | 'set' | 'delete', ordered: Promise<R>, timeoutMs: number | undefined): Promise<R> {
+    const guard = this.l2Resilience;
+    if (guard === null) return ordered;
+    const limit = Math.min(timeoutMs ?? guard.timeoutMs, MAX_TIMER_MS);
+    if (!(limit > 0)) return ordered;
+    return withTimeout(() => ordered, limit, () => new CacheTimeoutError(L2_CALL_TIMED_OUT(operation, limit)));
   }
 
   /** Runs an operation on both layers at once: one failure is reported, both reject with both causes. */

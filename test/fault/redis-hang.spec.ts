@@ -118,3 +118,32 @@ describe('Redis that hangs', () => {
     expect(ms).toBeGreaterThanOrEqual(440); // not cut short by RedisStore's own default of 200 ms
   });
 });
+
+describe('writes of one key while Redis hangs', () => {
+  it('each call answers within its time limit, also a write that waits behind an earlier write of the key', { timeout: 30_000 }, async () => {
+    const server = await RedisServer.start();
+    const { LayeredCache, MemoryStore, OffloadService, RedisStore } = await import('../../lib');
+    const cache = new LayeredCache({
+      l1: new MemoryStore(),
+      l2: new RedisStore({ url: server.url, commandTimeoutMs: TIMEOUT_MS }),
+      offload: new OffloadService(),
+      namespace: 'hang-same-key',
+      resilience: { timeoutMs: TIMEOUT_MS, breaker: false },
+    });
+    try {
+      await cache.set('k', 'warm');
+      server.pause();
+      const started = performance.now();
+      const settled = await Promise.all(['a', 'b', 'c'].map((value) => cache.set('k', value).then(() => performance.now() - started)));
+      // Without the bound, the second write would wait for the first to time out before its own call began.
+      for (const ms of settled) expect(ms).toBeLessThan(TIMEOUT_MS * 1.5);
+      expect(await cache.get('k')).toBe('c');
+      server.resume();
+      expect(await eventually(async () => (await cache.get('k')) === 'c')).toBe(true);
+    } finally {
+      server.resume();
+      await cache.store.close();
+      await server.stop();
+    }
+  });
+});
