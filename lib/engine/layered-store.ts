@@ -9,9 +9,7 @@ import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOption
 import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
 import { type CacheEntry, isExpired, remainingTtl } from '../core/cache-entry';
 import { CacheEventBus } from '../core/cache-events';
-import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CacheTimeoutError, CircuitOpenError } from '../core/errors';
-import { L2_CALL_TIMED_OUT } from '../core/messages';
-import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout';
+import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from '../core/errors';
 import { InFlightReads } from './in-flight-reads';
 import { KeyOrder, type KeySlot } from './key-order';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
@@ -154,6 +152,7 @@ export class LayeredStore implements CacheStore {
     // A layer the policy calls only later (after the other answered) still gets this write in its issue order.
     let l1Slot: KeySlot | undefined;
     let l2Slot: KeySlot | undefined;
+    let l2SlotAt = 0;
     let l1Called = false;
     let l2Called = l2 === null;
     const writeL1: LayerWrite = (k) => {
@@ -165,7 +164,11 @@ export class LayeredStore implements CacheStore {
         ? noL2Write
         : (k) => {
             l2Called = true;
-            return this.writeL2(k, () => (guard === null ? l2.set(k, entry, ttlMs) : guard.set(k, entry, ttlMs, call)), l2Slot, options?.timeoutMs);
+            if (guard === null || call === undefined) return this.writeL2(k, () => l2.set(k, entry, ttlMs), l2Slot);
+            // A call that waits in its key's order gets only what is left of its time limit when its turn comes.
+            const waitsFrom = l2Slot !== undefined ? (l2Slot.after === undefined ? undefined : l2SlotAt) : this.l2Order.idle(k) ? undefined : Date.now();
+            const send = waitsFrom === undefined ? () => guard.set(k, entry, ttlMs, call) : () => guard.set(k, entry, ttlMs, this.leftAfterWait(call, waitsFrom));
+            return this.writeL2(k, send, l2Slot);
           };
     let written: PromiseOrValue<void>;
     try {
@@ -179,7 +182,10 @@ export class LayeredStore implements CacheStore {
       return written;
     }
     if (!l1Called) l1Slot = this.l1Order.reserve(key);
-    if (!l2Called) l2Slot = this.l2Order.reserve(key);
+    if (!l2Called) {
+      l2Slot = this.l2Order.reserve(key);
+      l2SlotAt = Date.now();
+    }
     const settled = (tolerated: boolean): void => {
       l1Slot?.release();
       l2Slot?.release();
@@ -202,9 +208,9 @@ export class LayeredStore implements CacheStore {
     const call = guard === null ? undefined : { timeoutMs: options?.timeoutMs, decision: { state: 'pending' } as ReplayDecision };
     const deleted = this.onBothLayers('delete', key, (store, layer) => {
       if (layer === 'l1') return this.l1Order.write(key, () => store.delete(key, mark));
-      const waits = !this.l2Order.idle(key);
-      const deleted = this.l2Order.write(key, () => (guard !== null ? guard.delete(key, mark, call) : store.delete(key, mark)));
-      return waits ? this.boundedWait('delete', deleted as Promise<void>, options?.timeoutMs) : deleted;
+      if (guard === null || call === undefined) return this.l2Order.write(key, () => store.delete(key, mark));
+      const waitsFrom = this.l2Order.idle(key) ? undefined : Date.now();
+      return this.l2Order.write(key, () => guard.delete(key, mark, waitsFrom === undefined ? call : this.leftAfterWait(call, waitsFrom)));
     });
     if (guard === null || call === undefined) return deleted;
     return Promise.resolve(deleted).then(
@@ -271,7 +277,13 @@ export class LayeredStore implements CacheStore {
       const guard = this.l2Resilience;
       const ask = (): PromiseOrValue<CacheEntry | undefined> =>
         guard === null ? (this.l2 as CacheStore).get(key) : guard.get(key, timeoutMs === undefined ? undefined : { timeoutMs });
-      found = this.l2Order.idle(key) ? ask() : this.boundedWait('get', Promise.resolve(this.l2Order.read(key, ask)), timeoutMs);
+      if (this.l2Order.idle(key)) found = ask();
+      else if (guard === null) found = this.l2Order.read(key, ask);
+      else {
+        // A read that waits for earlier writes of its key gets only what is left of its time limit when its turn comes.
+        const waitsFrom = Date.now();
+        found = this.l2Order.read(key, () => guard.get(key, this.leftAfterWait({ timeoutMs }, waitsFrom)));
+      }
     } catch (error) {
       return this.l2ReadFailed(key, error);
     }
@@ -330,12 +342,10 @@ export class LayeredStore implements CacheStore {
   }
 
   /** Runs an L2 write in its key's order and reports it. */
-  private writeL2(key: string, write: () => PromiseOrValue<void>, slot: KeySlot | undefined, timeoutMs: number | undefined): PromiseOrValue<void> {
+  private writeL2(key: string, write: () => PromiseOrValue<void>, slot: KeySlot | undefined): PromiseOrValue<void> {
     let written: PromiseOrValue<void>;
     try {
-      const waits = slot === undefined ? !this.l2Order.idle(key) : slot.after !== undefined;
       written = this.l2Order.write(key, write, slot);
-      if (waits) written = this.boundedWait('set', written as Promise<void>, timeoutMs);
     } catch (error) {
       throw this.failure('l2', 'set', key, error);
     }
@@ -352,16 +362,13 @@ export class LayeredStore implements CacheStore {
   }
 
   /**
-   * An L2 call that waited for earlier writes of its key still answers its caller within the call's time
-   * limit, counted from when it was issued: the guard bounds the call itself only once it starts. The call
-   * goes on in its place in the key's order; only the caller stops waiting for it.
+   * The options of an L2 call that waited in its key's order since `waitsFrom`: what is left of its time
+   * limit, so that the caller waits no longer than the limit in all. With nothing left the guard does not
+   * send the call and keeps a write for replay, as for any L2 call that ran out of time.
    */
-  private boundedWait<R>(operation: 'get' | 'set' | 'delete', ordered: Promise<R>, timeoutMs: number | undefined): Promise<R> {
-    const guard = this.l2Resilience;
-    if (guard === null) return ordered;
-    const limit = Math.min(timeoutMs ?? guard.timeoutMs, MAX_TIMER_MS);
-    if (!(limit > 0)) return ordered;
-    return withTimeout(() => ordered, limit, () => new CacheTimeoutError(L2_CALL_TIMED_OUT(operation, limit)));
+  private leftAfterWait<C extends { timeoutMs?: number }>(call: C, waitsFrom: number): C {
+    const limit = call.timeoutMs ?? (this.l2Resilience as ResilientStore).timeoutMs;
+    return { ...call, timeoutMs: limit - (Date.now() - waitsFrom) };
   }
 
   /** Runs an operation on both layers at once: one failure is reported, both reject with both causes. */

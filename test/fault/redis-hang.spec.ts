@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheLayerError, CacheTimeoutError, type LayeredCacheModuleOptions } from '../../lib';
+import { CacheLayerError, CacheTimeoutError, LayeredCache, type LayeredCacheModuleOptions, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { type Product, sampleProduct } from '../fixtures/products';
 import { bootFaultApp, envelopeValue, type FaultApp, rawClient } from '../support/fault-app';
 import { eventually } from '../support/redis';
@@ -122,7 +122,6 @@ describe('Redis that hangs', () => {
 describe('writes of one key while Redis hangs', () => {
   it('each call answers within its time limit, also a write that waits behind an earlier write of the key', { timeout: 30_000 }, async () => {
     const server = await RedisServer.start();
-    const { LayeredCache, MemoryStore, OffloadService, RedisStore } = await import('../../lib');
     const cache = new LayeredCache({
       l1: new MemoryStore(),
       l2: new RedisStore({ url: server.url, commandTimeoutMs: TIMEOUT_MS }),
