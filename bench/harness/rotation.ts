@@ -2,7 +2,7 @@ import type { Candidate } from './candidate';
 import { type CandidateRounds, type InterleaveOptions, warmUp } from './interleave';
 import type { SampleStats } from './sampling';
 import { shuffle } from './shuffle';
-import { quantile } from './statistics';
+import { statsOf } from './statistics';
 
 /**
  * Measures candidates call by call in rotation: one call of each candidate in turn, in a new random order
@@ -36,10 +36,7 @@ export async function measureInRotation(candidates: readonly Candidate[], option
         await candidate.settle?.();
       }
     }
-    for (let index = 0; index < candidates.length; index++) {
-      const samples = Array.from(times[index]);
-      rounds[index].push({ p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), samples: samples.length });
-    }
+    for (let index = 0; index < candidates.length; index++) rounds[index].push(statsOf(times[index]));
     options.log(`    pass ${round + 1}/${options.rounds} done`);
   }
   return candidates.map((candidate, index) => ({ candidate, rounds: rounds[index] }));

@@ -12,3 +12,9 @@ export function quantile(values: readonly number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
 }
+
+/** The median and 99th percentile of one round's per-call times. */
+export function statsOf(times: Float64Array): { p50: number; p99: number; samples: number } {
+  const samples = Array.from(times);
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), samples: samples.length };
+}

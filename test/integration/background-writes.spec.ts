@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LayeredCache, MemoryStore, OffloadService, RaceWritePolicy, RedisStore } from '../../lib';
-import { connectRawRedis, deleteKeys, eventually, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
+import { eventually, rawRedisForFile, REDIS_URL, uniqueNamespace } from '../support/redis';
 import { TcpProxy } from '../support/tcp-proxy';
 
-let raw: RawRedis;
-const namespaces: string[] = [];
-
-beforeAll(async () => {
-  raw = await connectRawRedis();
-});
-
-afterAll(async () => {
-  for (const namespace of namespaces) await deleteKeys(raw, `${namespace}:`);
-  raw.destroy();
-});
+const redis = rawRedisForFile();
+const namespaces = redis.namespaces;
 
 function newCache(redisUrl: string, label: string) {
   const namespace = uniqueNamespace(label);
@@ -40,9 +31,9 @@ describe('Background L2 writes on Redis', () => {
       await offload.drain();
       expect(offload.counts()).toMatchObject({ completed: 750, failed: 0 });
       expect(cache.stats().l2).toMatchObject({ writes: 750, errors: 0 });
-      expect(await raw.exists(Array.from({ length: 700 }, (_, i) => `${namespace}:p${i}`))).toBe(700);
-      expect(await raw.pTTL(`${namespace}:p699`)).toBeGreaterThan(55_000);
-      expect(await raw.get(`${namespace}:r49`)).toMatch(/\|49$/);
+      expect(await redis.client().exists(Array.from({ length: 700 }, (_, i) => `${namespace}:p${i}`))).toBe(700);
+      expect(await redis.client().pTTL(`${namespace}:p699`)).toBeGreaterThan(55_000);
+      expect(await redis.client().get(`${namespace}:r49`)).toMatch(/\|49$/);
     } finally {
       await close();
     }
@@ -60,7 +51,7 @@ describe('Background L2 writes on Redis', () => {
       expect(cache.stats().resilience?.replay?.pending).toBe(20);
       expect(await cache.get('k19')).toBe(19); // L1 was written at once
       proxy.heal();
-      expect(await eventually(async () => (await raw.exists(`${namespace}:k19`)) === 1 && cache.stats().resilience?.replay?.pending === 0, 5_000)).toBe(true);
+      expect(await eventually(async () => (await redis.client().exists(`${namespace}:k19`)) === 1 && cache.stats().resilience?.replay?.pending === 0, 5_000)).toBe(true);
     } finally {
       await close();
       await proxy.close();

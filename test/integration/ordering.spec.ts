@@ -3,7 +3,7 @@ import { LayeredCache, MemoryStore, OffloadService, RaceLoser, RaceWritePolicy, 
 import { createCacheEntry } from '../../lib/core/cache-entry';
 import { decodeStoredText } from '../../lib/core/envelope';
 import { deferred } from '../support/deferred';
-import { connectRawRedis, deleteKeys, eventually, type RawRedis, REDIS_URL, sleep, uniqueNamespace } from '../support/redis';
+import { eventually, rawRedisForFile, REDIS_URL, sleep, uniqueNamespace } from '../support/redis';
 import { RedisServer } from '../support/redis-server';
 
 /**
@@ -11,17 +11,8 @@ import { RedisServer } from '../support/redis-server';
  * stays deleted, refills never go back in time, whatever order the replies come back in.
  */
 
-let raw: RawRedis;
-const namespaces: string[] = [];
-
-beforeAll(async () => {
-  raw = await connectRawRedis();
-});
-
-afterAll(async () => {
-  for (const namespace of namespaces) await deleteKeys(raw, `${namespace}:`);
-  raw.destroy();
-});
+const redis = rawRedisForFile();
+const namespaces = redis.namespaces;
 
 function newCache(label: string, options: { writePolicy?: WritePolicy; url?: string; timeoutMs?: number } = {}) {
   const namespace = uniqueNamespace(label);
@@ -38,7 +29,7 @@ function newCache(label: string, options: { writePolicy?: WritePolicy; url?: str
     resilience: { timeoutMs },
   });
   const inRedis = async (key: string): Promise<string | null> => {
-    const text = await raw.get(`${namespace}:${key}`);
+    const text = await redis.client().get(`${namespace}:${key}`);
     const entry = text === null ? undefined : decodeStoredText(text);
     return entry === undefined ? null : JSON.stringify(entry.value);
   };

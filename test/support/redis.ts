@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { decodeStoredText } from '../../lib/core/envelope';
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
@@ -43,4 +44,27 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 /** True when `text`, read raw from Redis, is an entry of the cache (not absent, not a delete mark). */
 export function holdsEntry(text: string | null): boolean {
   return text !== null && decodeStoredText(text) !== undefined;
+}
+
+/**
+ * A raw client of the shared Redis for the tests of a file, connected before them, and the namespaces they
+ * used, whose keys are deleted after them.
+ */
+export function rawRedisForFile(): { readonly client: () => RawRedis; readonly namespaces: string[] } {
+  let raw: RawRedis | undefined;
+  const namespaces: string[] = [];
+  beforeAll(async () => {
+    raw = await connectRawRedis();
+  });
+  afterAll(async () => {
+    for (const namespace of namespaces) await deleteKeys(raw as RawRedis, `${namespace}:`);
+    raw?.destroy();
+  });
+  return {
+    client: () => {
+      if (raw === undefined) throw new Error('The raw Redis client connects in beforeAll; use it inside a test.');
+      return raw;
+    },
+    namespaces,
+  };
 }

@@ -41,8 +41,6 @@ export interface CacheStoreOptions {
   timeoutMs?: number;
 }
 
-/** How long `@Cacheable` waits for an Observable result to complete, unless `hardTimeoutMs` says otherwise. */
-export const DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS = 30_000;
 
 /** Options of `@Cacheable`. */
 export interface CacheableOptions extends CacheStoreOptions {
@@ -50,7 +48,7 @@ export interface CacheableOptions extends CacheStoreOptions {
   readPolicy?: ReadPolicy;
   /**
    * The longest the cache waits for the method's result, in milliseconds; default
-   * {@link DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS} (30 000). A result that has not settled (a Promise) or completed
+   * `DEFAULT_HARD_TIMEOUT_MS` (30 000, as for `getOrSet`). A result that has not settled (a Promise) or completed
    * (an Observable) by then still reaches its callers or subscribers, but it is not cached and the next call
    * for the key runs the method again instead of joining it: a method that never answers cannot block its key.
    */

@@ -1,7 +1,7 @@
 import { defer, from, isObservable, Observable, of, ReplaySubject, type Subscription, switchMap } from 'rxjs';
 import type { CacheEventBus } from '../../core/cache-events';
 import { encodeArguments } from '../../core/cache-key';
-import type { LayeredCache, PendingLoad } from '../../engine/layered-cache';
+import { DEFAULT_HARD_TIMEOUT_MS, type LayeredCache, type PendingLoad } from '../../engine/layered-cache';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, KEY_FUNCTION_THREW, OBSERVABLE_NOT_COMPLETED } from '../layered-cache.messages';
 import {
@@ -11,7 +11,6 @@ import {
   type CachedMethodDefinition,
   type CacheStoreOptions,
   type CacheableOptions,
-  DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS,
 } from './cached-method.definition';
 
 type Method = (...args: unknown[]) => unknown;
@@ -116,7 +115,7 @@ export class CachedMethodRunner {
       if (this.loads.get(key)?.observable === load) this.loads.delete(key);
     };
     const start = (): void => {
-      const hardTimeoutMs = options.hardTimeoutMs ?? DEFAULT_OBSERVABLE_HARD_TIMEOUT_MS;
+      const hardTimeoutMs = options.hardTimeoutMs ?? DEFAULT_HARD_TIMEOUT_MS;
       timer = setTimeout(() => {
         timedOut = true;
         release();
