@@ -9,10 +9,11 @@ export interface BatchedItem {
 }
 
 /**
- * Gathers the commands asked for within one run of the microtask queue into one command for all of them
- * (GETs into an MGET, versioned writes into one script call). Concurrent requests then cost Redis and the
- * client one command instead of one each; a lone command is still sent on its own, in the same turn of the
- * event loop, so it waits no longer. The order of the items is kept.
+ * Gathers the commands asked for in one turn of the event loop, up to its `process.nextTick` queue, into one
+ * command for all of them (GETs into an MGET, versioned writes into one script call). The tick queue runs
+ * only once the microtask queue is empty, so the writes of a loop that awaits each call in turn still go
+ * out together; and it runs before the client writes to its socket (node-redis writes on `setImmediate`),
+ * so a lone command waits no longer than it would unbatched. The order of the items is kept.
  * @internal
  */
 export class CommandBatcher<Item extends BatchedItem> {
@@ -29,9 +30,9 @@ export class CommandBatcher<Item extends BatchedItem> {
     private readonly name: string,
   ) {}
 
-  /** Queues an item; it is sent once the current run of the microtask queue is over. */
+  /** Queues an item; it is sent from the next `process.nextTick` callback. */
   enqueue(item: Item): void {
-    if (this.pending.length === 0) queueMicrotask(this.flush);
+    if (this.pending.length === 0) process.nextTick(this.flush);
     this.pending.push(item);
   }
 
