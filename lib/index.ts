@@ -17,6 +17,8 @@ export type {
   LayeredCacheDependencies,
   LayeredCacheStats,
 } from './engine/layered-cache';
+export type { InvalidationOption } from './engine/invalidation-option';
+export type { InvalidationBus, InvalidationListener, InvalidationMode } from './core/invalidation';
 export { LayeredStore } from './engine/layered-store';
 export type { LayerCallOptions, LayeredStoreOptions } from './engine/layered-store';
 
@@ -29,6 +31,7 @@ export type {
   CacheErrorEvent,
   CacheEvent,
   CacheHitEvent,
+  CacheInvalidationEvent,
   CacheLayerStats,
   CacheMissEvent,
   CacheOffloadEvent,

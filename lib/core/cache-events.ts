@@ -14,11 +14,21 @@ export interface CacheWriteEvent { readonly type: 'write'; readonly layer: Cache
 export interface CacheDeleteEvent { readonly type: 'delete'; readonly layer: CacheLayer; readonly key: string }
 /** L1 received a copy of an entry that L2 served. */
 export interface CacheRefillEvent { readonly type: 'refill'; readonly key: string }
+/**
+ * Another instance (or another Redis client) changed a key, or every key under a prefix, so this
+ * instance's L1 copy was dropped; `reason: 'lost'` when the invalidation connection came back after a gap.
+ */
+export interface CacheInvalidationEvent {
+  readonly type: 'invalidation';
+  readonly reason: 'changed' | 'cleared' | 'lost';
+  readonly key?: string;
+  readonly prefix?: string;
+}
 /** An operation failed. The caller may not have seen it (a policy can tolerate one layer failing). */
 export interface CacheErrorEvent {
   readonly type: 'error';
   readonly layer?: CacheLayer;
-  readonly operation: CacheOperation | 'serialize' | 'key';
+  readonly operation: CacheOperation | 'serialize' | 'key' | 'invalidate';
   readonly key?: string;
   readonly error: Error;
 }
@@ -63,6 +73,7 @@ export type CacheEvent =
   | CacheWriteEvent
   | CacheDeleteEvent
   | CacheRefillEvent
+  | CacheInvalidationEvent
   | CacheErrorEvent
   | CacheOffloadEvent
   | CacheCircuitEvent
@@ -82,6 +93,8 @@ export interface CacheCounters {
   readonly l1: CacheLayerStats;
   readonly l2: CacheLayerStats;
   readonly refills: number;
+  /** L1 keys dropped, and L1 prefixes cleared, because of changes made elsewhere (see `invalidation`). */
+  readonly invalidations: number;
   readonly errors: number;
 }
 
@@ -95,6 +108,7 @@ export class CacheEventBus {
   private readonly subject = new Subject<CacheEvent>();
   private readonly layers: Record<CacheLayer, CacheLayerStats> = { l1: newLayerStats(), l2: newLayerStats() };
   private refills = 0;
+  private invalidations = 0;
   private errors = 0;
 
   private readonly errorSubject = new Subject<CacheErrorEvent>();
@@ -133,6 +147,11 @@ export class CacheEventBus {
     if (this.subject.observed) this.subject.next({ type: 'refill', key });
   }
 
+  invalidation(event: Omit<CacheInvalidationEvent, 'type'>): void {
+    this.invalidations++;
+    if (this.subject.observed) this.subject.next({ type: 'invalidation', ...event });
+  }
+
   error(event: Omit<CacheErrorEvent, 'type'>): void {
     this.errors++;
     if (event.layer) this.layers[event.layer].errors++;
@@ -158,7 +177,7 @@ export class CacheEventBus {
 
   /** A copy of the counters. */
   counters(): CacheCounters {
-    return { l1: { ...this.layers.l1 }, l2: { ...this.layers.l2 }, refills: this.refills, errors: this.errors };
+    return { l1: { ...this.layers.l1 }, l2: { ...this.layers.l2 }, refills: this.refills, invalidations: this.invalidations, errors: this.errors };
   }
 
   /** Completes the stream. */

@@ -175,7 +175,8 @@ export const REMEMBERED_KEYS = 1024;
  * keys.remember('product:42', fullKey); // after an L1 hit
  */
 export class NamespacedKeys {
-  private readonly prefix: string;
+  /** What every full key starts with: `namespace:`, or `''` without a namespace. */
+  readonly prefix: string;
   /** Longest key kept as it is after the prefix. */
   private readonly keyLimit: number;
   private readonly remembered = new Map<string, string>();

@@ -252,3 +252,35 @@ export const CHAOS_STORE_CLOSED = (operation: string, key: string): string =>
 /** A ChaosStore option has a value it cannot use. */
 export const CHAOS_INVALID_OPTION = (option: string, value: unknown, expected: string): string =>
   `ChaosStore option "${option}" must be ${expected}, got ${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}. Pass a valid value or leave it out.`;
+
+/** `invalidation: 'auto'` found that Redis refuses `CLIENT TRACKING` (an old server, or an ACL without the CLIENT command). */
+export const INVALIDATION_TRACKING_REFUSED = (cause: string): string =>
+  `Redis refused CLIENT TRACKING (${cause}), so L1 invalidation between instances uses Redis pub/sub instead. Writes made by programs other than this library then do not invalidate L1 copies; grant the CLIENT command to this connection to have them do so.`;
+
+/** `invalidation: 'tracking'` could not turn tracking on. */
+export const INVALIDATION_TRACKING_FAILED = (cause: string): string =>
+  `L1 invalidation could not turn on Redis CLIENT TRACKING (${cause}); until it can, writes by other instances do not reach this instance's L1, whose entries last up to their TTL or "l1MaxTtl". It tries again; grant the CLIENT command to this connection, or use invalidation: 'pubsub'.`;
+
+/** The subscriber connection of the invalidation bus was lost. */
+export const INVALIDATION_CONNECTION_LOST = (cause: string): string =>
+  `The connection that receives L1 invalidations from Redis was lost (${cause}). It reconnects by itself; once it is back, L1 entries that could have missed a message are dropped.`;
+
+/** An announcement of this instance's changes could not be published. */
+export const INVALIDATION_PUBLISH_FAILED = (keys: number, cause: string): string =>
+  `Publishing the invalidation of ${keys} key(s) to the other instances failed (${cause}); their L1 copies of those keys last up to their TTL or "l1MaxTtl".`;
+
+/** A second cache asked one RedisStore for tracking. */
+export const REDIS_TRACKING_TAKEN =
+  `This RedisStore already carries the CLIENT TRACKING of another cache, and a Redis connection has room for one. Give each cache its own RedisStore, or use invalidation: 'pubsub' for this one.`;
+
+/** `invalidation` asked for a Redis mode over an L2 that cannot carry it. */
+export const INVALIDATION_NEEDS_REDIS = (mode: string, l2: string): string =>
+  `invalidation: '${mode}' needs a RedisStore as L2, but L2 is ${l2}. Pass an InvalidationBus of your own, or invalidation: false.`;
+
+/** `invalidation` was not one of the accepted values. */
+export const INVALID_INVALIDATION_OPTION = (value: string): string =>
+  `invalidation must be 'auto', 'tracking', 'pubsub', false or an InvalidationBus (an object with start() and close()), got ${value}.`;
+
+/** `l1MaxTtl` was not a positive number of milliseconds. */
+export const INVALID_L1_MAX_TTL = (value: unknown): string =>
+  `l1MaxTtl must be a positive number of milliseconds (the longest an L1 copy is kept), got ${String(value)}. Leave it out for no bound beyond each entry's TTL.`;

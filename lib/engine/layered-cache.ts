@@ -15,6 +15,7 @@ import { rememberPayload } from '../core/envelope';
 import { JsonSerializer, type Serializer } from '../core/serializer';
 import { type CachedType, type PreparedValue, ValueCodec, reviveFromCache } from '../core/value-codec';
 import { LayeredStore } from './layered-store';
+import { type InvalidationOption, invalidationBusFor } from './invalidation-option';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
 import { validTtl } from '../core/ttl';
 
@@ -65,6 +66,17 @@ export interface LayeredCacheDependencies {
    * else `JsonSerializer`. Unused without an L2.
    */
   serializer?: Serializer;
+  /**
+   * How instances that share L2 invalidate each other's L1 copies (see `InvalidationOption`). Default:
+   * `'auto'` with a `RedisStore` L2 (Redis tracking where the server allows it, else pub/sub), else none.
+   */
+  invalidation?: InvalidationOption;
+  /**
+   * Longest time L1 keeps any entry, in milliseconds, whatever its TTL: the bound on how long an L1 copy can
+   * outlive a change whose invalidation was lost. Default: none (each entry's own TTL, and this cache's TTL
+   * for copies of entries other instances wrote).
+   */
+  l1MaxTtl?: number;
 }
 
 /** The per-call time limit every cache call accepts. */
@@ -149,6 +161,8 @@ export class LayeredCache {
   private readonly loads = new Map<string, Load>();
   /** Checks and shapes values for the layers; `undefined` without an L2. */
   private readonly codec: ValueCodec | undefined;
+  /** Settles once the invalidation bus listens, or has said why it cannot yet. */
+  readonly invalidationStarted: Promise<void>;
 
   constructor(dependencies: LayeredCacheDependencies) {
     this.bus = dependencies.events ?? new CacheEventBus();
@@ -156,7 +170,13 @@ export class LayeredCache {
     this.namespace = dependencies.namespace ?? '';
     this.keys = new NamespacedKeys(this.namespace);
     this.defaultTtl = validTtl(dependencies.ttl ?? DEFAULT_TTL_MS);
-    this.store = new LayeredStore({ ...dependencies, events: this.bus });
+    this.store = new LayeredStore({
+      ...dependencies,
+      events: this.bus,
+      invalidation: invalidationBusFor(dependencies.invalidation, dependencies.l2),
+      readerTtl: this.defaultTtl === 0 ? undefined : this.defaultTtl,
+    });
+    this.invalidationStarted = this.store.startInvalidation(this.keys.prefix);
     const l2 = dependencies.l2;
     // With L1 alone no layer can disagree with another, so values are kept by reference and never checked.
     this.codec =
@@ -254,7 +274,7 @@ export class LayeredCache {
     if (joined !== undefined && !this.store.inFlight.isStale(fullKey, joined.start)) return joined.promise as Promise<T>;
     let read: PromiseOrValue<ReadHit<T> | undefined>;
     try {
-      read = this.store.read<T>(fullKey, options?.readPolicy, call);
+      read = this.store.read<T>(fullKey, options?.readPolicy, call, options?.ttl === undefined ? undefined : ttl);
     } catch {
       read = undefined; // the layer that failed reported it; a failed read is a miss
     }

@@ -9,7 +9,9 @@ import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOption
 import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
 import { type CacheEntry, isExpired, remainingTtl } from '../core/cache-entry';
 import { CacheEventBus } from '../core/cache-events';
-import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError } from '../core/errors';
+import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError, LayeredCacheError } from '../core/errors';
+import type { InvalidationBus, InvalidationListener } from '../core/invalidation';
+import { INVALID_L1_MAX_TTL } from '../core/messages';
 import { InFlightReads } from './in-flight-reads';
 import { KeyOrder, type KeySlot } from './key-order';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
@@ -36,8 +38,25 @@ export interface LayeredStoreOptions {
    * Default: all on with their defaults. `false` calls L2 bare (its own timeouts still apply).
    */
   resilience?: ResilienceOptions | false;
-  /** Receives breaker warnings and shutdown errors. Default: none. */
+  /** Receives breaker warnings, shutdown errors and invalidation notices. Default: none. */
   logger?: ResilienceLogger;
+  /**
+   * Carries invalidations between the instances that share L2: every change this composition makes in L2
+   * is announced once L2 acknowledged it, and changes made elsewhere drop the L1 copies here. Listening
+   * begins with {@link LayeredStore.startInvalidation}. Default: none.
+   */
+  invalidation?: InvalidationBus | null;
+  /**
+   * Longest time L1 keeps any entry, in milliseconds, whatever TTL it was written with or the writer's
+   * clock gave it: the bound on how long an L1 copy can outlive a change whose invalidation was lost.
+   * Default: no bound beyond each entry's TTL.
+   */
+  l1MaxTtl?: number;
+  /**
+   * The TTL this instance gives the entries it writes, in milliseconds (the cache's default TTL): an L1
+   * copy of an L2 hit is kept no longer than that, even when the writer gave the entry longer. Default: none.
+   */
+  readerTtl?: number;
 }
 
 /** Per-call options of {@link LayeredStore} reads, writes and deletes. */
@@ -50,6 +69,8 @@ export interface LayerCallOptions {
 }
 
 const ignore = (): void => undefined;
+/** The key a clear of every key is reported under. */
+const CLEAR_ALL = '*';
 const noL2Read: LayerRead = () => undefined;
 const noL2Write: LayerWrite = () => undefined;
 
@@ -84,6 +105,15 @@ export class LayeredStore implements CacheStore {
   /** The order in which each layer receives the operations of each key: the order they were issued in. */
   private readonly l1Order = new KeyOrder();
   private readonly l2Order = new KeyOrder();
+  /** Carries invalidations to and from the other instances; `null` without. */
+  readonly invalidation: InvalidationBus | null;
+  private invalidationPrefix = '';
+  /** True once anything was written to L1: before, no L1 entry can have missed an invalidation. */
+  private l1Written = false;
+  private readonly l1MaxTtl: number | undefined;
+  /** The longest an L2 hit is copied into L1 for, by default. */
+  private readonly refillTtlLimit: number | undefined;
+  private readonly logger: ResilienceLogger | undefined;
 
   constructor(options: LayeredStoreOptions) {
     this.l1 = options.l1;
@@ -93,11 +123,98 @@ export class LayeredStore implements CacheStore {
     this.refillPolicy = options.refillPolicy ?? RefillPolicy.Always;
     this.offload = options.offload;
     this.events = options.events ?? new CacheEventBus();
+    this.logger = options.logger;
+    this.invalidation = options.invalidation ?? null;
+    this.l1MaxTtl = options.l1MaxTtl === undefined ? undefined : validL1MaxTtl(options.l1MaxTtl);
+    this.refillTtlLimit = shorterTtl(options.readerTtl, this.l1MaxTtl);
+    const announce = this.invalidation?.announceChanged === undefined ? undefined : (key: string) => this.announce(key, undefined);
     this.l2Resilience =
       this.l2 === null || options.resilience === false
         ? null
-        : new ResilientStore(this.l2, { ...options.resilience, events: this.events, logger: options.logger });
+        : new ResilientStore(this.l2, { ...options.resilience, events: this.events, logger: options.logger, onReplayed: announce });
     this.guardedL2 = this.l2Resilience ?? this.l2;
+  }
+
+  /**
+   * Starts listening for the changes other instances make to keys under `prefix` (see `invalidation`).
+   * Resolves once listening, or once the bus has said why it cannot yet; never rejects.
+   */
+  startInvalidation(prefix: string): Promise<void> {
+    const bus = this.invalidation;
+    if (bus === null) return Promise.resolve();
+    this.invalidationPrefix = prefix;
+    return bus.start(prefix, this.invalidationListener).catch((error: unknown) => this.invalidationListener.failed(asError(error)));
+  }
+
+  /** Stops listening for invalidations and releases the bus's connections; idempotent. */
+  async closeInvalidation(): Promise<void> {
+    try {
+      await this.invalidation?.close();
+    } catch (error) {
+      this.invalidationListener.failed(asError(error));
+    }
+  }
+
+  /** What the invalidation bus tells this composition of changes made elsewhere. */
+  private readonly invalidationListener: InvalidationListener = {
+    keysChanged: (keys) => {
+      for (const key of keys) this.dropL1Copy(key);
+    },
+    cleared: (prefix) => this.dropL1Copies(prefix ?? this.invalidationPrefix, 'cleared'),
+    lost: () => {
+      if (this.l1Written) this.dropL1Copies(this.invalidationPrefix, 'lost');
+    },
+    failed: (error) => this.events.error({ layer: 'l2', operation: 'invalidate', error }),
+    notice: (message) => (this.logger?.log ?? this.logger?.warn)?.call(this.logger, message),
+  };
+
+  /** Another instance changed `key`: the L1 copy goes, and a read of it still waiting for L2 must not bring the old value back. */
+  private dropL1Copy(key: string): void {
+    this.inFlight.invalidate(key);
+    this.events.invalidation({ reason: 'changed', key });
+    let dropped: PromiseOrValue<void>;
+    try {
+      dropped = this.l1Order.write(key, () => this.l1.delete(key));
+    } catch (error) {
+      this.failure('l1', 'delete', key, error);
+      return;
+    }
+    if (isPromiseLike(dropped)) dropped.then(undefined, (error: unknown) => this.failure('l1', 'delete', key, error));
+  }
+
+  private dropL1Copies(prefix: string, reason: 'cleared' | 'lost'): void {
+    this.inFlight.invalidatePrefix();
+    this.events.invalidation({ reason, prefix });
+    const under = prefix === '' ? undefined : prefix;
+    let dropped: PromiseOrValue<void>;
+    try {
+      dropped = this.l1Order.clear(under, () => this.l1.clear?.(under));
+    } catch (error) {
+      this.failure('l1', 'clear', prefix, error);
+      return;
+    }
+    if (isPromiseLike(dropped)) dropped.then(undefined, (error: unknown) => this.failure('l1', 'clear', prefix, error));
+  }
+
+  /** A delete or clear that L2 acknowledged, announced to the other instances. */
+  private announceDone(operation: CacheOperation, key: string): void {
+    if (operation === 'delete') this.announce(key, undefined);
+    else if (operation === 'clear') {
+      try {
+        this.invalidation?.announceCleared?.(key === CLEAR_ALL ? undefined : key);
+      } catch (error) {
+        this.invalidationListener.failed(asError(error));
+      }
+    }
+  }
+
+  /** Tells the other instances that this one changed `key` in L2 (pub/sub; Redis tracking needs nothing). */
+  private announce(key: string, version: string | undefined): void {
+    try {
+      this.invalidation?.announceChanged?.(key, version);
+    } catch (error) {
+      this.invalidationListener.failed(asError(error));
+    }
   }
 
   get<T>(key: string): PromiseOrValue<CacheEntry<T> | undefined> {
@@ -108,21 +225,22 @@ export class LayeredStore implements CacheStore {
   /**
    * Reads through the layers with `policy`, refilling L1 after an L2 hit as the refill policy says. While
    * the L2 circuit breaker is open, L2 answers every read with a miss without being asked. Answers at once
-   * when the policy does (an in-process L1 hit with the built-in policies).
+   * when the policy does (an in-process L1 hit with the built-in policies). `readerTtl` is the TTL this call
+   * writes with, when it has its own (0: none): an L2 hit is kept in L1 no longer (default `readerTtl` option).
    */
-  read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions): PromiseOrValue<ReadHit<T> | undefined> {
+  read<T>(key: string, policy: ReadPolicy = this.readPolicy, options?: LayerCallOptions, readerTtl?: number): PromiseOrValue<ReadHit<T> | undefined> {
     const timeoutMs = options?.timeoutMs;
     const readL2 = this.guardedL2 === null ? noL2Read : timeoutMs === undefined ? this.readL2 : (k: string) => this.readLayer2(k, timeoutMs);
     const hit = policy.execute(key, this.readL1 as LayerRead<T>, readL2 as LayerRead<T>, this.offload);
     if (!isPromiseLike(hit)) {
-      if (hit !== undefined && hit.source === 'l2') this.refill(key, hit.entry);
+      if (hit !== undefined && hit.source === 'l2') this.refill(key, hit.entry, readerTtl);
       return hit;
     }
     // Only a read that waits can be overtaken by a write of its key: then it must not refill L1.
     const start = this.inFlight.begin();
     return hit.then(
       (found) => {
-        if (found !== undefined && found.source === 'l2' && !this.inFlight.isStale(key, start)) this.refill(key, found.entry);
+        if (found !== undefined && found.source === 'l2' && !this.inFlight.isStale(key, start)) this.refill(key, found.entry, readerTtl);
         this.inFlight.end();
         return found;
       },
@@ -157,18 +275,18 @@ export class LayeredStore implements CacheStore {
     let l2Called = l2 === null;
     const writeL1: LayerWrite = (k) => {
       l1Called = true;
-      return this.writeL1(k, entry, ttlMs, 'set', l1Slot);
+      return this.writeL1(k, entry, this.l1MaxTtl === undefined ? ttlMs : shorterTtl(ttlMs, this.l1MaxTtl), 'set', l1Slot);
     };
     const writeL2: LayerWrite =
       l2 === null
         ? noL2Write
         : (k) => {
             l2Called = true;
-            if (guard === null || call === undefined) return this.writeL2(k, () => l2.set(k, entry, ttlMs), l2Slot);
+            if (guard === null || call === undefined) return this.writeL2(k, () => l2.set(k, entry, ttlMs), l2Slot, entry.version);
             // A call that waits in its key's order gets only what is left of its time limit when its turn comes.
             const waitsFrom = l2Slot !== undefined ? (l2Slot.after === undefined ? undefined : l2SlotAt) : this.l2Order.idle(k) ? undefined : Date.now();
             const send = waitsFrom === undefined ? () => guard.set(k, entry, ttlMs, call) : () => guard.set(k, entry, ttlMs, this.leftAfterWait(call, waitsFrom));
-            return this.writeL2(k, send, l2Slot);
+            return this.writeL2(k, send, l2Slot, entry.version);
           };
     let written: PromiseOrValue<void>;
     try {
@@ -225,7 +343,7 @@ export class LayeredStore implements CacheStore {
   /** Deletes every key under `prefix` (every key without one) from both layers at once. */
   clear(prefix?: string): PromiseOrValue<void> {
     this.inFlight.invalidatePrefix();
-    return this.onBothLayers('clear', prefix ?? '*', (store, layer) =>
+    return this.onBothLayers('clear', prefix ?? CLEAR_ALL, (store, layer) =>
       (layer === 'l1' ? this.l1Order : this.l2Order).clear(prefix, () => (store.clear === undefined ? undefined : store.clear(prefix))),
     );
   }
@@ -241,6 +359,7 @@ export class LayeredStore implements CacheStore {
 
   /** Gives up on kept L2 writes (counted and logged; call `shutdown` first to replay them), then closes both layers. */
   async close(): Promise<void> {
+    await this.closeInvalidation();
     await this.l2Resilience?.shutdown(0);
     await Promise.allSettled([this.l1.close?.(), this.l2?.close?.()]);
   }
@@ -325,24 +444,25 @@ export class LayeredStore implements CacheStore {
       throw this.failure('l1', operation, key, error);
     }
     if (!isPromiseLike(written)) {
-      this.l1Written(key, operation);
+      this.l1WriteDone(key, operation);
       return;
     }
     return written.then(
-      () => this.l1Written(key, operation),
+      () => this.l1WriteDone(key, operation),
       (error: unknown) => {
         throw this.failure('l1', operation, key, error);
       },
     );
   }
 
-  private l1Written(key: string, operation: 'set' | 'refill'): void {
+  private l1WriteDone(key: string, operation: 'set' | 'refill'): void {
+    this.l1Written = true;
     if (operation === 'refill') this.events.refill(key);
     else this.events.write('l1', key);
   }
 
-  /** Runs an L2 write in its key's order and reports it. */
-  private writeL2(key: string, write: () => PromiseOrValue<void>, slot: KeySlot | undefined): PromiseOrValue<void> {
+  /** Runs an L2 write in its key's order, reports it, and announces it to the other instances once L2 acknowledged it. */
+  private writeL2(key: string, write: () => PromiseOrValue<void>, slot: KeySlot | undefined, version: string | undefined): PromiseOrValue<void> {
     let written: PromiseOrValue<void>;
     try {
       written = this.l2Order.write(key, write, slot);
@@ -350,15 +470,20 @@ export class LayeredStore implements CacheStore {
       throw this.failure('l2', 'set', key, error);
     }
     if (!isPromiseLike(written)) {
-      this.events.write('l2', key);
+      this.l2Written(key, version);
       return;
     }
     return written.then(
-      () => this.events.write('l2', key),
+      () => this.l2Written(key, version),
       (error: unknown) => {
         throw this.failure('l2', 'set', key, error);
       },
     );
+  }
+
+  private l2Written(key: string, version: string | undefined): void {
+    this.events.write('l2', key);
+    if (this.invalidation !== null) this.announce(key, version);
   }
 
   /**
@@ -389,6 +514,7 @@ export class LayeredStore implements CacheStore {
   ): PromiseOrValue<CacheLayerError | undefined> {
     const done = (): undefined => {
       if (operation === 'delete') this.events.deleted(layer, key);
+      if (layer === 'l2' && this.invalidation !== null) this.announceDone(operation, key);
       return undefined;
     };
     let ran: PromiseOrValue<void>;
@@ -411,13 +537,17 @@ export class LayeredStore implements CacheStore {
    * here rather than handed to the offload service: an in-process L1 write is cheaper than a task, and a
    * refill lost at shutdown costs nothing but a later L2 read.
    */
-  private refill(key: string, entry: CacheEntry): void {
+  private refill(key: string, entry: CacheEntry, readerTtl: number | undefined): void {
     if (this.refillPolicy !== RefillPolicy.Always) return;
-    const ttl = remainingTtl(entry);
-    if (ttl !== undefined && ttl <= 0) return;
+    const left = remainingTtl(entry);
+    if (left !== undefined && left <= 0) return;
+    // Kept no longer than this reader would keep a value it wrote itself: a writer's longer TTL, or a clock
+    // running ahead, must not make an L1 copy outlive what this instance expects.
+    const limit = readerTtl === undefined ? this.refillTtlLimit : shorterTtl(readerTtl === 0 ? undefined : readerTtl, this.l1MaxTtl);
+    const ttl = shorterTtl(left === undefined ? undefined : Math.ceil(left), limit);
     let written: PromiseOrValue<void>;
     try {
-      written = this.writeL1(key, entry, ttl === undefined ? undefined : Math.ceil(ttl), 'refill');
+      written = this.writeL1(key, entry, ttl, 'refill');
     } catch {
       return; // reported where it failed
     }
@@ -443,4 +573,19 @@ export class LayeredStore implements CacheStore {
 
 function entryOf<T>(hit: ReadHit<T> | undefined): CacheEntry<T> | undefined {
   return hit?.entry;
+}
+
+/** The shorter of two TTLs, where `undefined` is no expiry. */
+function shorterTtl(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined || a <= b ? a : b;
+}
+
+function validL1MaxTtl(value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new LayeredCacheError(INVALID_L1_MAX_TTL(value));
+  return Math.ceil(value);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

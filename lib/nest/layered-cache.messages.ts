@@ -50,8 +50,9 @@ export const L1_ONLY =
  * Logged once at startup: which layers run. `l2` is `undefined` when there is none. Descriptions never
  * contain credentials (see `describeRedisTarget`).
  */
-export const LAYERS_STARTED = (l1: string, l2: string | undefined): string =>
-  l2 === undefined ? `Cache layers: L1 ${l1}. ${L1_ONLY}` : `Cache layers: L1 ${l1}; L2 ${l2}.`;
+export const LAYERS_STARTED = (l1: string, l2: string | undefined, invalidation: string | undefined, l1MaxTtl: number | undefined): string =>
+  (l2 === undefined ? `Cache layers: L1 ${l1}. ${L1_ONLY}` : `Cache layers: L1 ${l1}; L2 ${l2}; L1 invalidation: ${invalidation ?? 'none (other instances\' writes reach this L1 only when its entries expire)'}.`) +
+  (l1MaxTtl === undefined ? '' : ` L1 keeps entries at most ${l1MaxTtl} ms.`);
 
 /** How the startup line describes the `MemoryStore` the module created. */
 export const MEMORY_STORE_DESCRIPTION = (maxEntries: number, maxSize: number | undefined): string =>

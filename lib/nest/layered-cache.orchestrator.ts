@@ -34,9 +34,13 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
     private readonly failures: CacheFailureLog,
   ) {}
 
-  onModuleInit(): void {
-    this.logger.log(LAYERS_STARTED(this.describe(this.l1), this.l2 === null ? undefined : this.describe(this.l2)));
+  async onModuleInit(): Promise<void> {
     this.explorer.explore();
+    // Bounded: the bus lets the application start when Redis is not reachable yet, and says so.
+    await this.cache.invalidationStarted;
+    this.logger.log(
+      LAYERS_STARTED(this.describe(this.l1), this.l2 === null ? undefined : this.describe(this.l2), this.cache.store.invalidation?.description, this.options.l1MaxTtl),
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -49,6 +53,8 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // After the replays of beforeApplicationShutdown, which announce what they write.
+    await this.cache.store.closeInvalidation();
     await Promise.allSettled([this.l1, this.l2].filter((s): s is CacheStore => s !== null && this.owned.has(s)).map((s) => s.close?.()));
     this.failures.close();
     this.events.close();

@@ -113,6 +113,8 @@ export function createLayeredCacheProviders(): Provider[] {
           namespace: options.namespace,
           ttl: options.ttl,
           resilience: options.resilience,
+          invalidation: options.invalidation,
+          l1MaxTtl: options.l1MaxTtl,
           logger,
         }),
     },

@@ -62,6 +62,8 @@ export interface ResilientStoreOptions extends ResilienceOptions {
   events?: CacheEventBus;
   /** Receives a warning when the breaker opens, a line when it closes, and an error for writes abandoned at shutdown. */
   logger?: ResilienceLogger;
+  /** Called when a kept write or delete of `key` has been replayed into the store. */
+  onReplayed?: (key: string) => void;
 }
 
 /** Per-call options of {@link ResilientStore}. */
@@ -120,6 +122,7 @@ export class ResilientStore implements CacheStore {
   private readonly retryDelayMs: number;
   private readonly events: CacheEventBus | undefined;
   private readonly logger: ResilienceLogger | undefined;
+  private readonly onReplayed: ((key: string) => void) | undefined;
   private openError: CircuitOpenError;
   private timeouts = 0;
   /** Order of writes and deletes, and which write of a key is its newest. */
@@ -140,6 +143,7 @@ export class ResilientStore implements CacheStore {
     this.timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : validTimeout(options.timeoutMs);
     this.events = options.events;
     this.logger = options.logger;
+    this.onReplayed = options.onReplayed;
     this.breaker = options.breaker === false ? null : new CircuitBreaker(options.breaker, { onStateChange: (change) => this.onStateChange(change) });
     this.openError = new CircuitOpenError(CIRCUIT_OPEN_SKIPPED(this.breaker?.failureThreshold ?? 0, this.breaker?.cooldownMs ?? 0));
     const replay = options.replay === false ? undefined : (options.replay ?? {});
@@ -411,6 +415,7 @@ export class ResilientStore implements CacheStore {
 
   private onReplayOutcome(outcome: ReplayOutcome, key: string, operation: ReplayOperation['kind']): void {
     this.events?.replay({ key, operation, outcome });
+    if (outcome === 'replayed') this.onReplayed?.(key);
     if (outcome === 'dropped' && !this.warnedFull) {
       this.warnedFull = true;
       this.logger?.warn(REPLAY_QUEUE_FULL((this.replayQueue as L2WriteReplayQueue).maxEntries));

@@ -22,7 +22,7 @@ export class AppModule {
           ttl: 60_000,
           l2: redisUrl ? { url: redisUrl } : false,
         }),
-        CatalogModule,
+        CatalogModule.register({ redisUrl, namespace }),
       ],
       controllers: [CacheStatsController],
     };

@@ -5,6 +5,7 @@ import type { WritePolicy } from '../../policies/write/write-policy.interface';
 import type { ResilienceOptions } from '../../resilience/resilient-store';
 import type { CacheStore } from '../../stores/cache-store.interface';
 import type { MemoryStoreOptions } from '../../stores/memory.store';
+import type { InvalidationOption } from '../../engine/invalidation-option';
 import type { RedisStoreOptions } from '../../stores/redis';
 
 /** Options of `LayeredCacheModule.forRoot` (all optional). */
@@ -46,4 +47,19 @@ export interface LayeredCacheModuleOptions {
    * LayeredCacheModule.forRoot({ l2: { url }, resilience: { timeoutMs: 100, breaker: { failureThreshold: 3, cooldownMs: 2_000 } } });
    */
   resilience?: ResilienceOptions | false;
+  /**
+   * How instances on one Redis drop each other's stale L1 copies. Default `'auto'` with a Redis L2:
+   * Redis tracking (`CLIENT TRACKING ... BCAST NOLOOP`: any write to a key of the namespace, by any client,
+   * invalidates, at no extra command per write) where the server allows it, else `'pubsub'` (each write is
+   * announced, in batches, on a channel of the namespace). An `InvalidationBus` of your own, or `false`.
+   * The startup line says which is used.
+   */
+  invalidation?: InvalidationOption;
+  /**
+   * Longest time L1 keeps any entry, in milliseconds: the bound on how long an L1 copy can outlive a change
+   * whose invalidation was lost (a dropped connection is resynchronised, but a message lost otherwise is not).
+   * Default: none beyond each entry's TTL; L1 copies of other instances' entries never outlive this
+   * instance's own `ttl`.
+   */
+  l1MaxTtl?: number;
 }

@@ -1,7 +1,21 @@
 import { LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../core/messages';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
-import { ConnectionErrorTracker, type NewerWrite, type RedisCommands, type ScanPage, newerWriteArguments, escapeGlob, toPxMilliseconds } from './redis-commands';
+import {
+  ConnectionErrorTracker,
+  type NewerWrite,
+  ReadyListeners,
+  type RedisCommands,
+  type RedisSubscriber,
+  type ScanPage,
+  type SubscriberHandlers,
+  clientIdNamed,
+  escapeGlob,
+  newerWriteArguments,
+  replyText,
+  toPxMilliseconds,
+  trackingCommands,
+} from './redis-commands';
 
 /**
  * The parts of an ioredis instance (`new Redis()`) that `RedisStore` uses. Declared here so that the
@@ -22,6 +36,20 @@ export interface IoRedisClientLike {
   disconnect(): void;
   on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
   off(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
+  publish(channel: string, message: string): Promise<unknown>;
+  call(command: string, ...args: string[]): Promise<unknown>;
+  /** ioredis's own; the invalidation bus opens its subscriber connection with it. */
+  duplicate(override?: { connectionName?: string }): unknown;
+}
+
+/** The parts of an ioredis instance that a subscriber connection uses. */
+interface IoRedisSubscriberClient {
+  connect(): Promise<unknown>;
+  subscribe(...channels: string[]): Promise<unknown>;
+  disconnect(): void;
+  readonly status: string;
+  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
+  on(event: 'messageBuffer', listener: (channel: Buffer, message: Buffer | Buffer[] | null) => void): unknown;
 }
 
 /** Options ioredis's constructor accepts (`RedisOptions` of `ioredis`), kept loose so that ioredis stays optional. */
@@ -69,7 +97,8 @@ function loadIoRedis(): IoRedisConstructor {
 export class IoRedisCommands implements RedisCommands {
   readonly driver = 'ioredis';
   private readonly errors = new ConnectionErrorTracker();
-  private readonly keyPrefix: string;
+  private readonly ready = new ReadyListeners();
+  readonly keyPrefix: string;
 
   constructor(
     private readonly client: IoRedisClientLike,
@@ -78,10 +107,15 @@ export class IoRedisCommands implements RedisCommands {
     this.keyPrefix = client.options.keyPrefix ?? '';
     client.on('error', this.errors.onError);
     client.on('ready', this.errors.onReady);
+    client.on('ready', this.ready.notify);
   }
 
   get connectionError(): Error | undefined {
     return this.errors.current(this.client.status === 'ready');
+  }
+
+  get isReady(): boolean {
+    return this.client.status === 'ready';
   }
 
   get(key: string): Promise<unknown> {
@@ -123,7 +157,65 @@ export class IoRedisCommands implements RedisCommands {
     return { cursor: next, keys: prefixLength === 0 ? keys : keys.map((key) => key.slice(prefixLength)) };
   }
 
+  publish(channel: string, message: string): Promise<unknown> {
+    return this.client.publish(channel, message);
+  }
+
+  async subscriberId(name: string): Promise<string | undefined> {
+    return clientIdNamed(replyText(await this.client.call('CLIENT', 'LIST', 'TYPE', 'pubsub')), name);
+  }
+
+  async trackKeys(redirectId: string, prefix: string): Promise<void> {
+    const [off, on] = trackingCommands(redirectId, this.keyPrefix + prefix);
+    await this.client.call(off[0], ...off.slice(1));
+    await this.client.call(on[0], ...on.slice(1));
+  }
+
+  async stopTracking(): Promise<void> {
+    await this.client.call('CLIENT', 'TRACKING', 'off');
+  }
+
+  onReady(listener: () => void): () => void {
+    return this.ready.add(listener);
+  }
+
+  async connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber> {
+    // Its own reconnects are turned off: the invalidation bus reconnects it, and learns of every gap that way.
+    const subscriber = this.client.duplicate({
+      connectionName: name,
+      lazyConnect: true,
+      autoResubscribe: false,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    } as { connectionName?: string }) as IoRedisSubscriberClient;
+    let closed = false;
+    const close = (error?: Error): void => {
+      if (closed) return;
+      closed = true;
+      if (subscriber.status !== 'end') subscriber.disconnect();
+      handlers.onClosed(error);
+    };
+    const prefixLength = this.keyPrefix.length;
+    subscriber.on('error', (error) => close(error ?? new Error('connection lost')));
+    subscriber.on('end', () => close(undefined));
+    subscriber.on('messageBuffer', (channel, message) => {
+      if (message === null || Array.isArray(message)) {
+        // Tracking invalidations name keys as Redis stores them: with the client's keyPrefix, which the store's keys leave out.
+        handlers.onMessage(channel.toString('utf8'), message === null ? null : message.map((key) => key.toString('utf8').slice(prefixLength)));
+      } else handlers.onMessage(channel.toString('utf8'), message.toString('utf8'));
+    });
+    try {
+      await subscriber.connect();
+      await subscriber.subscribe(...channels);
+    } catch (error) {
+      close(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    return { close: () => close(undefined) };
+  }
+
   async quit(): Promise<void> {
+    this.client.off('ready', this.ready.notify);
     if (!this.owned) {
       this.client.off('error', this.errors.onError);
       this.client.off('ready', this.errors.onReady);

@@ -2,7 +2,20 @@ import { createClient, type RedisClientOptions, TimeoutError } from 'redis';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../core/messages';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
-import { ConnectionErrorTracker, type NewerWrite, type RedisCommands, type ScanPage, newerWriteArguments, replyText, toPxMilliseconds } from './redis-commands';
+import {
+  ConnectionErrorTracker,
+  type NewerWrite,
+  ReadyListeners,
+  type RedisCommands,
+  type RedisSubscriber,
+  type ScanPage,
+  type SubscriberHandlers,
+  clientIdNamed,
+  newerWriteArguments,
+  replyText,
+  toPxMilliseconds,
+  trackingCommands,
+} from './redis-commands';
 
 /**
  * The parts of a node-redis v5 client (`createClient()` from `redis`) that `RedisStore` uses. Any
@@ -16,6 +29,18 @@ export interface NodeRedisClientLike {
   destroy(): void;
   on(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
   off(event: 'error' | 'ready', listener: (error: Error) => void): unknown;
+  /** node-redis's own; the invalidation bus opens its subscriber connection with it. */
+  duplicate(overrides?: { name?: string }): unknown;
+  readonly options?: { readonly socket?: object };
+}
+
+/** The parts of a node-redis client that a subscriber connection uses. */
+interface NodeRedisSubscriberClient {
+  connect(): Promise<unknown>;
+  subscribe(channels: string[], listener: (message: unknown, channel: string) => void): Promise<unknown>;
+  destroy(): void;
+  readonly isOpen: boolean;
+  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
 }
 
 /** Options node-redis's `createClient` accepts. */
@@ -51,7 +76,9 @@ function asStoreTimeout(this: NodeRedisCommands, error: unknown): never {
  */
 export class NodeRedisCommands implements RedisCommands {
   readonly driver = 'node-redis';
+  readonly keyPrefix = '';
   private readonly errors = new ConnectionErrorTracker();
+  private readonly ready = new ReadyListeners();
 
   /**
    * @param offlineTimeoutMs While the client is not ready, node-redis queues commands; this bound makes
@@ -64,6 +91,7 @@ export class NodeRedisCommands implements RedisCommands {
   ) {
     client.on('error', this.errors.onError);
     client.on('ready', this.errors.onReady);
+    client.on('ready', this.ready.notify);
     if (!client.isOpen) {
       client.connect().catch(() => {
         // Rejects only when a user-supplied reconnectStrategy gives up; the 'error' listener has the cause.
@@ -73,6 +101,10 @@ export class NodeRedisCommands implements RedisCommands {
 
   get connectionError(): Error | undefined {
     return this.errors.current(this.client.isReady);
+  }
+
+  get isReady(): boolean {
+    return this.client.isReady;
   }
 
   get(key: string): Promise<unknown> {
@@ -115,7 +147,53 @@ export class NodeRedisCommands implements RedisCommands {
     return { cursor: replyText(next), keys: keys.map(replyText) };
   }
 
+  publish(channel: string, message: string): Promise<unknown> {
+    return this.send(['PUBLISH', channel, message]);
+  }
+
+  async subscriberId(name: string): Promise<string | undefined> {
+    return clientIdNamed(replyText(await this.send(['CLIENT', 'LIST', 'TYPE', 'pubsub'])), name);
+  }
+
+  async trackKeys(redirectId: string, prefix: string): Promise<void> {
+    const [off, on] = trackingCommands(redirectId, prefix);
+    await this.send(off);
+    await this.send(on);
+  }
+
+  async stopTracking(): Promise<void> {
+    await this.send(['CLIENT', 'TRACKING', 'off']);
+  }
+
+  onReady(listener: () => void): () => void {
+    return this.ready.add(listener);
+  }
+
+  async connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber> {
+    // Its own reconnects are turned off: the invalidation bus reconnects it, and learns of every gap that way.
+    const socket = { ...this.client.options?.socket, reconnectStrategy: false };
+    const subscriber = this.client.duplicate({ name, socket } as { name?: string }) as NodeRedisSubscriberClient;
+    let closed = false;
+    const close = (error?: Error): void => {
+      if (closed) return;
+      closed = true;
+      if (subscriber.isOpen) subscriber.destroy();
+      handlers.onClosed(error);
+    };
+    subscriber.on('error', (error) => close(error ?? new Error('connection lost')));
+    subscriber.on('end', () => close(undefined));
+    try {
+      await subscriber.connect();
+      await subscriber.subscribe([...channels], (message, channel) => handlers.onMessage(channel, messageOf(message)));
+    } catch (error) {
+      close(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+    return { close: () => close(undefined) };
+  }
+
   async quit(): Promise<void> {
+    this.client.off('ready', this.ready.notify);
     if (!this.owned) {
       this.client.off('error', this.errors.onError);
       this.client.off('ready', this.errors.onReady);
@@ -131,4 +209,11 @@ export class NodeRedisCommands implements RedisCommands {
     if (this.client.isReady) return this.client.sendCommand(args);
     return this.client.sendCommand(args, { timeout: this.offlineTimeoutMs }).catch(asStoreTimeout.bind(this));
   }
+}
+
+/** A pub/sub message as the bus takes it: text, or the keys of a tracking invalidation (`null` for a flush). */
+function messageOf(message: unknown): string | readonly string[] | null {
+  if (message === null || message === undefined) return null;
+  if (Array.isArray(message)) return message.map(replyText);
+  return replyText(message);
 }

@@ -52,8 +52,84 @@ export interface RedisCommands {
   del(keys: readonly string[]): Promise<unknown>;
   /** SCAN with MATCH and COUNT; `match` is a Redis glob pattern. */
   scan(cursor: string, match: string, count: number): Promise<ScanPage>;
+  /** PUBLISH `message` on `channel`. */
+  publish(channel: string, message: string): Promise<unknown>;
+  /**
+   * The `CLIENT ID` of the connection named `name` among the subscriber connections (`CLIENT LIST TYPE
+   * pubsub`), or `undefined`. A subscribed connection cannot answer `CLIENT ID` itself.
+   */
+  subscriberId(name: string): Promise<string | undefined>;
+  /**
+   * Turns on `CLIENT TRACKING` in broadcast mode on the store's own connection for keys under `prefix`,
+   * sending the invalidations to connection `redirectId`, and never for changes made through this
+   * connection (`NOLOOP`). Tracking that was on is turned off first, so it can move to a new connection.
+   */
+  trackKeys(redirectId: string, prefix: string): Promise<void>;
+  /** `CLIENT TRACKING off` on the store's own connection; rejects when Redis refuses the command. */
+  stopTracking(): Promise<void>;
+  /** Calls `listener` every time the store's connection becomes ready (after each connect and reconnect). */
+  onReady(listener: () => void): () => void;
+  /** True while the store's connection is ready for commands. */
+  readonly isReady: boolean;
+  /** What the client adds in front of every key it sends (ioredis `keyPrefix`); `''` for none. */
+  readonly keyPrefix: string;
+  /**
+   * Opens a connection of its own, with the client's options and the connection name `name` (none when
+   * `undefined`), that does not
+   * reconnect by itself; resolves once it is subscribed to `channels`. It hands every message to
+   * `handlers.onMessage` and calls `handlers.onClosed` once when it is lost or closed.
+   */
+  connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber>;
   /** Disconnects a client the store created; only detaches from a client it was given. */
   quit(): Promise<void>;
+}
+
+/** What a {@link RedisSubscriber} calls. */
+export interface SubscriberHandlers {
+  /** A message: text on a channel of ours; the keys (or `null` for a flush) on the tracking channel. */
+  onMessage(channel: string, message: string | readonly string[] | null): void;
+  /** The connection is gone (lost, or closed); called once. */
+  onClosed(error: Error | undefined): void;
+}
+
+/** A subscriber connection made by {@link RedisCommands.connectSubscriber}. */
+export interface RedisSubscriber {
+  /** Disconnects; `onClosed` is called if it has not been yet. */
+  close(): void;
+}
+
+/** The channel on which Redis sends the invalidations of `CLIENT TRACKING ... REDIRECT`. */
+export const TRACKING_CHANNEL = '__redis__:invalidate';
+
+/** Parses the id of the connection named `name` out of a `CLIENT LIST` reply. */
+export function clientIdNamed(list: string, name: string): string | undefined {
+  for (const line of list.split('\n')) {
+    const fields = line.trim().split(' ');
+    if (!fields.includes(`name=${name}`)) continue;
+    const id = fields.find((field) => field.startsWith('id='));
+    if (id !== undefined) return id.slice(3);
+  }
+  return undefined;
+}
+
+/** The `CLIENT TRACKING` commands of {@link RedisCommands.trackKeys}. */
+export function trackingCommands(redirectId: string, prefix: string): [string[], string[]] {
+  const on = ['CLIENT', 'TRACKING', 'on', 'REDIRECT', redirectId, 'BCAST'];
+  if (prefix !== '') on.push('PREFIX', prefix);
+  on.push('NOLOOP');
+  return [['CLIENT', 'TRACKING', 'off'], on];
+}
+
+/** A listener set for `onReady`. @internal */
+export class ReadyListeners {
+  private readonly listeners = new Set<() => void>();
+  readonly notify = (): void => {
+    for (const listener of [...this.listeners]) listener();
+  };
+  add(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }
 
 /** A reply as text: node-redis returns Buffers when the client maps blob strings to them. */

@@ -12,8 +12,11 @@ import {
   REDIS_STORE_CLOSED,
   REDIS_UNKNOWN_CLIENT,
   REDIS_UNKNOWN_DRIVER,
+  REDIS_TRACKING_TAKEN,
   REDIS_UNSUPPORTED_TOPOLOGY,
 } from '../../core/messages';
+import type { InvalidationBus, InvalidationMode, InvalidationSource } from '../../core/invalidation';
+import { RedisInvalidationBus } from './redis-invalidation-bus';
 import type { CacheStore, DeleteMark } from '../cache-store.interface';
 import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands';
 import {
@@ -108,7 +111,7 @@ const SCAN_BATCH = 1000;
  * await client.connect();
  * const store = new RedisStore({ client });
  */
-export class RedisStore implements CacheStore {
+export class RedisStore implements CacheStore, InvalidationSource {
   /** The client library in use. */
   readonly driver: RedisDriver;
   private readonly commands: RedisCommands;
@@ -123,6 +126,8 @@ export class RedisStore implements CacheStore {
   private readonly deadlines = new DeadlineQueue<PendingCommand>((pending) => this.commandTimedOut(pending));
   private onIdle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  /** A connection carries the CLIENT TRACKING of one bus at most. */
+  private trackingTaken = false;
 
   constructor(options: RedisStoreOptions = {}) {
     this.timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
@@ -234,6 +239,23 @@ export class RedisStore implements CacheStore {
       const deadline = this.deadlines.add(write, this.timeoutMs);
       this.newerWrites.enqueue(write);
     });
+  }
+
+  /**
+   * A bus that tells other instances of changes, and this one of theirs (see `InvalidationMode`), over this
+   * store's connection and one more of its own. `LayeredCache` builds and starts one for its `invalidation`
+   * option. The store's connection carries tracking for one bus: a second `'auto'` bus uses pub/sub.
+   * @throws LayeredCacheError for a second `'tracking'` bus on the same store.
+   */
+  createInvalidationBus(mode: InvalidationMode): InvalidationBus {
+    let chosen = mode;
+    if (mode !== 'pubsub' && this.trackingTaken) {
+      if (mode === 'tracking') throw new LayeredCacheError(REDIS_TRACKING_TAKEN);
+      chosen = 'pubsub';
+    }
+    if (chosen === 'pubsub') return new RedisInvalidationBus(this.commands, chosen);
+    this.trackingTaken = true;
+    return new RedisInvalidationBus(this.commands, chosen, () => (this.trackingTaken = false));
   }
 
   /**

@@ -1,33 +1,28 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Product } from './product';
+import { PRODUCT_TABLE, type ProductTable } from './product-table';
 
-/** Stands in for a database: every query takes about 50 ms. */
+/** Stands in for a database access layer: every query takes about 50 ms. */
 @Injectable()
 export class ProductRepository {
   static readonly QUERY_DELAY_MS = 50;
-  private readonly rows = new Map<string, Product>();
 
-  constructor() {
-    for (let i = 1; i <= 100; i++) {
-      this.rows.set(String(i), { id: String(i), name: `Product ${i}`, price: i * 10, updatedAt: new Date(0) });
-    }
-  }
+  constructor(@Inject(PRODUCT_TABLE) private readonly table: ProductTable) {}
 
   async findById(id: string): Promise<Product | undefined> {
     await this.query();
-    const row = this.rows.get(id);
-    return row && { ...row };
+    return this.table.get(id);
   }
 
   async save(product: Product): Promise<Product> {
     await this.query();
-    this.rows.set(product.id, { ...product });
+    await this.table.put(product);
     return { ...product };
   }
 
   async delete(id: string): Promise<boolean> {
     await this.query();
-    return this.rows.delete(id);
+    return this.table.remove(id);
   }
 
   private query(): Promise<void> {

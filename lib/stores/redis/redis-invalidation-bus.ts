@@ -1,0 +1,335 @@
+import { randomUUID } from 'node:crypto';
+import { LayeredCacheError, describeCause } from '../../core/errors';
+import type { InvalidationBus, InvalidationListener, InvalidationMode } from '../../core/invalidation';
+import {
+  INVALIDATION_CONNECTION_LOST,
+  INVALIDATION_PUBLISH_FAILED,
+  INVALIDATION_TRACKING_FAILED,
+  INVALIDATION_TRACKING_REFUSED,
+} from '../../core/messages';
+import { type RedisCommands, type RedisSubscriber, TRACKING_CHANNEL } from './redis-commands';
+
+/** Channels of `pubsub` invalidation: this, then the namespace prefix of the keys. */
+const CHANNEL_PREFIX = 'nestjs-layered-cache:invalidate:';
+/** Keys in one published message at most; a bigger batch goes out as several. */
+const MAX_KEYS_PER_MESSAGE = 1_000;
+/** Announcements kept while it is not known yet whether they are needed (before the first connection). */
+const MAX_UNDECIDED_ANNOUNCEMENTS = 10_000;
+/** How long `start` waits for the first connection before it lets the application go on starting. */
+const START_WAIT_MS = 1_000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/** What one `pubsub` message carries: who sent it, and the keys it changed (with their versions) or the prefix it cleared. */
+interface InvalidationMessage {
+  readonly from: string;
+  readonly keys?: readonly string[];
+  readonly versions?: readonly (string | null)[];
+  /** A clear: the prefix cleared, `null` for every key. */
+  readonly cleared?: string | null;
+}
+
+/**
+ * The invalidation bus of a `RedisStore` (see `InvalidationMode`). It listens on a connection of its own,
+ * named so that Redis can be told where to send tracking messages; that connection does not reconnect by
+ * itself: the bus reconnects it with back-off, and every time it listens again (and every time the store's
+ * own connection comes back, which turns tracking off in Redis) it tells the cache that messages may have
+ * been lost, so that L1 drops what could be stale.
+ *
+ * - Tracking: `CLIENT TRACKING on REDIRECT <listener> BCAST PREFIX <prefix> NOLOOP` on the store's connection.
+ *   Redis reports every change of a key under the prefix made through any other connection, this
+ *   instance's own writes excepted, and announcing costs nothing.
+ * - Pub/sub: changes this cache made are announced after L2 acknowledged them, gathered per turn of the
+ *   event loop into one PUBLISH of keys and versions (never values) on the channel of the prefix.
+ * - Auto: tracking, unless Redis answers `CLIENT TRACKING` with an error; then pub/sub, said once.
+ * @internal
+ */
+export class RedisInvalidationBus implements InvalidationBus {
+  /** The name of the listening connection, and the sender id of this bus's messages. */
+  private readonly name = `layered-cache-${randomUUID()}`;
+  private listener: InvalidationListener | undefined;
+  private prefix = '';
+  private channel = CHANNEL_PREFIX;
+  /** What is in use; `undefined` until the first connection decides it. */
+  private using: 'tracking' | 'pubsub' | undefined;
+  private subscriber: RedisSubscriber | undefined;
+  private listening = false;
+  private closed = false;
+  private stopWatchingStore: (() => void) | undefined;
+  private retryDelayMs = RETRY_MIN_MS;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  private pendingKeys: string[] = [];
+  private pendingVersions: (string | null)[] = [];
+  private pendingClears: (string | null)[] = [];
+  private flushScheduled = false;
+  private readonly publishing = new Set<Promise<unknown>>();
+  private readonly firstListen: { promise: Promise<void>; resolve: () => void };
+
+  /** @param release Called once when the bus closes (the store then lets another cache use tracking). */
+  constructor(
+    private readonly commands: RedisCommands,
+    private readonly mode: InvalidationMode,
+    private readonly release: () => void = () => undefined,
+  ) {
+    let resolve!: () => void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.firstListen = { promise, resolve };
+    if (mode === 'pubsub') this.using = 'pubsub';
+  }
+
+  get description(): string {
+    const prefix = this.prefix === '' ? 'every key' : `prefix "${this.prefix}"`;
+    const what =
+      this.using === 'tracking'
+        ? `Redis tracking (${prefix})`
+        : this.using === 'pubsub'
+          ? `Redis pub/sub (channel "${this.channel}")`
+          : `Redis tracking where the server allows it, else pub/sub (${prefix})`;
+    return this.listening || this.closed ? what : `${what}, not connected yet`;
+  }
+
+  async start(prefix: string, listener: InvalidationListener): Promise<void> {
+    this.prefix = prefix;
+    this.channel = CHANNEL_PREFIX + this.commands.keyPrefix + prefix;
+    this.listener = listener;
+    // Redis forgets CLIENT TRACKING when the store's connection drops: turn it on again when it is back. Before
+    // tracking was first turned on, the listening connection's own set-up turns it on.
+    this.stopWatchingStore = this.commands.onReady(() => {
+      if (this.using === 'tracking') void this.resync();
+    });
+    void this.connect();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.firstListen.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, START_WAIT_MS).unref()))]);
+    clearTimeout(timer);
+  }
+
+  announceChanged(key: string, version: string | undefined): void {
+    // With tracking, Redis tells the other instances itself.
+    if (this.closed || this.using === 'tracking' || !this.keepsAnnouncement()) return;
+    this.pendingKeys.push(key);
+    this.pendingVersions.push(version ?? null);
+    this.scheduleFlush();
+  }
+
+  announceCleared(prefix: string | undefined): void {
+    if (this.closed || this.using === 'tracking' || !this.keepsAnnouncement()) return;
+    this.pendingClears.push(prefix ?? null);
+    this.scheduleFlush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.listening = false;
+    clearTimeout(this.retryTimer);
+    this.stopWatchingStore?.();
+    this.subscriber?.close();
+    this.subscriber = undefined;
+    // Tracking would otherwise stay on, redirected to a connection that is gone, on a client that may be the application's.
+    if (this.using === 'tracking' && this.commands.isReady) this.publishing.add(this.commands.stopTracking().catch(() => undefined));
+    this.release();
+    await Promise.allSettled([...this.publishing]);
+  }
+
+  /** Before the first connection, announcements are kept (bounded) in case pub/sub turns out to be used. */
+  private keepsAnnouncement(): boolean {
+    return this.using === 'pubsub' || this.pendingKeys.length + this.pendingClears.length < MAX_UNDECIDED_ANNOUNCEMENTS;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    if (this.using === undefined && !(await this.decide())) {
+      this.retryLater(() => void this.connect());
+      return;
+    }
+    try {
+      // Named only for tracking, which finds the connection by its name; pub/sub needs no CLIENT command at all.
+      this.subscriber = await this.commands.connectSubscriber(this.using === 'pubsub' ? undefined : this.name, [TRACKING_CHANNEL, this.channel], {
+        onMessage: this.onMessage,
+        onClosed: this.onSubscriberClosed,
+      });
+    } catch {
+      return; // onClosed has been called and reconnects
+    }
+    if (this.closed) {
+      this.subscriber.close();
+      return;
+    }
+    this.retryDelayMs = RETRY_MIN_MS;
+    await this.resync();
+  }
+
+  /**
+   * Tracking or pub/sub, decided once Redis answers: whether it lets this connection use `CLIENT TRACKING`.
+   * False while Redis cannot be asked yet (or, for `'tracking'`, refuses).
+   */
+  private async decide(): Promise<boolean> {
+    if (this.mode === 'pubsub') {
+      this.using = 'pubsub';
+      return true;
+    }
+    try {
+      await this.commands.stopTracking();
+      return true;
+    } catch (error) {
+      return this.refusedTracking(error);
+    }
+  }
+
+  /** Tracking was refused or failed: pub/sub in `'auto'` mode when Redis refused it; false when it is to be tried again. */
+  private refusedTracking(error: unknown): boolean {
+    // An answer from Redis is a refusal; a connection that is not ready is only a reason to try later.
+    const refused = this.commands.isReady;
+    if (refused && this.mode === 'auto') {
+      this.using = 'pubsub';
+      this.listener?.notice(INVALIDATION_TRACKING_REFUSED(describeCause(error)));
+      this.flush();
+      return true;
+    }
+    if (refused) this.listener?.failed(new LayeredCacheError(INVALIDATION_TRACKING_FAILED(describeCause(error)), { cause: error }));
+    return false;
+  }
+
+  private readonly onSubscriberClosed = (error: Error | undefined): void => {
+    const wasListening = this.listening;
+    this.subscriber = undefined;
+    this.listening = false;
+    if (this.closed) return;
+    if (wasListening) this.listener?.failed(new LayeredCacheError(INVALIDATION_CONNECTION_LOST(describeCause(error ?? 'closed by the server')), { cause: error }));
+    this.retryLater(() => void this.connect());
+  };
+
+  private retryLater(retry: () => void): void {
+    clearTimeout(this.retryTimer);
+    // Full jitter: instances that lost Redis together do not all come back in the same millisecond.
+    const delay = Math.ceil(this.retryDelayMs / 2 + (Math.random() * this.retryDelayMs) / 2);
+    this.retryDelayMs = Math.min(RETRY_MAX_MS, this.retryDelayMs * 2);
+    this.retryTimer = setTimeout(retry, delay);
+    this.retryTimer.unref();
+  }
+
+  /** Sets up what the mode needs on the store's connection, then tells the cache that messages may have been missed. One at a time. */
+  private resync(): Promise<void> {
+    if (this.syncing !== undefined) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = this.runResync().finally(() => {
+      this.syncing = undefined;
+      if (this.syncAgain) {
+        this.syncAgain = false;
+        void this.resync();
+      }
+    });
+    return this.syncing;
+  }
+
+  private async runResync(): Promise<void> {
+    if (this.subscriber === undefined || this.closed) return;
+    if (this.using !== 'pubsub') {
+      const tracking = await this.turnTrackingOn();
+      if (tracking === 'retry') {
+        this.retryLater(() => void this.resync());
+        return;
+      }
+    }
+    if (this.subscriber === undefined || this.closed) return;
+    const first = !this.listening;
+    this.listening = true;
+    this.listener?.lost();
+    if (first) this.firstListen.resolve();
+    this.flush();
+  }
+
+  /** Turns tracking on; falls back to pub/sub when Redis refuses it in `auto` mode. */
+  private async turnTrackingOn(): Promise<'on' | 'pubsub' | 'retry'> {
+    try {
+      const id = await this.commands.subscriberId(this.name);
+      if (id === undefined) return 'retry';
+      await this.commands.trackKeys(id, this.prefix);
+      this.using = 'tracking';
+      this.dropUndecided();
+      return 'on';
+    } catch (error) {
+      return this.refusedTracking(error) ? 'pubsub' : 'retry';
+    }
+  }
+
+  /** Tracking is on: announcements kept before it was known are not needed. */
+  private dropUndecided(): void {
+    this.pendingKeys = [];
+    this.pendingVersions = [];
+    this.pendingClears = [];
+  }
+
+  private readonly onMessage = (channel: string, message: string | readonly string[] | null): void => {
+    const listener = this.listener;
+    if (listener === undefined || this.closed) return;
+    if (channel === TRACKING_CHANNEL) {
+      if (message === null) listener.cleared(undefined);
+      else {
+        const keys = typeof message === 'string' ? [message] : message;
+        const ours = this.prefix === '' ? keys : keys.filter((key) => key.startsWith(this.prefix));
+        if (ours.length > 0) listener.keysChanged(ours);
+      }
+      return;
+    }
+    if (channel !== this.channel || typeof message !== 'string') return;
+    const parsed = parseMessage(message);
+    if (parsed === undefined || parsed.from === this.name) return;
+    if (parsed.keys !== undefined && parsed.keys.length > 0) listener.keysChanged(parsed.keys);
+    if (parsed.cleared !== undefined) listener.cleared(parsed.cleared ?? undefined);
+  };
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.using !== 'pubsub') return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Publishes the gathered announcements: one message per clear, and the keys in messages of at most 1 000. */
+  private flush(): void {
+    if (this.using !== 'pubsub' || this.closed) return;
+    const keys = this.pendingKeys;
+    const versions = this.pendingVersions;
+    const clears = this.pendingClears;
+    this.pendingKeys = [];
+    this.pendingVersions = [];
+    this.pendingClears = [];
+    for (const cleared of clears) this.publish({ from: this.name, cleared }, 1);
+    for (let start = 0; start < keys.length; start += MAX_KEYS_PER_MESSAGE) {
+      const end = start + MAX_KEYS_PER_MESSAGE;
+      this.publish({ from: this.name, keys: keys.slice(start, end), versions: versions.slice(start, end) }, Math.min(keys.length, end) - start);
+    }
+  }
+
+  private publish(message: InvalidationMessage, keys: number): void {
+    const sent = this.commands.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
+      this.listener?.failed(new LayeredCacheError(INVALIDATION_PUBLISH_FAILED(keys, describeCause(error)), { cause: error }));
+    });
+    this.publishing.add(sent);
+    void sent.finally(() => this.publishing.delete(sent));
+  }
+}
+
+/** A message of another instance, or `undefined` when it is not one (another program on the channel). */
+function parseMessage(text: string): InvalidationMessage | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const message = parsed as Partial<Record<keyof InvalidationMessage, unknown>>;
+  if (typeof message.from !== 'string') return undefined;
+  const keys = Array.isArray(message.keys) ? message.keys.filter((key): key is string => typeof key === 'string') : undefined;
+  const cleared = message.cleared === null || typeof message.cleared === 'string' ? message.cleared : undefined;
+  return { from: message.from, keys, cleared };
+}

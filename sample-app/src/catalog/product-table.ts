@@ -1,0 +1,79 @@
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { createClient } from 'redis';
+import type { Product } from './product';
+
+/** Where the sample keeps its products: the stand-in for your application's database. */
+export interface ProductTable {
+  get(id: string): Promise<Product | undefined>;
+  put(product: Product): Promise<void>;
+  /** False when there was no such product. */
+  remove(id: string): Promise<boolean>;
+}
+
+/** DI token of the {@link ProductTable}. */
+export const PRODUCT_TABLE = Symbol('PRODUCT_TABLE');
+
+/** The 100 products every table starts with. */
+export function seedProducts(): Product[] {
+  return Array.from({ length: 100 }, (_, index) => ({ id: String(index + 1), name: `Product ${index + 1}`, price: (index + 1) * 10, updatedAt: new Date(0) }));
+}
+
+/** A table in process memory: each instance of the app has its own, as with no shared database. */
+export class InMemoryProductTable implements ProductTable {
+  private readonly rows = new Map(seedProducts().map((product) => [product.id, product]));
+
+  async get(id: string): Promise<Product | undefined> {
+    const row = this.rows.get(id);
+    return row && { ...row };
+  }
+
+  async put(product: Product): Promise<void> {
+    this.rows.set(product.id, { ...product });
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return this.rows.delete(id);
+  }
+}
+
+/**
+ * A table in one Redis hash, outside the cache's namespace: every instance of the app started with the same
+ * REDIS_URL shares it, as instances behind a load balancer share their database.
+ */
+export class RedisProductTable implements ProductTable, OnModuleInit, OnApplicationShutdown {
+  private readonly client: ReturnType<typeof createClient>;
+
+  constructor(
+    url: string,
+    private readonly hash: string,
+  ) {
+    this.client = createClient({ url });
+    this.client.on('error', () => undefined);
+  }
+
+  /** Connects, and seeds the products once for all instances: the first to start does it, the others find them there. */
+  async onModuleInit(): Promise<void> {
+    await this.client.connect();
+    if ((await this.client.set(`${this.hash}:seeded`, '1', { NX: true })) === null) return;
+    await this.client.hSet(this.hash, Object.fromEntries(seedProducts().map((product) => [product.id, JSON.stringify(product)])));
+  }
+
+  async get(id: string): Promise<Product | undefined> {
+    const text = await this.client.hGet(this.hash, id);
+    if (text === null || text === undefined) return undefined;
+    const row = JSON.parse(text) as Omit<Product, 'updatedAt'> & { updatedAt: string };
+    return { ...row, updatedAt: new Date(row.updatedAt) };
+  }
+
+  async put(product: Product): Promise<void> {
+    await this.client.hSet(this.hash, product.id, JSON.stringify(product));
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return (await this.client.hDel(this.hash, id)) > 0;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.client.isOpen) this.client.destroy();
+  }
+}

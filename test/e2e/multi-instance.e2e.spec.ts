@@ -1,0 +1,122 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer, freePort } from '../support/redis-server';
+
+/**
+ * The sample app run twice, as separate Node processes behind what would be a load balancer, on one Redis
+ * of the test's own: a change made through one instance is what the other serves next (DESIGN section 9).
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const MAIN = join(ROOT, '.build', 'sample-app', 'sample-app', 'src', 'main.js');
+
+/** One running instance of the sample app. */
+class SampleInstance {
+  readonly output: string[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(redisUrl: string): Promise<SampleInstance> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const instance = new SampleInstance(child, `http://127.0.0.1:${port}`);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The sample app did not start within 20 s:\n${instance.output.join('')}`)), 20_000);
+      const collect = (chunk: Buffer): void => {
+        instance.output.push(chunk.toString('utf8'));
+        if (instance.output.join('').includes('Listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', collect);
+      child.stderr?.on('data', collect);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`The sample app exited with ${code}:\n${instance.output.join('')}`));
+      });
+    });
+    return instance;
+  }
+
+  async get(path: string): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(this.url + path);
+    return { status: response.status, body: response.status === 200 ? await response.json() : undefined };
+  }
+
+  async send(method: 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<number> {
+    const response = await fetch(this.url + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** Polls `path` on `instance` until `accept` holds; returns how long it took, or fails after 3 s. */
+async function timeUntil(instance: SampleInstance, path: string, accept: (reply: { status: number; body: unknown }) => boolean): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const reply = await instance.get(path);
+    if (accept(reply)) return performance.now() - started;
+    if (performance.now() - started > 3_000) throw new Error(`${path} still answered ${JSON.stringify(reply)} after 3 s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('the sample app run twice on one Redis', () => {
+  let redis: RedisServer;
+  let a: SampleInstance;
+  let b: SampleInstance;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'sample-app', 'tsconfig.app.json')], { cwd: ROOT, stdio: 'pipe' });
+    redis = await RedisServer.start();
+    [a, b] = await Promise.all([SampleInstance.start(redis.url), SampleInstance.start(redis.url)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+  });
+
+  it('says at startup that L1 invalidation runs on Redis tracking', () => {
+    for (const instance of [a, b]) expect(instance.output.join('')).toMatch(/L1 invalidation: Redis tracking \(prefix "sample-app:"\)/);
+  });
+
+  it('serves a PATCH made through one instance from the other at once, not after the TTL', async () => {
+    expect((await a.get('/products/3')).body).toMatchObject({ price: 30 });
+    expect((await b.get('/products/3')).body).toMatchObject({ price: 30 });
+    expect((await b.get('/products/3')).body).toMatchObject({ price: 30 });
+    expect(await a.send('PATCH', '/products/3', { price: 5 })).toBe(200);
+    const elapsed = await timeUntil(b, '/products/3', (reply) => (reply.body as { price?: number } | undefined)?.price === 5);
+    expect(elapsed).toBeLessThan(1_000);
+    expect((await a.get('/products/3')).body).toMatchObject({ price: 5 });
+  });
+
+  it('answers 404 on the other instance once a product was deleted through one', async () => {
+    expect((await a.get('/products/4')).status).toBe(200);
+    expect((await b.get('/products/4')).status).toBe(200);
+    expect(await a.send('DELETE', '/products/4')).toBe(204);
+    const elapsed = await timeUntil(b, '/products/4', (reply) => reply.status === 404);
+    expect(elapsed).toBeLessThan(1_000);
+  });
+
+  it('keeps serving both instances from the cache after the changes', async () => {
+    const before = (await b.get('/cache/stats')).body as { l1: { hits: number }; l2: { hits: number } };
+    await b.get('/products/5');
+    await b.get('/products/5');
+    await b.get('/products/5');
+    const after = (await b.get('/cache/stats')).body as { l1: { hits: number }; l2: { hits: number } };
+    expect(after.l1.hits + after.l2.hits - before.l1.hits - before.l2.hits).toBeGreaterThanOrEqual(2);
+  });
+});
