@@ -164,7 +164,7 @@ export const REDIS_CLEAR_NEEDS_PREFIX =
 
 /** RedisStore was given a `client` it cannot use. */
 export const REDIS_UNKNOWN_CLIENT = (description: string): string =>
-  `RedisStore "client" must be a node-redis v5 client (createClient() from "redis") or an ioredis instance (new Redis()), got ${description}. Pass one of those, or pass "url" and let the store create the client.`;
+  `RedisStore "client" must be a node-redis v5 or v6 client (createClient() from "redis") or an ioredis instance (new Redis()), got ${description}. Pass one of those, or pass "url" and let the store create the client.`;
 
 /** RedisStore was given a cluster or sentinel client. */
 export const REDIS_UNSUPPORTED_TOPOLOGY = (kind: string): string =>

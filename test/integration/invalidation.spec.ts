@@ -1,4 +1,6 @@
+import IoRedisV6 from 'ioredis6';
 import { createClient } from 'redis';
+import { createClient as createClientV5 } from 'redis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CacheEvent, type InvalidationMode, LayeredCache, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { createCacheEntry } from '../../lib/core/cache-entry';
@@ -13,7 +15,29 @@ import { RedisServer } from '../support/redis-server';
  * tests may kill connections, flush and restart it.
  */
 
-type Driver = 'node-redis' | 'ioredis';
+/** How the store gets its client: created from the url by each driver, or given one of the other majors. */
+type Driver = 'node-redis' | 'ioredis' | 'node-redis v5 client' | 'ioredis v6 client';
+
+function storeFor(driver: Driver, url: string): RedisStore {
+  switch (driver) {
+    case 'node-redis':
+      return new RedisStore({ url });
+    case 'ioredis':
+      return new RedisStore({ driver, url, clientOptions: { maxRetriesPerRequest: 1 } });
+    case 'node-redis v5 client': {
+      const client = createClientV5({ url });
+      client.on('error', () => undefined);
+      closers.push(async () => client.destroy());
+      return new RedisStore({ client });
+    }
+    case 'ioredis v6 client': {
+      const client = new IoRedisV6(url, { maxRetriesPerRequest: 1 });
+      client.on('error', () => undefined);
+      closers.push(async () => client.disconnect());
+      return new RedisStore({ client });
+    }
+  }
+}
 
 let server: RedisServer;
 let raw: ReturnType<typeof createClient>;
@@ -44,7 +68,7 @@ async function instance(namespace: string, invalidation: InvalidationMode, drive
   const l1 = new MemoryStore();
   const cache = new LayeredCache({
     l1,
-    l2: driver === 'ioredis' ? new RedisStore({ driver, url, clientOptions: { maxRetriesPerRequest: 1 } }) : new RedisStore({ url }),
+    l2: storeFor(driver, url),
     offload: new OffloadService(),
     namespace,
     invalidation,
@@ -76,6 +100,10 @@ describe.each([
   { mode: 'tracking', driver: 'ioredis' },
   { mode: 'pubsub', driver: 'node-redis' },
   { mode: 'pubsub', driver: 'ioredis' },
+  { mode: 'tracking', driver: 'node-redis v5 client' },
+  { mode: 'tracking', driver: 'ioredis v6 client' },
+  { mode: 'pubsub', driver: 'node-redis v5 client' },
+  { mode: 'pubsub', driver: 'ioredis v6 client' },
 ] as const)('invalidation: $mode with $driver', ({ mode, driver }) => {
   it('a write on one instance drops the L1 copy of the other, which then reads the new value', async () => {
     const { a, b } = await twoInstancesSharing('write', mode, driver);
@@ -135,7 +163,7 @@ describe.each([
   });
 });
 
-describe.each(['node-redis', 'ioredis'] as const)('invalidation by Redis tracking (%s)', (driver) => {
+describe.each(['node-redis', 'ioredis', 'node-redis v5 client', 'ioredis v6 client'] as const)('invalidation by Redis tracking (%s)', (driver) => {
   it('a change by another Redis client, outside the library, drops the L1 copy', async () => {
     const { b } = await twoInstancesSharing('foreign', 'tracking', driver);
     const clock = new VersionClock('999999');

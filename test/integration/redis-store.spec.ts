@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import IoRedis, { Cluster } from 'ioredis';
 import { createClient, createCluster } from 'redis';
+import { createClient as createClientV5 } from 'redis5';
+import IoRedisV6 from 'ioredis6';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CacheEntry, createCacheEntry } from '../../lib/core/cache-entry';
 import { encodeEnvelope } from '../../lib/core/envelope';
@@ -96,9 +98,10 @@ function storeGivenAClient<C extends (NodeRedisClientLike | IoRedisClientLike) &
   driver: RedisDriver,
   connect: (connectionName: string) => Promise<C>,
   disconnect: (client: C) => void,
+  label = `existing ${driver} client`,
 ): Variant {
   return {
-    label: `existing ${driver} client`,
+    label,
     driver,
     owned: false,
     create: async () => {
@@ -141,6 +144,30 @@ const variants: Variant[] = [
       return client;
     },
     (client) => client.disconnect(),
+  ),
+  // The majors before and after the ones installed as `redis` and `ioredis`: node-redis 5 (RESP2), ioredis 6 (RESP3).
+  storeGivenAClient(
+    'node-redis',
+    async (connectionName) => {
+      const client = createClientV5({ url: REDIS_URL, name: connectionName });
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    },
+    (client) => {
+      if (client.isOpen) client.destroy();
+    },
+    'existing node-redis v5 client',
+  ),
+  storeGivenAClient(
+    'ioredis',
+    async (connectionName) => {
+      const client = new IoRedisV6(REDIS_URL, { connectionName });
+      client.on('error', () => undefined);
+      return client;
+    },
+    (client) => client.disconnect(),
+    'existing ioredis v6 client',
   ),
 ];
 
@@ -381,7 +408,7 @@ describe('RedisStore with an ioredis client that has a keyPrefix', () => {
 
 describe('RedisStore options', () => {
   it.each([
-    ['a plain object', { client: {} }, /must be a node-redis v5 client .* got a plain object/],
+    ['a plain object', { client: {} }, /must be a node-redis v5 or v6 client .* got a plain object/],
     ['a class instance', { client: new (class Fake {})() }, /got an instance of Fake/],
     ['an unknown driver', { driver: 'memcached' }, /"driver" must be "node-redis" or "ioredis"/],
     ['a zero timeout', { commandTimeoutMs: 0 }, /"commandTimeoutMs" must be a positive integer/],

@@ -48,11 +48,12 @@ export async function bootFaultApp(label: string, redisUrl: string, cache: Layer
   return { app, service: app.get(ProductService), cache: layered, namespace, logger, events };
 }
 
-export type RawClient = ReturnType<typeof createClient>;
+const createRawClient = (url: string) => createClient({ url, socket: { reconnectStrategy: () => 50 } });
+export type RawClient = ReturnType<typeof createRawClient>;
 
 /** A plain node-redis client, to look at (or tamper with) what the cache stored, independently of it. */
 export async function rawClient(url: string): Promise<RawClient> {
-  const client = createClient({ url, socket: { reconnectStrategy: () => 50 } });
+  const client = createRawClient(url);
   client.on('error', () => undefined);
   await client.connect();
   return client;

@@ -11,11 +11,12 @@ export function uniqueNamespace(label: string): string {
   return `test-${label}-${randomUUID().slice(0, 8)}`;
 }
 
-export type RawRedis = ReturnType<typeof createClient>;
+const createRawClient = (url: string) => createClient({ url });
+export type RawRedis = ReturnType<typeof createRawClient>;
 
 /** A plain node-redis client to look at what the cache stored, independently of the code under test. */
 export async function connectRawRedis(): Promise<RawRedis> {
-  const client = createClient({ url: REDIS_URL });
+  const client = createRawClient(REDIS_URL);
   client.on('error', () => undefined);
   await client.connect();
   return client;

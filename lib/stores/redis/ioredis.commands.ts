@@ -181,13 +181,13 @@ export class IoRedisCommands implements RedisCommands {
 
   async connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber> {
     // Its own reconnects are turned off: the invalidation bus reconnects it, and learns of every gap that way.
-    const subscriber = this.client.duplicate({
-      connectionName: name,
-      lazyConnect: true,
-      autoResubscribe: false,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-    } as { connectionName?: string }) as IoRedisSubscriberClient;
+    let subscriber: IoRedisSubscriberClient;
+    try {
+      subscriber = this.duplicateForSubscribing(name);
+    } catch (error) {
+      handlers.onClosed(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
     let closed = false;
     const close = (error?: Error): void => {
       if (closed) return;
@@ -212,6 +212,20 @@ export class IoRedisCommands implements RedisCommands {
       throw error;
     }
     return { close: () => close(undefined) };
+  }
+
+  /** A connection like the client's, that neither reconnects nor resubscribes by itself. */
+  private duplicateForSubscribing(name: string | undefined): IoRedisSubscriberClient {
+    const overrides = {
+      connectionName: name,
+      lazyConnect: true,
+      autoResubscribe: false,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      // RESP2 (ioredis 6 speaks RESP3 by default): Redis then sends tracking invalidations to it as pub/sub messages.
+      protocol: 2,
+    };
+    return this.client.duplicate(overrides as { connectionName?: string }) as IoRedisSubscriberClient;
   }
 
   async quit(): Promise<void> {

@@ -18,8 +18,8 @@ import {
 } from './redis-commands';
 
 /**
- * The parts of a node-redis v5 client (`createClient()` from `redis`) that `RedisStore` uses. Any
- * node-redis v5 client satisfies it, whatever its modules, scripts or RESP version.
+ * The parts of a node-redis client (`createClient()` from `redis`, v5 or v6) that `RedisStore` uses. Any
+ * such client satisfies it, whatever its modules, scripts or RESP version.
  */
 export interface NodeRedisClientLike {
   readonly isOpen: boolean;
@@ -46,7 +46,7 @@ interface NodeRedisSubscriberClient {
 /** Options node-redis's `createClient` accepts. */
 export type NodeRedisClientOptions = RedisClientOptions;
 
-/** True for objects that look like a node-redis v5 client, cluster or sentinel. */
+/** True for objects that look like a node-redis client, cluster or sentinel. */
 export function looksLikeNodeRedis(value: object): value is NodeRedisClientLike {
   const candidate = value as Partial<Record<keyof NodeRedisClientLike, unknown>>;
   return typeof candidate.isOpen === 'boolean' && typeof candidate.sendCommand === 'function';
@@ -70,7 +70,7 @@ function asStoreTimeout(this: NodeRedisCommands, error: unknown): never {
 }
 
 /**
- * Commands over a node-redis v5 client. A client that is not open is connected here: node-redis
+ * Commands over a node-redis client (v5 or v6). A client that is not open is connected here: node-redis
  * retries in the background, so connecting never fails while Redis is down.
  * @internal
  */
@@ -171,8 +171,17 @@ export class NodeRedisCommands implements RedisCommands {
 
   async connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber> {
     // Its own reconnects are turned off: the invalidation bus reconnects it, and learns of every gap that way.
+    // RESP2, whatever the store's client speaks: Redis then sends tracking invalidations to it as pub/sub messages.
     const socket = { ...this.client.options?.socket, reconnectStrategy: false };
-    const subscriber = this.client.duplicate({ name, socket } as { name?: string }) as NodeRedisSubscriberClient;
+    // The RESP3-only features a client may have on are off for it (node-redis refuses them with RESP2).
+    const overrides = { name, socket, RESP: 2, maintNotifications: 'disabled', clientSideCache: undefined, emitInvalidate: undefined };
+    let subscriber: NodeRedisSubscriberClient;
+    try {
+      subscriber = this.client.duplicate(overrides as { name?: string }) as NodeRedisSubscriberClient;
+    } catch (error) {
+      handlers.onClosed(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
     let closed = false;
     const close = (error?: Error): void => {
       if (closed) return;

@@ -198,7 +198,10 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.subscriber = undefined;
     this.listening = false;
     if (this.closed) return;
-    if (wasListening) this.listener?.failed(new LayeredCacheError(INVALIDATION_CONNECTION_LOST(describeCause(error ?? 'closed by the server')), { cause: error }));
+    // A lost connection is said once; failing to connect again is said each time (the failure log rate-limits it).
+    if (wasListening || error !== undefined) {
+      this.listener?.failed(new LayeredCacheError(INVALIDATION_CONNECTION_LOST(describeCause(error ?? 'closed by the server')), { cause: error }));
+    }
     this.retryLater(() => void this.connect());
   };
 

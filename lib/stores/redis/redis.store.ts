@@ -41,7 +41,7 @@ export interface RedisStoreCommonOptions {
   serializer?: Serializer;
 }
 
-/** The store creates, connects and owns a node-redis v5 client (the default driver). */
+/** The store creates, connects and owns a node-redis v6 client (the default driver; RESP3). */
 export interface NodeRedisStoreOptions extends RedisStoreCommonOptions {
   driver?: 'node-redis';
   /** `redis[s]://[[user][:password]@]host[:port][/db]`; default `redis://localhost:6379`. */
