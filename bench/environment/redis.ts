@@ -5,7 +5,8 @@ import { createClient } from 'redis';
 /** The Redis every benchmark talks to: loopback unless REDIS_URL says otherwise. */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export type NodeRedisClient = ReturnType<typeof createClient>;
+const createNodeRedisClient = (url: string) => createClient({ url });
+export type NodeRedisClient = ReturnType<typeof createNodeRedisClient>;
 
 /** Host and port of {@link REDIS_URL}, for clients that take them apart (BentoCache's ioredis options). */
 export function redisAddress(): { host: string; port: number } {
@@ -20,7 +21,7 @@ export function createRunPrefix(): string {
 
 /** A connected node-redis v5 client. */
 export async function connectNodeRedis(): Promise<NodeRedisClient> {
-  const client = createClient({ url: REDIS_URL });
+  const client = createNodeRedisClient(REDIS_URL);
   client.on('error', () => undefined);
   await client.connect();
   return client;
