@@ -3,6 +3,7 @@ import type { ScenarioResult } from '../harness/results';
 import { runConcurrentReadScenario } from './concurrent-reads.scenario';
 import { runConcurrentWriteScenario } from './concurrent-writes.scenario';
 import { runHeapScenario } from './heap.scenario';
+import { runInvalidationScenario } from './invalidation.scenario';
 import { runL1HitScenario } from './l1-hit.scenario';
 import { runL2HitScenario } from './l2-hit.scenario';
 import { runStampedeScenario } from './stampede.scenario';
@@ -24,5 +25,6 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'concurrent-reads', run: runConcurrentReadScenario },
   { id: 'concurrent-writes', run: runConcurrentWriteScenario },
   { id: 'stampede', run: runStampedeScenario },
+  { id: 'invalidation', run: runInvalidationScenario },
   { id: 'heap', run: runHeapScenario },
 ];
