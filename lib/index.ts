@@ -18,6 +18,7 @@ export type {
   LayeredCacheStats,
 } from './engine/layered-cache';
 export type { InvalidationOption } from './engine/invalidation-option';
+export type { SingleFlightOptions } from './engine/shared-loads';
 export type { InvalidationBus, InvalidationListener, InvalidationMode } from './core/invalidation';
 export { LayeredStore } from './engine/layered-store';
 export type { LayerCallOptions, LayeredStoreOptions } from './engine/layered-store';

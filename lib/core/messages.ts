@@ -284,3 +284,10 @@ export const INVALID_INVALIDATION_OPTION = (value: string): string =>
 /** `l1MaxTtl` was not a positive number of milliseconds. */
 export const INVALID_L1_MAX_TTL = (value: unknown): string =>
   `l1MaxTtl must be a positive number of milliseconds (the longest an L1 copy is kept), got ${String(value)}. Leave it out for no bound beyond each entry's TTL.`;
+
+/** `singleFlight` was not one of the accepted values. */
+export const INVALID_SINGLE_FLIGHT = (value: unknown): string => `singleFlight must be 'local' or 'distributed', got ${JSON.stringify(value) ?? String(value)}.`;
+
+/** `singleFlight: 'distributed'` over an L2 that hands out no leases. */
+export const DISTRIBUTED_SINGLE_FLIGHT_NEEDS_LEASES =
+  `singleFlight: 'distributed' needs an L2 that hands out leases (a RedisStore), and this cache's L2 does not. Use singleFlight: 'local' (the default), or a RedisStore as L2.`;

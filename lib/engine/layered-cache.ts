@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { CLEAR_NEEDS_NAMESPACE, FACTORY_NOT_SETTLED, UNDEFINED_NOT_CACHEABLE } from '../core/messages';
+import { CLEAR_NEEDS_NAMESPACE, DISTRIBUTED_SINGLE_FLIGHT_NEEDS_LEASES, FACTORY_NOT_SETTLED, INVALID_SINGLE_FLIGHT, UNDEFINED_NOT_CACHEABLE } from '../core/messages';
 import type { OffloadCounts } from '../offload/offload.service';
 import type { Offload } from '../core/offload.interface';
 import type { ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
@@ -16,6 +16,8 @@ import { JsonSerializer, type Serializer } from '../core/serializer';
 import { type CachedType, type PreparedValue, ValueCodec, reviveFromCache } from '../core/value-codec';
 import { LayeredStore } from './layered-store';
 import { type InvalidationOption, invalidationBusFor } from './invalidation-option';
+import { DEFAULT_LEASE_MS, DEFAULT_LEASE_WAIT_MS, SharedLoads, type SingleFlightOptions } from './shared-loads';
+import { isLeaseSource } from '../core/lease';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
 import { validTtl } from '../core/ttl';
 
@@ -117,7 +119,7 @@ export type CacheDeleteOptions = CacheTimeoutOptions;
  * Options of {@link LayeredCache.getOrSet}. Its `timeoutMs` bounds the call's L2 waits together: the
  * write after a miss gets what the read left of it (nothing after an L2 read that timed out).
  */
-export interface GetOrSetOptions extends CacheReadOptions, CacheWriteOptions {
+export interface GetOrSetOptions extends CacheReadOptions, CacheWriteOptions, SingleFlightOptions {
   /**
    * Return the factory's value without waiting for the write: the write policy runs at once (so an in-process
    * L1 is written before the call returns, and the L2 write is issued in order with every other operation of
@@ -163,6 +165,8 @@ export class LayeredCache {
   private readonly codec: ValueCodec | undefined;
   /** Settles once the invalidation bus listens, or has said why it cannot yet. */
   readonly invalidationStarted: Promise<void>;
+  /** Loads shared between instances through leases in L2; `undefined` when L2 hands out none. */
+  private readonly sharedLoads: SharedLoads | undefined;
 
   constructor(dependencies: LayeredCacheDependencies) {
     this.bus = dependencies.events ?? new CacheEventBus();
@@ -178,6 +182,7 @@ export class LayeredCache {
     });
     this.invalidationStarted = this.store.startInvalidation(this.keys.prefix);
     const l2 = dependencies.l2;
+    this.sharedLoads = isLeaseSource(l2) ? new SharedLoads(l2, this.store) : undefined;
     // With L1 alone no layer can disagree with another, so values are kept by reference and never checked.
     this.codec =
       l2 === undefined || l2 === null
@@ -266,6 +271,7 @@ export class LayeredCache {
       ttl = this.ttlOf(options);
       call = callOptions(options);
       if (options?.hardTimeoutMs !== undefined) validTimeout(options.hardTimeoutMs);
+      if (options?.singleFlight !== undefined) this.checkSingleFlight(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -394,8 +400,9 @@ export class LayeredCache {
       inFlight.end();
       release();
     };
-    const produce = async (): Promise<T> => {
+    const produce = async (readFailed?: unknown): Promise<T> => {
       let letGo = false;
+      let giveLeaseBack: (() => void) | undefined;
       const hardTimeoutMs = options?.hardTimeoutMs ?? DEFAULT_HARD_TIMEOUT_MS;
       const abandoned = setTimeout(() => {
         letGo = true;
@@ -405,6 +412,13 @@ export class LayeredCache {
       // A slow factory must not keep the process alive for the cache's sake.
       abandoned.unref();
       try {
+        // Another instance may be loading the key: wait for its value rather than load it again. Not when L2
+        // just failed the read, or is skipped by its breaker: its lease could not be asked either.
+        if (options?.singleFlight === 'distributed' && readFailed === undefined && this.sharedLoads !== undefined && !this.l2Skipped()) {
+          const turn = await this.sharedLoads.turn<T>(fullKey, options.leaseMs ?? DEFAULT_LEASE_MS, options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS);
+          if (!turn.load) return options.type === undefined ? turn.entry.value : (reviveFromCache(turn.entry.value, options.type) as T);
+          giveLeaseBack = turn.release;
+        }
         const value = await factory();
         // A write of the key issued while the factory ran is newer than this value: it must not be written back.
         if (value !== undefined && !letGo && !inFlight.isStale(fullKey, start)) {
@@ -413,6 +427,8 @@ export class LayeredCache {
         }
         return value;
       } finally {
+        // After the value is in L2, so that the instances waiting for the lease find it there.
+        giveLeaseBack?.();
         clearTimeout(abandoned);
         finish();
       }
@@ -424,7 +440,7 @@ export class LayeredCache {
     };
     // Never at once: the caller registers this load before it can end, even when the factory throws at once.
     // A read that failed counts as a miss (the layer that failed reported it).
-    const promise = read === undefined ? RESOLVED.then(produce) : read.then(answer, produce);
+    const promise = read === undefined ? RESOLVED.then(() => produce()) : read.then(answer, (error: unknown) => produce(error ?? true));
     load.promise = promise;
     this.loads.set(fullKey, load);
     return promise;
@@ -500,6 +516,20 @@ export class LayeredCache {
       return Promise.reject(error);
     }
     return isPromiseLike(deleted) ? deleted : RESOLVED;
+  }
+
+  /** Checks the single-flight options of a call; a distributed one needs an L2 that hands out leases. */
+  private checkSingleFlight(options: SingleFlightOptions): void {
+    if (options.singleFlight !== 'local' && options.singleFlight !== 'distributed') throw new LayeredCacheError(INVALID_SINGLE_FLIGHT(options.singleFlight));
+    if (options.leaseMs !== undefined) validTimeout(options.leaseMs);
+    if (options.leaseWaitMs !== undefined) validTimeout(options.leaseWaitMs);
+    // Without L2 there is no other instance to share a load with: a distributed load is a local one.
+    if (options.singleFlight === 'distributed' && this.sharedLoads === undefined && this.store.l2 !== null) throw new LayeredCacheError(DISTRIBUTED_SINGLE_FLIGHT_NEEDS_LEASES);
+  }
+
+  /** True while the L2 breaker is open: L2, and so its leases, is not asked. */
+  private l2Skipped(): boolean {
+    return this.store.l2Resilience?.breaker?.stats().state === 'open';
   }
 
   private ttlOf(options: CacheWriteOptions | undefined): number {

@@ -114,6 +114,8 @@ export class LayeredStore implements CacheStore {
   /** The longest an L2 hit is copied into L1 for, by default. */
   private readonly refillTtlLimit: number | undefined;
   private readonly logger: ResilienceLogger | undefined;
+  /** Callers waiting to hear that a key changed elsewhere (see `waitForChange`), by key. */
+  private readonly changeWaiters = new Map<string, Set<() => void>>();
 
   constructor(options: LayeredStoreOptions) {
     this.l1 = options.l1;
@@ -146,6 +148,42 @@ export class LayeredStore implements CacheStore {
     return bus.start(prefix, this.invalidationListener).catch((error: unknown) => this.invalidationListener.failed(asError(error)));
   }
 
+  /**
+   * Resolves once the invalidation bus says that one of `keys` changed elsewhere (or that every key may
+   * have), or after `timeoutMs`, whichever comes first.
+   */
+  waitForChange(keys: readonly string[], timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        for (const key of keys) {
+          const waiters = this.changeWaiters.get(key);
+          waiters?.delete(wake);
+          if (waiters?.size === 0) this.changeWaiters.delete(key);
+        }
+        resolve();
+      };
+      const timer = setTimeout(wake, Math.max(1, timeoutMs));
+      timer.unref();
+      for (const key of keys) {
+        let waiters = this.changeWaiters.get(key);
+        if (waiters === undefined) this.changeWaiters.set(key, (waiters = new Set()));
+        waiters.add(wake);
+      }
+    });
+  }
+
+  /** Tells the other instances that this one changed `key` in L2 by other means than a write (a lease given back). */
+  announceChange(key: string): void {
+    if (this.invalidation !== null) this.announce(key, undefined);
+  }
+
+  private wakeWaiters(key: string | undefined): void {
+    if (this.changeWaiters.size === 0) return;
+    const woken = key === undefined ? [...this.changeWaiters.values()] : [this.changeWaiters.get(key)];
+    for (const waiters of woken) if (waiters !== undefined) for (const wake of [...waiters]) wake();
+  }
+
   /** Stops listening for invalidations and releases the bus's connections; idempotent. */
   async closeInvalidation(): Promise<void> {
     try {
@@ -172,6 +210,7 @@ export class LayeredStore implements CacheStore {
   private dropL1Copy(key: string): void {
     this.inFlight.invalidate(key);
     this.events.invalidation({ reason: 'changed', key });
+    this.wakeWaiters(key);
     let dropped: PromiseOrValue<void>;
     try {
       dropped = this.l1Order.write(key, () => this.l1.delete(key));
@@ -185,6 +224,7 @@ export class LayeredStore implements CacheStore {
   private dropL1Copies(prefix: string, reason: 'cleared' | 'lost'): void {
     this.inFlight.invalidatePrefix();
     this.events.invalidation({ reason, prefix });
+    this.wakeWaiters(undefined);
     const under = prefix === '' ? undefined : prefix;
     let dropped: PromiseOrValue<void>;
     try {

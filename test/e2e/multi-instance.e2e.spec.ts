@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer, freePort } from '../support/redis-server';
 
@@ -54,10 +55,11 @@ class SampleInstance {
     return response.status;
   }
 
-  async stop(): Promise<void> {
+  /** Stops the process: SIGTERM lets it shut down, SIGKILL is a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     await exited;
   }
 }
@@ -73,24 +75,31 @@ async function timeUntil(instance: SampleInstance, path: string, accept: (reply:
   }
 }
 
-describe('the sample app run twice on one Redis', () => {
+describe('the sample app run three times on one Redis', () => {
   let redis: RedisServer;
+  let raw: ReturnType<typeof createClient>;
   let a: SampleInstance;
   let b: SampleInstance;
+  let c: SampleInstance;
+  /** Rows the instances read from their shared database, counted by it. */
+  const databaseReads = async (): Promise<number> => Number((await raw.get('sample-app-database:products:reads')) ?? 0);
 
   beforeAll(async () => {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'sample-app', 'tsconfig.app.json')], { cwd: ROOT, stdio: 'pipe' });
     redis = await RedisServer.start();
-    [a, b] = await Promise.all([SampleInstance.start(redis.url), SampleInstance.start(redis.url)]);
+    raw = createClient({ url: redis.url });
+    await raw.connect();
+    [a, b, c] = await Promise.all([SampleInstance.start(redis.url), SampleInstance.start(redis.url), SampleInstance.start(redis.url)]);
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
+    raw?.destroy();
     await redis?.stop();
   });
 
   it('says at startup that L1 invalidation runs on Redis tracking', () => {
-    for (const instance of [a, b]) expect(instance.output.join('')).toMatch(/L1 invalidation: Redis tracking \(prefix "sample-app:"\)/);
+    for (const instance of [a, b, c]) expect(instance.output.join('')).toMatch(/L1 invalidation: Redis tracking \(prefix "sample-app:"\)/);
   });
 
   it('serves a PATCH made through one instance from the other at once, not after the TTL', async () => {
@@ -111,7 +120,35 @@ describe('the sample app run twice on one Redis', () => {
     expect(elapsed).toBeLessThan(1_000);
   });
 
-  it('keeps serving both instances from the cache after the changes', async () => {
+  it('reads the database once when three instances miss one product at the same time', async () => {
+    const before = await databaseReads();
+    const replies = await Promise.all([a, b, c].map((instance) => instance.get('/products/20')));
+    expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200]);
+    expect(new Set(replies.map((reply) => JSON.stringify(reply.body))).size).toBe(1);
+    expect((await databaseReads()) - before).toBe(1);
+  });
+
+  it('takes over from an instance killed while it loads, once its lease expires', async () => {
+    const lease = 'sample-app:product:21\u0000lease';
+    const before = await databaseReads();
+    void a.get('/products/21').catch(() => undefined);
+    const deadline = Date.now() + 2_000;
+    while ((await raw.exists(lease)) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(await raw.exists(lease)).toBe(1);
+    // Killed while its 50 ms query runs: it never reads the row, writes the value or gives the lease back.
+    await a.stop('SIGKILL');
+    const started = performance.now();
+    const reply = await b.get('/products/21');
+    const waited = performance.now() - started;
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ id: '21', price: 210 });
+    // It waited for the dead instance's 2 s lease to run out, then loaded: once.
+    expect(waited).toBeGreaterThan(1_000);
+    expect(waited).toBeLessThan(4_000);
+    expect((await databaseReads()) - before).toBe(1);
+  });
+
+  it('keeps serving the instances from the cache after the changes', async () => {
     const before = (await b.get('/cache/stats')).body as { l1: { hits: number }; l2: { hits: number } };
     await b.get('/products/5');
     await b.get('/products/5');

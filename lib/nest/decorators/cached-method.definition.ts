@@ -1,5 +1,6 @@
 import type { CachedType } from '../../core/value-codec';
 import type { ReadPolicy } from '../../policies/read/read-policy.interface';
+import type { SingleFlightOptions } from '../../engine/shared-loads';
 import type { WritePolicy } from '../../policies/write/write-policy.interface';
 
 /**
@@ -43,7 +44,7 @@ export interface CacheStoreOptions {
 
 
 /** Options of `@Cacheable`. */
-export interface CacheableOptions extends CacheStoreOptions {
+export interface CacheableOptions extends CacheStoreOptions, SingleFlightOptions {
   /** Read policy for this method instead of the module's. */
   readPolicy?: ReadPolicy;
   /**

@@ -1,5 +1,6 @@
 import { LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../core/messages';
+import type { LuaScript } from './lease.script';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
 import {
   ConnectionErrorTracker,
@@ -155,6 +156,13 @@ export class IoRedisCommands implements RedisCommands {
     const [next, keys] = await this.client.scan(cursor, 'MATCH', escapeGlob(this.keyPrefix) + match, 'COUNT', count);
     const prefixLength = this.keyPrefix.length;
     return { cursor: next, keys: prefixLength === 0 ? keys : keys.map((key) => key.slice(prefixLength)) };
+  }
+
+  runScript(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return this.client.evalsha(script.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+      if (isNoScriptError(error)) return this.client.eval(script.source, keys.length, ...keys, ...args);
+      throw error;
+    });
   }
 
   publish(channel: string, message: string): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { createClient, type RedisClientOptions, TimeoutError } from 'redis';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../core/messages';
+import type { LuaScript } from './lease.script';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
 import {
   ConnectionErrorTracker,
@@ -145,6 +146,14 @@ export class NodeRedisCommands implements RedisCommands {
     // Raw SCAN reply: [cursor, [key, ...]] (sendCommand skips the typed method's transform).
     const [next, keys] = reply as [unknown, unknown[]];
     return { cursor: replyText(next), keys: keys.map(replyText) };
+  }
+
+  runScript(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const rest = [String(keys.length), ...keys, ...args];
+    return this.send(['EVALSHA', script.sha, ...rest]).catch((error: unknown) => {
+      if (isNoScriptError(error)) return this.send(['EVAL', script.source, ...rest]);
+      throw error;
+    });
   }
 
   publish(channel: string, message: string): Promise<unknown> {

@@ -1,3 +1,4 @@
+import type { LuaScript } from './lease.script';
 /** Which Redis client library a `RedisStore` drives. */
 export type RedisDriver = 'node-redis' | 'ioredis';
 
@@ -52,6 +53,8 @@ export interface RedisCommands {
   del(keys: readonly string[]): Promise<unknown>;
   /** SCAN with MATCH and COUNT; `match` is a Redis glob pattern. */
   scan(cursor: string, match: string, count: number): Promise<ScanPage>;
+  /** Runs `script` with `EVALSHA`, loading it with `EVAL` when Redis does not hold it yet; resolves with its answer. */
+  runScript(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown>;
   /** PUBLISH `message` on `channel`. */
   publish(channel: string, message: string): Promise<unknown>;
   /**

@@ -17,6 +17,8 @@ import {
 } from '../../core/messages';
 import type { InvalidationBus, InvalidationMode, InvalidationSource } from '../../core/invalidation';
 import { RedisInvalidationBus } from './redis-invalidation-bus';
+import type { LeaseSource } from '../../core/lease';
+import { RELEASE_LEASE_SCRIPT, TRY_LEASE_SCRIPT } from './lease.script';
 import type { CacheStore, DeleteMark } from '../cache-store.interface';
 import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands';
 import {
@@ -27,7 +29,7 @@ import {
   looksLikeNodeRedis,
 } from './node-redis.commands';
 import { type BatchedItem, CommandBatcher } from './command-batcher';
-import { type NewerWrite, type RedisCommands, type RedisDriver, escapeGlob, replyText } from './redis-commands';
+import { type NewerWrite, type RedisCommands, type RedisDriver, escapeGlob, replyText, toPxMilliseconds } from './redis-commands';
 import { assertUrlGivenWhenNamed } from './redis-target';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
@@ -111,7 +113,7 @@ const SCAN_BATCH = 1000;
  * await client.connect();
  * const store = new RedisStore({ client });
  */
-export class RedisStore implements CacheStore, InvalidationSource {
+export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
   /** The client library in use. */
   readonly driver: RedisDriver;
   private readonly commands: RedisCommands;
@@ -256,6 +258,20 @@ export class RedisStore implements CacheStore, InvalidationSource {
     if (chosen === 'pubsub') return new RedisInvalidationBus(this.commands, chosen);
     this.trackingTaken = true;
     return new RedisInvalidationBus(this.commands, chosen, () => (this.trackingTaken = false));
+  }
+
+  /**
+   * Takes the lease `lease` for `ttlMs` unless another holder has it (one script call, so it works on a
+   * Cluster too): 0 when taken, else the milliseconds the holder's lease has left. See `LeaseSource`.
+   */
+  async tryLease(lease: string, token: string, ttlMs: number): Promise<number> {
+    const left = Number(await this.run('EVALSHA', () => this.commands.runScript(TRY_LEASE_SCRIPT, [lease], [token, String(toPxMilliseconds(ttlMs))])));
+    return Number.isFinite(left) && left >= 0 ? left : 1;
+  }
+
+  /** Gives the lease back when `token` still holds it. */
+  releaseLease(lease: string, token: string): Promise<void> {
+    return this.run('EVALSHA', () => this.commands.runScript(RELEASE_LEASE_SCRIPT, [lease], [token]), true);
   }
 
   /**

@@ -10,8 +10,11 @@ const productKey = (id: string): string => `product:${id}`;
 export class CatalogService {
   constructor(private readonly products: ProductRepository) {}
 
-  /** Read through the cache; the repository is only asked on a miss. */
-  @Cacheable({ key: productKey, ttl: 60_000 })
+  /**
+   * Read through the cache; the repository is only asked on a miss, and by one instance at a time: the
+   * others wait for its value (for at most the 2 s lease when it dies meanwhile).
+   */
+  @Cacheable({ key: productKey, ttl: 60_000, singleFlight: 'distributed', leaseMs: 2_000 })
   async findOne(id: string): Promise<Product | undefined> {
     return this.products.findById(id);
   }

@@ -38,7 +38,8 @@ export class InMemoryProductTable implements ProductTable {
 
 /**
  * A table in one Redis hash, outside the cache's namespace: every instance of the app started with the same
- * REDIS_URL shares it, as instances behind a load balancer share their database.
+ * REDIS_URL shares it, as instances behind a load balancer share their database. It counts the rows read,
+ * by all instances, under `<hash>:reads`: the queries the cache did not save.
  */
 export class RedisProductTable implements ProductTable, OnModuleInit, OnApplicationShutdown {
   private readonly client: ReturnType<typeof createClient>;
@@ -59,7 +60,7 @@ export class RedisProductTable implements ProductTable, OnModuleInit, OnApplicat
   }
 
   async get(id: string): Promise<Product | undefined> {
-    const text = await this.client.hGet(this.hash, id);
+    const [text] = await Promise.all([this.client.hGet(this.hash, id), this.client.incr(`${this.hash}:reads`)]);
     if (text === null || text === undefined) return undefined;
     const row = JSON.parse(text) as Omit<Product, 'updatedAt'> & { updatedAt: string };
     return { ...row, updatedAt: new Date(row.updatedAt) };
