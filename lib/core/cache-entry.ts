@@ -11,6 +11,11 @@ export interface CacheEntry<T = unknown> {
    * layer that checks versions keeps the newest. Absent on entries built by hand.
    */
   readonly version?: string;
+  /**
+   * The tags of the entry, each with the version it had when the value was made (`''` for a tag never
+   * invalidated): the entry is stale once any of its tags was invalidated since (see `invalidateTags`).
+   */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** Builds an entry for `value` that lives `ttlMs` milliseconds from `now` (no expiry when `ttlMs` is 0 or absent). */

@@ -26,8 +26,9 @@ import { JsonSerializer, type Serializer } from './serializer';
  *
  * - `createdAt`, `expiresAt`: epoch milliseconds as decimal digits; `expiresAt` is empty when the entry
  *   never expires.
- * - `flags`: decimal bit set of payload features (compression, for instance). Version 1 defines none
- *   and writes `0`; a reader rejects bits it does not know rather than misread the payload.
+ * - `flags`: decimal bit set of what follows. Bit 1 (`1`): the entry's tags come first, as
+ *   `<length>|<JSON object of tag versions>`, then the payload. Others are not defined; a reader rejects
+ *   bits it does not know rather than misread the payload.
  * - `payload`: the serializer's text for the value; it may contain `|`.
  *
  * The fields of a version are fixed and the header is read field by field, so adding one means a new
@@ -49,7 +50,9 @@ const VERSION_CODE = 0x31;
 const VERSIONED_CODE = 0x30 + ENVELOPE_VERSION;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
-const KNOWN_FLAGS = 0;
+const NO_FLAGS = 0;
+const TAGS_FLAG = 1;
+const KNOWN_FLAGS = TAGS_FLAG;
 // 16 digits hold every epoch millisecond up to year 318857 and stay below Number.MAX_SAFE_INTEGER.
 const MAX_DIGITS = 16;
 // A version is a few digits; a longer first field means the text is not an envelope at all.
@@ -103,7 +106,12 @@ export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defau
     payload = serializer.serialize(entry.value);
   }
   if (typeof payload !== 'string') throw new CacheSerializationError(SERIALIZER_RETURNED_NON_STRING(typeof payload));
-  const times = headerOf(entry.createdAt, entry.expiresAt);
+  let times = headerOf(entry.createdAt, entry.expiresAt);
+  if (entry.tags !== undefined) {
+    // The header ends with `0|`, the flags of an entry without tags.
+    const tags = JSON.stringify(entry.tags);
+    times = `${times.slice(0, -2)}${TAGS_FLAG}|${tags.length}|${tags}`;
+  }
   const version = entry.version;
   if (version === undefined) return times + payload;
   if (!ENTRY_VERSION.test(version)) throw new CacheSerializationError(ENVELOPE_INVALID_ENTRY_VERSION(version));
@@ -133,7 +141,7 @@ function headerOf(createdAt: number, expiresAt: number | null): string {
   if (createdAt === lastCreatedAt && expiresAt === lastExpiresAt) return lastHeader;
   assertTime('createdAt', createdAt);
   if (expiresAt !== null) assertTime('expiresAt', expiresAt);
-  const header = `${VERSION_PREFIX}${timeText(createdAt)}|${expiresAt === null ? '' : timeText(expiresAt)}|${KNOWN_FLAGS}|`;
+  const header = `${VERSION_PREFIX}${timeText(createdAt)}|${expiresAt === null ? '' : timeText(expiresAt)}|${NO_FLAGS}|`;
   lastCreatedAt = createdAt;
   lastExpiresAt = expiresAt;
   lastHeader = header;
@@ -240,8 +248,28 @@ function decodeCheckedEnvelope(text: string, start: number, version: string | un
   const flags = parseDigits(text, expiresAtEnd + 1, flagsEnd);
   if (Number.isNaN(flags)) throw malformed('flags is not a number');
   if ((flags & ~KNOWN_FLAGS) !== 0) throw new CacheSerializationError(ENVELOPE_UNKNOWN_FLAGS(flags));
+  if ((flags & TAGS_FLAG) === 0) return entryOf(decodePayload(text.slice(flagsEnd + 1), serializer), createdAt, expiresAt, version);
 
-  return entryOf(decodePayload(text.slice(flagsEnd + 1), serializer), createdAt, expiresAt, version);
+  const lengthEnd = nextSeparator(text, flagsEnd + 1, 'tags length');
+  const length = parseDigits(text, flagsEnd + 1, lengthEnd);
+  if (Number.isNaN(length) || lengthEnd + 1 + length > text.length) throw malformed('the tags are cut off');
+  const tags = parseTags(text.slice(lengthEnd + 1, lengthEnd + 1 + length));
+  const entry = entryOf(decodePayload(text.slice(lengthEnd + 1 + length), serializer), createdAt, expiresAt, version);
+  return { ...entry, tags };
+}
+
+/** The tag versions of an envelope: a JSON object of strings. */
+function parseTags(text: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw malformed('the tags are not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((version) => typeof version === 'string')) {
+    throw malformed('the tags are not an object of versions');
+  }
+  return parsed as Record<string, string>;
 }
 
 function entryOf(value: unknown, createdAt: number, expiresAt: number | null, version: string | undefined): CacheEntry {

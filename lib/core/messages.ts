@@ -291,3 +291,7 @@ export const INVALID_SINGLE_FLIGHT = (value: unknown): string => `singleFlight m
 /** `singleFlight: 'distributed'` over an L2 that hands out no leases. */
 export const DISTRIBUTED_SINGLE_FLIGHT_NEEDS_LEASES =
   `singleFlight: 'distributed' needs an L2 that hands out leases (a RedisStore), and this cache's L2 does not. Use singleFlight: 'local' (the default), or a RedisStore as L2.`;
+
+/** A `tags` option that is not a list of non-empty strings. */
+export const INVALID_TAGS = (tags: unknown): string =>
+  `tags must be an array of non-empty strings (or, on a decorator, a function of the method's arguments that returns one), got ${Array.isArray(tags) ? JSON.stringify(tags) : typeof tags}.`;

@@ -18,6 +18,7 @@ import { LayeredStore } from './layered-store';
 import { type InvalidationOption, invalidationBusFor } from './invalidation-option';
 import { DEFAULT_LEASE_MS, DEFAULT_LEASE_WAIT_MS, SharedLoads, type SingleFlightOptions } from './shared-loads';
 import { isLeaseSource } from '../core/lease';
+import { TagVersions, validTags } from './tag-versions';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
 import { validTtl } from '../core/ttl';
 
@@ -110,6 +111,8 @@ export interface CacheWriteOptions extends CacheTimeoutOptions {
   writePolicy?: WritePolicy;
   /** The class of the value written (see {@link CacheReadOptions.type}): L1 may then keep the instance itself. */
   type?: CachedType;
+  /** Tags of the entry: `invalidateTags` with any of them makes it a miss on every instance. */
+  tags?: readonly string[];
 }
 
 /** Per-call options of deletes. */
@@ -167,6 +170,7 @@ export class LayeredCache {
   readonly invalidationStarted: Promise<void>;
   /** Loads shared between instances through leases in L2; `undefined` when L2 hands out none. */
   private readonly sharedLoads: SharedLoads | undefined;
+  private readonly tags: TagVersions;
 
   constructor(dependencies: LayeredCacheDependencies) {
     this.bus = dependencies.events ?? new CacheEventBus();
@@ -183,6 +187,9 @@ export class LayeredCache {
     this.invalidationStarted = this.store.startInvalidation(this.keys.prefix);
     const l2 = dependencies.l2;
     this.sharedLoads = isLeaseSource(l2) ? new SharedLoads(l2, this.store) : undefined;
+    // Tag versions read from L2 stay trusted while invalidation can tell of their changes.
+    this.tags = new TagVersions(this.store, this.keys.prefix, this.store.invalidation !== null);
+    this.store.watchChangesElsewhere((changed) => this.tags.changedElsewhere(changed));
     // With L1 alone no layer can disagree with another, so values are kept by reference and never checked.
     this.codec =
       l2 === undefined || l2 === null
@@ -224,8 +231,43 @@ export class LayeredCache {
     // A key read from L1 is likely read again: remembering its full key spares building and hashing it.
     if (!isPromiseLike(hit) && hit?.source === 'l1') this.keys.remember(key, fullKey);
     const type = options?.type;
-    if (type === undefined) return isPromiseLike(hit) ? hit.then(valueOfHit) : Promise.resolve(hit?.entry.value);
-    return isPromiseLike(hit) ? hit.then((found) => revived(found, type)) : Promise.resolve(revived(hit, type));
+    if (isPromiseLike(hit)) return type === undefined ? hit.then(this.valueOfHit) : hit.then((found) => this.valueOf(found, type));
+    // An entry with tags is a hit only while none of them was invalidated since it was made.
+    if (hit?.entry.tags !== undefined) return Promise.resolve(this.valueOf(hit, type));
+    return Promise.resolve(type === undefined ? hit?.entry.value : revived(hit, type));
+  }
+
+  /**
+   * Gives every entry tagged with one of `tags` a miss from now on, on every instance: each tag gets a new
+   * version, written to L2 (where the other instances read it, and hear of it through invalidation).
+   * Rejects when L2 failed the write; the invalidation is then kept and replayed when L2 answers again,
+   * and this instance already treats the entries as invalidated.
+   *
+   * @example
+   * await cache.set('product:1', product, { tags: ['products', 'category:7'] });
+   * await cache.invalidateTags(['category:7']); // product:1 is a miss everywhere
+   */
+  invalidateTags(tags: readonly string[]): Promise<void> {
+    try {
+      return this.tags.invalidate(validTags(tags));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The value of a hit of `get`; a tagged entry checked first. */
+  private readonly valueOfHit = <T>(hit: ReadHit<T> | undefined): T | undefined | Promise<T | undefined> =>
+    hit?.entry.tags === undefined ? hit?.entry.value : this.valueOf(hit, undefined);
+
+  /** The value of a hit as `type`, or `undefined` when one of its tags was invalidated since it was made. */
+  private valueOf<T>(hit: ReadHit<T> | undefined, type: CachedType | undefined): T | undefined | Promise<T | undefined> {
+    if (hit === undefined) return undefined;
+    const value = (): T | undefined => (type === undefined ? hit.entry.value : revived(hit, type));
+    const tags = hit.entry.tags;
+    if (tags === undefined) return value();
+    const fresh = this.tags.isFresh(tags);
+    if (!isPromiseLike(fresh)) return fresh ? value() : undefined;
+    return fresh.then((isFresh) => (isFresh ? value() : undefined));
   }
 
   /**
@@ -237,7 +279,8 @@ export class LayeredCache {
       if (value === undefined) throw new LayeredCacheError(UNDEFINED_NOT_CACHEABLE(key));
       const ttl = this.ttlOf(options);
       const fullKey = this.fullKey(key);
-      const entry = this.entryFor(fullKey, value, ttl, options?.type, this.store.clock.next());
+      const tags = options?.tags === undefined ? undefined : this.tags.versionsNow(validTags(options.tags));
+      const entry = this.entryFor(fullKey, value, ttl, options?.type, this.store.clock.next(), tags);
       const written = this.store.write(fullKey, entry, layerTtl(ttl), options?.writePolicy, callOptions(options));
       return isPromiseLike(written) ? written : RESOLVED;
     } catch (error) {
@@ -272,6 +315,7 @@ export class LayeredCache {
       call = callOptions(options);
       if (options?.hardTimeoutMs !== undefined) validTimeout(options.hardTimeoutMs);
       if (options?.singleFlight !== undefined) this.checkSingleFlight(options);
+      if (options?.tags !== undefined) validTags(options.tags);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -287,6 +331,8 @@ export class LayeredCache {
     if (!isPromiseLike(read)) {
       if (read === undefined) return this.load(fullKey, undefined, factory, ttl, options, call?.timeoutMs);
       if (read.source === 'l1') this.keys.remember(key, fullKey);
+      // A tagged entry is checked first: one whose tag was invalidated is a miss.
+      if (read.entry.tags !== undefined) return this.load(fullKey, Promise.resolve(read), factory, ttl, options, call?.timeoutMs);
       return Promise.resolve(options?.type === undefined ? read.entry.value : (revived(read, options.type) as T));
     }
     return this.load(fullKey, read, factory, ttl, options, call?.timeoutMs);
@@ -312,7 +358,13 @@ export class LayeredCache {
     } catch (error) {
       return Promise.reject(error);
     }
-    const written = this.writeQuietly(this.fullKey(key), value, ttl, options, call?.timeoutMs, this.store.clock.next(), true);
+    let tags: Record<string, string> | undefined;
+    try {
+      tags = options?.tags === undefined ? undefined : this.tags.versionsNow(validTags(options.tags));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const written = this.writeQuietly(this.fullKey(key), value, ttl, options, call?.timeoutMs, this.store.clock.next(), true, tags);
     return options?.background ? RESOLVED : written;
   }
 
@@ -341,11 +393,13 @@ export class LayeredCache {
    * `getOrSet` does for its own loads; `stale` says whether one was. Call `end` when the load gives up.
    * @internal
    */
-  beginLoad(key: string): PendingLoad {
+  beginLoad(key: string, tags?: readonly string[]): PendingLoad {
     const fullKey = this.fullKey(key);
     const inFlight = this.store.inFlight;
     const start = inFlight.begin();
     const version = this.store.clock.next();
+    // The tags' versions as the load begins: an invalidation while it runs makes its value stale.
+    const startTags = tags === undefined ? undefined : this.tags.versionsNow(validTags(tags));
     let ended = false;
     const end = (): void => {
       if (ended) return;
@@ -361,7 +415,8 @@ export class LayeredCache {
         end();
         if (stale || value === undefined) return RESOLVED;
         try {
-          return this.writeQuietly(fullKey, value, this.ttlOf(options), options, callOptions(options)?.timeoutMs, version, false);
+          const tags = options?.tags === undefined ? undefined : startTags ?? this.tags.versionsNow(validTags(options.tags));
+          return this.writeQuietly(fullKey, value, this.ttlOf(options), options, callOptions(options)?.timeoutMs, version, false, tags);
         } catch (error) {
           return Promise.reject(error);
         }
@@ -390,8 +445,9 @@ export class LayeredCache {
     const inFlight = this.store.inFlight;
     const start = inFlight.begin();
     // The value is as old as the load: a shared layer that checks versions refuses it over any write or
-    // delete of the key issued after this point, by any instance.
+    // delete of the key issued after this point, by any instance; and so are its tags' versions.
     const version = this.store.clock.next();
+    const tags = options?.tags === undefined ? undefined : this.tags.versionsNow(options.tags);
     const load: Load = { start, promise: RESOLVED };
     const release = (): void => {
       if (this.loads.get(fullKey) === load) this.loads.delete(fullKey);
@@ -423,7 +479,7 @@ export class LayeredCache {
         // A write of the key issued while the factory ran is newer than this value: it must not be written back.
         if (value !== undefined && !letGo && !inFlight.isStale(fullKey, start)) {
           clearTimeout(abandoned);
-          await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version, false);
+          await this.writeQuietly(fullKey, value, ttl, options, options?.background ? options.timeoutMs : left(), version, false, tags);
         }
         return value;
       } finally {
@@ -433,10 +489,17 @@ export class LayeredCache {
         finish();
       }
     };
-    const answer = (hit: ReadHit<T> | undefined): T | Promise<T> => {
-      if (hit === undefined) return produce();
+    const hitValue = (hit: ReadHit<T>): T => {
       finish();
       return options?.type === undefined ? hit.entry.value : (revived(hit, options.type) as T);
+    };
+    const answer = (hit: ReadHit<T> | undefined): T | Promise<T> => {
+      if (hit === undefined) return produce();
+      if (hit.entry.tags === undefined) return hitValue(hit);
+      // A tagged entry whose tag was invalidated since it was made is a miss.
+      const fresh = this.tags.isFresh(hit.entry.tags);
+      if (!isPromiseLike(fresh)) return fresh ? hitValue(hit) : produce();
+      return fresh.then((isFresh) => (isFresh ? hitValue(hit) : produce()));
     };
     // Never at once: the caller registers this load before it can end, even when the factory throws at once.
     // A read that failed counts as a miss (the layer that failed reported it).
@@ -459,10 +522,11 @@ export class LayeredCache {
     timeoutMs: number | undefined,
     version: string,
     replaces: boolean,
+    tags?: Record<string, string>,
   ): Promise<void> {
     let entry: CacheEntry<unknown>;
     try {
-      entry = this.entryFor(fullKey, value, ttl, options?.type, version);
+      entry = this.entryFor(fullKey, value, ttl, options?.type, version, tags);
     } catch {
       // Reported by entryFor. The value cannot be cached anywhere. A put replaces what the layers held for
       // the key, which is older than the result the caller has: that must go too, on every instance.
@@ -491,9 +555,9 @@ export class LayeredCache {
    * The entry to write for `value`: checked by the codec before any layer is written (a value L2 cannot
    * store faithfully throws `CacheSerializationError`, reported), and in the form every layer gives back.
    */
-  private entryFor(fullKey: string, value: unknown, ttl: number, type: CachedType | undefined, version: string): CacheEntry<unknown> {
+  private entryFor(fullKey: string, value: unknown, ttl: number, type: CachedType | undefined, version: string, tags?: Record<string, string>): CacheEntry<unknown> {
     const codec = this.codec;
-    if (codec === undefined) return createCacheEntry(value, ttl, Date.now(), version);
+    if (codec === undefined) return withTags(createCacheEntry(value, ttl, Date.now(), version), tags);
     let prepared: PreparedValue;
     try {
       prepared = codec.prepare(value, type);
@@ -503,7 +567,7 @@ export class LayeredCache {
       throw error;
     }
     // The text is kept for the shared layer's encoder, so the value is not serialized a second time.
-    return rememberPayload(createCacheEntry(prepared.l1Value, ttl, Date.now(), version), codec.serializer, prepared.payload);
+    return rememberPayload(withTags(createCacheEntry(prepared.l1Value, ttl, Date.now(), version), tags), codec.serializer, prepared.payload);
   }
 
   private deleteFullKey(fullKey: string, call: { timeoutMs: number } | undefined): Promise<void> {
@@ -537,8 +601,9 @@ export class LayeredCache {
   }
 }
 
-function valueOfHit<T>(hit: ReadHit<T> | undefined): T | undefined {
-  return hit?.entry.value;
+/** The entry with the versions of its tags, or as it is without tags. */
+function withTags<T>(entry: CacheEntry<T>, tags: Record<string, string> | undefined): CacheEntry<T> {
+  return tags === undefined ? entry : { ...entry, tags };
 }
 
 /** The value of a hit as an instance of the declared type. */

@@ -116,6 +116,7 @@ export class LayeredStore implements CacheStore {
   private readonly logger: ResilienceLogger | undefined;
   /** Callers waiting to hear that a key changed elsewhere (see `waitForChange`), by key. */
   private readonly changeWaiters = new Map<string, Set<() => void>>();
+  private readonly changeWatchers: ((key: string | undefined) => void)[] = [];
 
   constructor(options: LayeredStoreOptions) {
     this.l1 = options.l1;
@@ -173,6 +174,35 @@ export class LayeredStore implements CacheStore {
     });
   }
 
+  /**
+   * `key` from L2 alone, without refilling L1 or counting a hit or a miss: the cache's own records, such
+   * as tag versions. `undefined` without L2.
+   */
+  readShared<T>(key: string): PromiseOrValue<CacheEntry<T> | undefined> {
+    const l2 = this.guardedL2;
+    if (l2 === null) return undefined;
+    const ask = (): PromiseOrValue<CacheEntry<T> | undefined> => l2.get<T>(key);
+    return this.l2Order.idle(key) ? ask() : this.l2Order.read(key, ask);
+  }
+
+  /**
+   * Writes `entry` (kept without expiry) to L2 alone, in its key's order, and announces it once L2
+   * acknowledged it. A failed write rejects, and is kept and replayed when L2 answers again.
+   */
+  writeShared(key: string, entry: CacheEntry): PromiseOrValue<void> {
+    const l2 = this.guardedL2;
+    if (l2 === null) return;
+    const guard = this.l2Resilience;
+    const send = (): PromiseOrValue<void> =>
+      guard === null ? (this.l2 as CacheStore).set(key, entry, undefined) : guard.set(key, entry, undefined, { decision: { state: 'tolerated' } });
+    return this.writeL2(key, send, undefined, entry.version);
+  }
+
+  /** Calls `listener` with each key another instance changed, and `undefined` when any may have changed. */
+  watchChangesElsewhere(listener: (key: string | undefined) => void): void {
+    this.changeWatchers.push(listener);
+  }
+
   /** Tells the other instances that this one changed `key` in L2 by other means than a write (a lease given back). */
   announceChange(key: string): void {
     if (this.invalidation !== null) this.announce(key, undefined);
@@ -201,6 +231,7 @@ export class LayeredStore implements CacheStore {
     cleared: (prefix) => this.dropL1Copies(prefix ?? this.invalidationPrefix, 'cleared'),
     lost: () => {
       if (this.l1Written) this.dropL1Copies(this.invalidationPrefix, 'lost');
+      else for (const watch of this.changeWatchers) watch(undefined);
     },
     failed: (error) => this.events.error({ layer: 'l2', operation: 'invalidate', error }),
     notice: (message) => (this.logger?.log ?? this.logger?.warn)?.call(this.logger, message),
@@ -211,6 +242,7 @@ export class LayeredStore implements CacheStore {
     this.inFlight.invalidate(key);
     this.events.invalidation({ reason: 'changed', key });
     this.wakeWaiters(key);
+    for (const watch of this.changeWatchers) watch(key);
     let dropped: PromiseOrValue<void>;
     try {
       dropped = this.l1Order.write(key, () => this.l1.delete(key));
@@ -225,6 +257,7 @@ export class LayeredStore implements CacheStore {
     this.inFlight.invalidatePrefix();
     this.events.invalidation({ reason, prefix });
     this.wakeWaiters(undefined);
+    for (const watch of this.changeWatchers) watch(undefined);
     const under = prefix === '' ? undefined : prefix;
     let dropped: PromiseOrValue<void>;
     try {

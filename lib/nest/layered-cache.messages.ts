@@ -19,6 +19,14 @@ export const INVALID_KEY_RESULT = (className: string, methodName: string, key: u
 export const OBSERVABLE_NOT_COMPLETED = (className: string, methodName: string, hardTimeoutMs: number): string =>
   `The Observable returned by ${className}.${methodName} did not complete within ${hardTimeoutMs} ms (hardTimeoutMs), so its result will not be cached and the next call runs the method again; its subscribers still receive it. Make the Observable complete (take(1), first()), or raise hardTimeoutMs in @Cacheable if it legitimately needs longer.`;
 
+/** A decorator's tags function threw; `cause` is what it threw. */
+export const TAGS_FUNCTION_THREW = (className: string, methodName: string, cause: string): string =>
+  `The tags function of ${className}.${methodName} threw: ${cause}. The call ran without the cache; make the tags function handle these arguments.`;
+
+/** A decorator's tags function returned something other than a list of non-empty strings. */
+export const INVALID_TAGS_RESULT = (className: string, methodName: string, tags: unknown): string =>
+  `The tags function of ${className}.${methodName} returned ${Array.isArray(tags) ? JSON.stringify(tags) : String(tags)}; it must return an array of non-empty strings. The call ran without the cache.`;
+
 /** A decorator's key function threw; `cause` is what it threw. */
 export const KEY_FUNCTION_THREW = (className: string, methodName: string, cause: string): string =>
   `The key function of ${className}.${methodName} threw: ${cause}. The call ran without the cache; make the key function handle these arguments (or give it arguments it can read).`;

@@ -9,8 +9,16 @@ import type { WritePolicy } from '../../policies/write/write-policy.interface';
  */
 export type CacheKeyOption = string | ((...args: never[]) => string);
 
+/**
+ * Tags of an entry: a fixed list, or a function of the method's arguments
+ * (`(product: Product) => [\`category:${product.categoryId}\`]`).
+ */
+export type CacheTagsOption = readonly string[] | ((...args: never[]) => readonly string[]);
+
 /** Options shared by the decorators that write. */
 export interface CacheStoreOptions {
+  /** Tags of the entry: `LayeredCache.invalidateTags` or `@CacheEvict({ tags })` with any of them makes it a miss on every instance. */
+  tags?: CacheTagsOption;
   /**
    * Key of the entry. Default: `ClassName.method:` plus a collision-free encoding of the arguments, where
    * `ClassName` is the class of the instance, so a method inherited by two classes caches under two keys.
@@ -63,6 +71,8 @@ export type CacheWriteOptions = CacheStoreOptions;
 export interface CacheEvictOptions {
   /** Key or keys to delete. Default: the default key of this method and arguments. */
   key?: CacheKeyOption | readonly CacheKeyOption[];
+  /** Tags to invalidate (see `LayeredCache.invalidateTags`), with the keys or instead of them. */
+  tags?: CacheTagsOption;
   /** Delete before calling the method instead of after it succeeded. Default false. */
   beforeInvocation?: boolean;
   /** Longest wait for L2 in the eviction, in milliseconds; default the module's `resilience.timeoutMs`. */

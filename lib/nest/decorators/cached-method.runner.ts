@@ -3,17 +3,21 @@ import type { CacheEventBus } from '../../core/cache-events';
 import { encodeArguments } from '../../core/cache-key';
 import { DEFAULT_HARD_TIMEOUT_MS, type LayeredCache, type PendingLoad } from '../../engine/layered-cache';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
-import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, KEY_FUNCTION_THREW, OBSERVABLE_NOT_COMPLETED } from '../layered-cache.messages';
+import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, INVALID_TAGS_RESULT, KEY_FUNCTION_THREW, OBSERVABLE_NOT_COMPLETED, TAGS_FUNCTION_THREW } from '../layered-cache.messages';
 import {
   type CacheEvictOptions,
   type CacheKeyOption,
   type CachedMethodCommon,
   type CachedMethodDefinition,
   type CacheStoreOptions,
+  type CacheTagsOption,
   type CacheableOptions,
 } from './cached-method.definition';
 
 type Method = (...args: unknown[]) => unknown;
+
+/** Decorator options of one call, with its tags worked out from the arguments. */
+type ForCall<O extends CacheStoreOptions> = Omit<O, 'tags'> & { readonly tags?: readonly string[] };
 
 /** A class, as far as default keys are concerned: its name starts them. */
 export interface KeyClass {
@@ -58,9 +62,10 @@ export class CachedMethodRunner {
     }
   }
 
-  private cacheable(options: CacheableOptions, common: CachedMethodCommon, instance: object, method: Method, args: unknown[]): unknown {
-    const key = this.keyOf(options.key, common, instance, args);
-    if (key === undefined) return method.apply(instance, args);
+  private cacheable(declared: CacheableOptions, common: CachedMethodCommon, instance: object, method: Method, args: unknown[]): unknown {
+    const key = this.keyOf(declared.key, common, instance, args);
+    const options = this.withTags(declared, common, args);
+    if (key === undefined || options === undefined) return method.apply(instance, args);
     if (common.returns === 'observable') return this.cacheableObservable(key, options, common, () => method.apply(instance, args));
     return this.cache.getOrSet(key, () => method.apply(instance, args), options);
   }
@@ -70,7 +75,7 @@ export class CachedMethodRunner {
    * other callers that miss the same key while it runs (each receives every emission, the earlier ones
    * replayed), and caches its last value when it completes.
    */
-  private cacheableObservable(key: string, options: CacheableOptions, common: CachedMethodCommon, call: () => unknown): Observable<unknown> {
+  private cacheableObservable(key: string, options: ForCall<CacheableOptions>, common: CachedMethodCommon, call: () => unknown): Observable<unknown> {
     return new Observable<unknown>((subscriber) => {
       let closed = false;
       let joined: Subscription | undefined;
@@ -97,11 +102,11 @@ export class CachedMethodRunner {
    * (uncached), when it completes (after its last value was written) and at its time limit, after which
    * its subscribers keep receiving it but its result is not cached.
    */
-  private sharedLoad(key: string, options: CacheableOptions, common: CachedMethodCommon, call: () => unknown): Observable<unknown> {
+  private sharedLoad(key: string, options: ForCall<CacheableOptions>, common: CachedMethodCommon, call: () => unknown): Observable<unknown> {
     const running = this.loads.get(key);
     // A write of the key issued since that source started is newer than what it will give: start afresh.
     if (running !== undefined && !running.fill.stale) return running.observable;
-    const fill = this.cache.beginLoad(key);
+    const fill = this.cache.beginLoad(key, options.tags);
     const replay = new ReplaySubject<unknown>();
     let source: Subscription | undefined;
     let subscribers = 0;
@@ -166,10 +171,15 @@ export class CachedMethodRunner {
     return load;
   }
 
-  private write(options: CacheStoreOptions, common: CachedMethodCommon, instance: object, method: Method, args: unknown[]): unknown {
+  private write(declared: CacheStoreOptions, common: CachedMethodCommon, instance: object, method: Method, args: unknown[]): unknown {
     const result = method.apply(instance, args);
-    const key = this.keyOf(options.key, common, instance, args);
-    if (key === undefined) return result;
+    const key = this.keyOf(declared.key, common, instance, args);
+    const options = this.withTags(declared, common, args);
+    if (key === undefined || options === undefined) {
+      // The result cannot be cached: what the layers held for the key is older than it, and must go.
+      if (key !== undefined) void this.deleteQuietly(key, declared.timeoutMs);
+      return result;
+    }
     if (isObservable(result)) return passThrough(result, (last) => (last === undefined ? Promise.resolve() : this.cache.put(key, last, options)));
     if (isPromiseLike(result)) return Promise.resolve(result).then((value) => this.store(key, value, options));
     void this.cache.put(key, result, { ...options, background: true });
@@ -178,7 +188,13 @@ export class CachedMethodRunner {
 
   private evict(options: CacheEvictOptions, common: CachedMethodCommon, instance: object, method: Method, args: unknown[]): unknown {
     const keyOptions: readonly (CacheKeyOption | undefined)[] = Array.isArray(options.key) ? options.key : [options.key as CacheKeyOption | undefined];
-    const evict = () => Promise.all(keyOptions.map((k) => this.deleteQuietly(this.keyOf(k, common, instance, args), options.timeoutMs))).then(() => undefined);
+    // With tags alone, no key is evicted; with neither, the default key of the call is.
+    const keys = options.tags !== undefined && options.key === undefined ? [] : keyOptions;
+    const evict = () =>
+      Promise.all([
+        ...keys.map((k) => this.deleteQuietly(this.keyOf(k, common, instance, args), options.timeoutMs)),
+        this.invalidateTagsQuietly(options.tags === undefined ? undefined : this.tagsOf(options.tags, common, args)),
+      ]).then(() => undefined);
     if (options.beforeInvocation) {
       const afterEviction = evict().then(() => method.apply(instance, args));
       return common.returns === 'observable' ? from(afterEviction).pipe(switchMap(toObservable)) : afterEviction;
@@ -190,9 +206,41 @@ export class CachedMethodRunner {
     return result;
   }
 
-  private async store<T>(key: string, value: T, options: CacheStoreOptions): Promise<T> {
+  private async store<T>(key: string, value: T, options: ForCall<CacheStoreOptions>): Promise<T> {
     await this.cache.put(key, value, options);
     return value;
+  }
+
+  private async invalidateTagsQuietly(tags: readonly string[] | undefined): Promise<void> {
+    if (tags === undefined) return;
+    try {
+      await this.cache.invalidateTags(tags);
+    } catch (error) {
+      // An eviction never fails the method call; one that did not reach L2 is kept and replayed.
+      this.events.error({ operation: 'delete', error: error instanceof Error ? error : new LayeredCacheError(String(error)) });
+    }
+  }
+
+  /** The options of this call with its tags resolved; `undefined` (reported) when the tags function failed. */
+  private withTags<O extends CacheStoreOptions>(options: O, common: CachedMethodCommon, args: unknown[]): ForCall<O> | undefined {
+    if (options.tags === undefined) return options as ForCall<O>;
+    const tags = this.tagsOf(options.tags, common, args);
+    if (tags === undefined) return undefined;
+    return options.tags === tags ? (options as ForCall<O>) : { ...options, tags };
+  }
+
+  /** The tags of this call, or `undefined` (reported) when the tags function threw or gave something else than strings. */
+  private tagsOf(option: CacheTagsOption, common: CachedMethodCommon, args: unknown[]): readonly string[] | undefined {
+    let tags: unknown;
+    try {
+      tags = typeof option === 'function' ? (option as (...a: unknown[]) => unknown)(...args) : option;
+    } catch (error) {
+      this.events.error({ operation: 'key', error: new LayeredCacheError(TAGS_FUNCTION_THREW(common.className, common.methodName, describeCause(error)), { cause: error }) });
+      return undefined;
+    }
+    if (Array.isArray(tags) && tags.every((tag) => typeof tag === 'string' && tag !== '')) return tags as readonly string[];
+    this.events.error({ operation: 'key', error: new LayeredCacheError(INVALID_TAGS_RESULT(common.className, common.methodName, tags)) });
+    return undefined;
   }
 
   private async deleteQuietly(key: string | undefined, timeoutMs: number | undefined): Promise<void> {
