@@ -2,6 +2,7 @@ import type { BenchContext } from '../context';
 import type { ScenarioResult } from '../harness/results';
 import { runConcurrentReadScenario } from './concurrent-reads.scenario';
 import { runConcurrentWriteScenario } from './concurrent-writes.scenario';
+import { runDistributedStampedeScenario } from './distributed-stampede.scenario';
 import { runHeapScenario } from './heap.scenario';
 import { runInvalidationScenario } from './invalidation.scenario';
 import { runL1HitScenario } from './l1-hit.scenario';
@@ -25,6 +26,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'concurrent-reads', run: runConcurrentReadScenario },
   { id: 'concurrent-writes', run: runConcurrentWriteScenario },
   { id: 'stampede', run: runStampedeScenario },
+  { id: 'distributed-stampede', run: runDistributedStampedeScenario },
   { id: 'invalidation', run: runInvalidationScenario },
   { id: 'heap', run: runHeapScenario },
 ];

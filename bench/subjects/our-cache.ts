@@ -44,7 +44,7 @@ export async function createOurCache(namespace: string): Promise<OurCache> {
   if (!(l1 instanceof MemoryStore)) throw new Error('The module did not create its default MemoryStore');
   const offload = app.get(OffloadService);
   return {
-    configuration: `LayeredCacheModule.forRoot({ namespace, ttl: 10 min, l2: new RedisStore({ client }) }): default MemoryStore (10 000 entries), node-redis v5, sequential reads, optimistic parallel writes, refill always`,
+    configuration: `LayeredCacheModule.forRoot({ namespace, ttl: 10 min, l2: new RedisStore({ client }) }): default MemoryStore (10 000 entries), node-redis v6, L1 invalidation by Redis tracking, sequential reads, optimistic parallel writes, refill always`,
     app,
     cache: app.get(LayeredCache),
     l1,
