@@ -38,6 +38,8 @@ export interface TargetResult {
   readonly limit: number;
   readonly comparison: 'at most' | 'at least' | 'exactly';
   readonly met: boolean;
+  /** The unit of `measured` and `limit` when they are not ratios (`ms`). */
+  readonly unit?: string;
 }
 
 /** Everything one scenario reports. */
@@ -54,8 +56,8 @@ export interface ScenarioResult {
 }
 
 /** A target that holds when `measured <= limit`. */
-export function atMost(description: string, measured: number, limit: number): TargetResult {
-  return { description, measured, limit, comparison: 'at most', met: measured <= limit };
+export function atMost(description: string, measured: number, limit: number, unit?: string): TargetResult {
+  return { description, measured, limit, comparison: 'at most', met: measured <= limit, ...(unit === undefined ? {} : { unit }) };
 }
 
 /** A target that holds when `measured >= limit`. */

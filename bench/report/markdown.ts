@@ -48,6 +48,7 @@ export function targetsTable(results: readonly ScenarioResult[]): string {
 }
 
 function formatMeasured(target: TargetResult): string {
+  if (target.unit !== undefined) return `${target.measured.toFixed(2)} ${target.unit}`;
   return target.comparison === 'exactly' ? String(target.measured) : formatRatio(target.measured);
 }
 

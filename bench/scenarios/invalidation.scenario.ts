@@ -100,7 +100,7 @@ export async function runInvalidationScenario(context: BenchContext): Promise<Sc
     const pubsub = commands.find((count) => count.mode === 'pubsub');
     const p99Ms = (mode: string): number => rowNamed(rows, `${mode}: from A's acknowledged set until B serves the new value`).p99 / 1e6;
     const targets: TargetResult[] = [
-      atMost('tracking: p99 of the time from an acknowledged write on A until B serves the new value, in ms (loopback)', p99Ms('tracking'), 5),
+      atMost('tracking: p99 of the time from an acknowledged write on A until B serves the new value (loopback)', p99Ms('tracking'), 5, 'ms'),
       exactly('tracking: Redis commands per write that invalidation adds', tracking?.extra ?? Number.NaN, 0),
       atMost(`pubsub: PUBLISH commands per burst of ${BURST} writes issued together`, pubsub === undefined ? Number.NaN : pubsub.publishes / pubsub.bursts, 1),
     ];

@@ -295,3 +295,7 @@ export const DISTRIBUTED_SINGLE_FLIGHT_NEEDS_LEASES =
 /** A `tags` option that is not a list of non-empty strings. */
 export const INVALID_TAGS = (tags: unknown): string =>
   `tags must be an array of non-empty strings (or, on a decorator, a function of the method's arguments that returns one), got ${Array.isArray(tags) ? JSON.stringify(tags) : typeof tags}.`;
+
+/** `invalidation: 'auto'` found that Redis reports a connection's own script writes back to it. */
+export const INVALIDATION_TRACKING_ECHOES =
+  `This Redis reports the keys a connection's own scripts change back to that connection, whatever CLIENT TRACKING NOLOOP says (Redis 7.0 does), so each write would drop this instance's own L1 copy: L1 invalidation uses Redis pub/sub instead. Pass invalidation: 'tracking' to use tracking anyway (writes by other programs then invalidate too).`;

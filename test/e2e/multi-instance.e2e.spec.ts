@@ -49,7 +49,7 @@ class SampleInstance {
     return { status: response.status, body: response.status === 200 ? await response.json() : undefined };
   }
 
-  async send(method: 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<number> {
+  async send(method: 'PATCH' | 'DELETE' | 'POST', path: string, body?: unknown): Promise<number> {
     const response = await fetch(this.url + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     await response.arrayBuffer();
     return response.status;
@@ -98,8 +98,8 @@ describe('the sample app run three times on one Redis', () => {
     await redis?.stop();
   });
 
-  it('says at startup that L1 invalidation runs on Redis tracking', () => {
-    for (const instance of [a, b, c]) expect(instance.output.join('')).toMatch(/L1 invalidation: Redis tracking \(prefix "sample-app:"\)/);
+  it('says at startup how L1 invalidation runs: Redis tracking, or pub/sub where tracking would echo its own writes', () => {
+    for (const instance of [a, b, c]) expect(instance.output.join('')).toMatch(/L1 invalidation: Redis (tracking \(prefix "sample-app:"\)|pub\/sub \(channel "nestjs-layered-cache:invalidate:sample-app:"\))/);
   });
 
   it('serves a PATCH made through one instance from the other at once, not after the TTL', async () => {
@@ -146,6 +146,24 @@ describe('the sample app run three times on one Redis', () => {
     expect(waited).toBeGreaterThan(1_000);
     expect(waited).toBeLessThan(4_000);
     expect((await databaseReads()) - before).toBe(1);
+  });
+
+  it('shows a reprice made through one instance, a tag invalidation, on the others at once', async () => {
+    expect((await b.get('/products/30')).body).toMatchObject({ price: 300 });
+    expect((await c.get('/products/30')).body).toMatchObject({ price: 300 });
+    expect(await b.send('POST', '/products/reprice', { factor: 2 })).toBe(204);
+    expect(await timeUntil(c, '/products/30', (reply) => (reply.body as { price?: number } | undefined)?.price === 600)).toBeLessThan(1_000);
+    expect((await b.get('/products/30')).body).toMatchObject({ price: 600 });
+  });
+
+  it('empties the cache of every instance on a clear through one', async () => {
+    const cached = (await b.get('/products/31')).body as { price: number };
+    expect((await b.get('/products/31')).body).toEqual(cached);
+    // The database changes behind the cache's back: the instances go on serving what they cached.
+    await raw.hSet('sample-app-database:products', '31', JSON.stringify({ ...cached, price: 1 }));
+    expect((await b.get('/products/31')).body).toEqual(cached);
+    expect(await c.send('DELETE', '/cache')).toBe(204);
+    expect(await timeUntil(b, '/products/31', (reply) => (reply.body as { price?: number } | undefined)?.price === 1)).toBeLessThan(1_000);
   });
 
   it('keeps serving the instances from the cache after the changes', async () => {

@@ -196,9 +196,17 @@ describe.each(['node-redis', 'ioredis', 'node-redis v5 client', 'ioredis v6 clie
 });
 
 describe('invalidation: auto', () => {
-  it('uses tracking where Redis allows CLIENT TRACKING', async () => {
-    const a = await instance(uniqueNamespace('auto'), 'auto', 'node-redis');
-    expect(a.cache.store.invalidation?.description).toMatch(/^Redis tracking \(prefix "test-auto-[^"]+:"\)$/);
+  it('uses tracking where Redis allows it and keeps an instance\'s own writes to it, else pub/sub; its own writes keep their L1 copies', async () => {
+    const namespace = uniqueNamespace('auto');
+    const a = await instance(namespace, 'auto', 'node-redis');
+    const b = await instance(namespace, 'auto', 'node-redis');
+    expect(a.cache.store.invalidation?.description).toMatch(/^Redis (tracking \(prefix "test-auto-[^"]+:"\)|pub\/sub \(channel "nestjs-layered-cache:invalidate:test-auto-[^"]+:"\))$/);
+    await a.cache.set('k', 'v1');
+    expect(await b.cache.get('k')).toBe('v1');
+    await sleep(50);
+    expect(a.holds('k')).toBe(true);
+    await a.cache.set('k', 'v2');
+    expect(await eventually(async () => (await b.cache.get('k')) === 'v2', 2_000)).toBe(true);
   });
 
   it('falls back to pub/sub, and says so, where Redis refuses the CLIENT command', async () => {

@@ -4,10 +4,12 @@ import type { InvalidationBus, InvalidationListener, InvalidationMode } from '..
 import {
   INVALIDATION_CONNECTION_LOST,
   INVALIDATION_PUBLISH_FAILED,
+  INVALIDATION_TRACKING_ECHOES,
   INVALIDATION_TRACKING_FAILED,
   INVALIDATION_TRACKING_REFUSED,
 } from '../../core/messages';
 import { type RedisCommands, type RedisSubscriber, TRACKING_CHANNEL } from './redis-commands';
+import { luaScript } from './lease.script';
 
 /** Channels of `pubsub` invalidation: this, then the namespace prefix of the keys. */
 const CHANNEL_PREFIX = 'nestjs-layered-cache:invalidate:';
@@ -17,6 +19,10 @@ const MAX_KEYS_PER_MESSAGE = 1_000;
 const MAX_UNDECIDED_ANNOUNCEMENTS = 10_000;
 /** How long `start` waits for the first connection before it lets the application go on starting. */
 const START_WAIT_MS = 1_000;
+/** How long `auto` waits for the echo of its probe write. */
+const ECHO_WAIT_MS = 200;
+/** A write through a script, as the store's versioned writes are, of a key that lives a second. */
+const PROBE_SCRIPT = luaScript("redis.call('SET', KEYS[1], '1', 'PX', 1000) return 1");
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -66,6 +72,9 @@ export class RedisInvalidationBus implements InvalidationBus {
   private flushScheduled = false;
   private readonly publishing = new Set<Promise<unknown>>();
   private readonly firstListen: { promise: Promise<void>; resolve: () => void };
+  /** Whether `auto` has checked that Redis keeps this connection's own script writes to itself (see `avoidTrackingThatEchoes`). */
+  private echoChecked = false;
+  private probe: { readonly key: string; echoed(): void } | undefined;
 
   /** @param release Called once when the bus closes (the store then lets another cache use tracking). */
   constructor(
@@ -106,15 +115,15 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   announceChanged(key: string, version: string | undefined): void {
-    // With tracking, Redis tells the other instances itself.
-    if (this.closed || this.using === 'tracking' || !this.keepsAnnouncement()) return;
+    // With tracking, Redis tells the other instances itself (kept while `auto` still checks it, which may end in pub/sub).
+    if (this.closed || (this.using === 'tracking' && this.probe === undefined) || !this.keepsAnnouncement()) return;
     this.pendingKeys.push(key);
     this.pendingVersions.push(version ?? null);
     this.scheduleFlush();
   }
 
   announceCleared(prefix: string | undefined): void {
-    if (this.closed || this.using === 'tracking' || !this.keepsAnnouncement()) return;
+    if (this.closed || (this.using === 'tracking' && this.probe === undefined) || !this.keepsAnnouncement()) return;
     this.pendingClears.push(prefix ?? null);
     this.scheduleFlush();
   }
@@ -238,6 +247,7 @@ export class RedisInvalidationBus implements InvalidationBus {
         this.retryLater(() => void this.resync());
         return;
       }
+      if (tracking === 'on' && this.mode === 'auto' && !this.echoChecked) await this.avoidTrackingThatEchoes();
     }
     if (this.subscriber === undefined || this.closed) return;
     const first = !this.listening;
@@ -247,6 +257,37 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.flush();
   }
 
+  /**
+   * Some Redis versions (7.0) report to a connection the keys that its own scripts changed, whatever
+   * `NOLOOP` says: every versioned write would then drop this instance's own fresh L1 copy. `auto` checks
+   * once with a write of its own through a script, and uses pub/sub where it comes back.
+   */
+  private async avoidTrackingThatEchoes(): Promise<void> {
+    this.echoChecked = true;
+    const probe = `${this.prefix}\u0000probe:${this.name}`;
+    const echoed = new Promise<boolean>((resolve) => {
+      this.probe = { key: probe, echoed: () => resolve(true) };
+      setTimeout(() => resolve(false), ECHO_WAIT_MS).unref();
+    });
+    try {
+      await this.commands.runScript(PROBE_SCRIPT, [probe], []);
+    } catch {
+      this.probe = undefined;
+      return; // tracking stays on: correct, only dearer where Redis echoes
+    }
+    const echoes = await echoed;
+    // Gone before the cache is used: nothing of the probe is left among the cache's keys.
+    await this.commands.del([probe]).catch(() => undefined);
+    this.probe = undefined;
+    if (!echoes || this.closed) {
+      this.dropUndecided();
+      return;
+    }
+    this.using = 'pubsub';
+    this.listener?.notice(INVALIDATION_TRACKING_ECHOES);
+    await this.commands.stopTracking().catch(() => undefined);
+  }
+
   /** Turns tracking on; falls back to pub/sub when Redis refuses it in `auto` mode. */
   private async turnTrackingOn(): Promise<'on' | 'pubsub' | 'retry'> {
     try {
@@ -254,7 +295,7 @@ export class RedisInvalidationBus implements InvalidationBus {
       if (id === undefined) return 'retry';
       await this.commands.trackKeys(id, this.prefix);
       this.using = 'tracking';
-      this.dropUndecided();
+      if (this.mode !== 'auto' || this.echoChecked) this.dropUndecided();
       return 'on';
     } catch (error) {
       return this.refusedTracking(error) ? 'pubsub' : 'retry';
@@ -275,7 +316,9 @@ export class RedisInvalidationBus implements InvalidationBus {
       if (message === null) listener.cleared(undefined);
       else {
         const keys = typeof message === 'string' ? [message] : message;
-        const ours = this.prefix === '' ? keys : keys.filter((key) => key.startsWith(this.prefix));
+        const probe = this.probe;
+        if (probe !== undefined && keys.includes(probe.key)) probe.echoed();
+        const ours = keys.filter((key) => key.startsWith(this.prefix) && key !== probe?.key);
         if (ours.length > 0) listener.keysChanged(ours);
       }
       return;

@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
 import { LayeredCache, type LayeredCacheStats } from '../../../lib';
 
 @Controller('cache')
@@ -9,5 +9,12 @@ export class CacheStatsController {
   @Get('stats')
   stats(): LayeredCacheStats {
     return this.cache.stats();
+  }
+
+  /** Empties the cache of the app's namespace, in Redis and in the memory of every instance. */
+  @Delete()
+  @HttpCode(204)
+  clear(): Promise<void> {
+    return this.cache.clear();
   }
 }

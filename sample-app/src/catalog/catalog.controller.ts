@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post } from '@nestjs/common';
 import { CatalogService } from './catalog.service';
 import type { Product, ProductPatch } from './product';
 
@@ -26,6 +26,15 @@ export class CatalogController {
     if (typeof patch.name === 'string') changes.name = patch.name;
     if (patch.price !== undefined) changes.price = Number(patch.price);
     return this.catalog.update(id, changes);
+  }
+
+  /** `{ "factor": 1.1 }`: every price times the factor. */
+  @Post('reprice')
+  @HttpCode(204)
+  reprice(@Body() body: { factor?: unknown }): Promise<void> {
+    const factor = Number(body?.factor);
+    if (!Number.isFinite(factor) || factor <= 0) throw new BadRequestException('factor must be a positive number, such as {"factor": 1.1}');
+    return this.catalog.reprice(factor);
   }
 
   @Delete(':id')

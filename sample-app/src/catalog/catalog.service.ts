@@ -14,7 +14,7 @@ export class CatalogService {
    * Read through the cache; the repository is only asked on a miss, and by one instance at a time: the
    * others wait for its value (for at most the 2 s lease when it dies meanwhile).
    */
-  @Cacheable({ key: productKey, ttl: 60_000, singleFlight: 'distributed', leaseMs: 2_000 })
+  @Cacheable({ key: productKey, ttl: 60_000, singleFlight: 'distributed', leaseMs: 2_000, tags: ['products'] })
   async findOne(id: string): Promise<Product | undefined> {
     return this.products.findById(id);
   }
@@ -25,11 +25,17 @@ export class CatalogService {
   }
 
   /** Saves, then writes the new value to both cache layers so every instance sees it. */
-  @CacheWrite({ key: (id: string) => productKey(id), ttl: 60_000 })
+  @CacheWrite({ key: (id: string) => productKey(id), ttl: 60_000, tags: ['products'] })
   async update(id: string, patch: ProductPatch): Promise<Product> {
     const current = await this.products.findById(id);
     if (!current) throw new NotFoundException(`Product ${id} does not exist`);
     return this.products.save({ ...current, ...patch, id, updatedAt: new Date() });
+  }
+
+  /** Changes every price, then makes every cached product a miss on every instance (one tag, not one key each). */
+  @CacheEvict({ tags: ['products'] })
+  async reprice(factor: number): Promise<void> {
+    await this.products.repriceAll(factor);
   }
 
   /** Deletes, then evicts the entry from both layers. */

@@ -8,6 +8,8 @@ export interface ProductTable {
   put(product: Product): Promise<void>;
   /** False when there was no such product. */
   remove(id: string): Promise<boolean>;
+  /** Multiplies every price by `factor`. */
+  reprice(factor: number): Promise<void>;
 }
 
 /** DI token of the {@link ProductTable}. */
@@ -33,6 +35,10 @@ export class InMemoryProductTable implements ProductTable {
 
   async remove(id: string): Promise<boolean> {
     return this.rows.delete(id);
+  }
+
+  async reprice(factor: number): Promise<void> {
+    for (const row of this.rows.values()) row.price = Math.round(row.price * factor * 100) / 100;
   }
 }
 
@@ -72,6 +78,15 @@ export class RedisProductTable implements ProductTable, OnModuleInit, OnApplicat
 
   async remove(id: string): Promise<boolean> {
     return (await this.client.hDel(this.hash, id)) > 0;
+  }
+
+  async reprice(factor: number): Promise<void> {
+    const rows = await this.client.hGetAll(this.hash);
+    const repriced = Object.entries(rows).map(([id, text]) => {
+      const row = JSON.parse(text) as Product;
+      return [id, JSON.stringify({ ...row, price: Math.round(row.price * factor * 100) / 100 })] as const;
+    });
+    if (repriced.length > 0) await this.client.hSet(this.hash, Object.fromEntries(repriced));
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -20,6 +20,12 @@ export class ProductRepository {
     return { ...product };
   }
 
+  /** Multiplies every price by `factor` (one query). */
+  async repriceAll(factor: number): Promise<void> {
+    await this.query();
+    await this.table.reprice(factor);
+  }
+
   async delete(id: string): Promise<boolean> {
     await this.query();
     return this.table.remove(id);
