@@ -1,37 +1,22 @@
-import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type InvalidationMode, LayeredCache, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { leaseKeyOf } from '../../lib/engine/shared-loads';
 import { newMemoryCache } from '../support/memory-cache';
 import { sleep, uniqueNamespace } from '../support/redis';
-import { RedisServer } from '../support/redis-server';
+import { ownRedisForFile } from '../support/redis-server';
 
 /**
  * `singleFlight: 'distributed'` on real Redis (DESIGN section 9): caches with connections of their own
  * stand for instances; an own redis-server, so that the tests can count the commands Redis runs.
  */
 
-let server: RedisServer;
-let raw: ReturnType<typeof createClient>;
-const closers: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  raw = createClient({ url: server.url });
-  await raw.connect();
-});
-
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  raw.destroy();
-  await server.stop();
-});
+const own = ownRedisForFile();
 
 async function instances(count: number, namespace: string, invalidation: InvalidationMode = 'tracking'): Promise<LayeredCache[]> {
   return Promise.all(
     Array.from({ length: count }, async () => {
-      const cache = new LayeredCache({ l1: new MemoryStore(), l2: new RedisStore({ url: server.url }), offload: new OffloadService(), namespace, invalidation });
-      closers.push(() => cache.store.close());
+      const cache = new LayeredCache({ l1: new MemoryStore(), l2: new RedisStore({ url: own.server.url }), offload: new OffloadService(), namespace, invalidation });
+      own.closeAfterAll(() => cache.store.close());
       await cache.invalidationStarted;
       return cache;
     }),
@@ -49,7 +34,7 @@ function slowFactory(value: string) {
 }
 
 async function evalshaCalls(): Promise<number> {
-  const info = String(await raw.sendCommand(['INFO', 'commandstats']));
+  const info = String(await own.raw.sendCommand(['INFO', 'commandstats']));
   return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
 }
 
@@ -90,7 +75,7 @@ describe("singleFlight: 'distributed'", () => {
     const namespace = uniqueNamespace('dead-holder');
     const [cache] = await instances(1, namespace);
     // A holder that took the lease for 400 ms and died.
-    await raw.set(leaseKeyOf(cache.fullKey('k')), 'a dead instance', { PX: 400 });
+    await own.raw.set(leaseKeyOf(cache.fullKey('k')), 'a dead instance', { PX: 400 });
     const before = await evalshaCalls();
     const counter = slowFactory('loaded after the lease expired');
     const started = performance.now();
@@ -105,7 +90,7 @@ describe("singleFlight: 'distributed'", () => {
 
   it('waits no longer than leaseWaitMs for a holder that is alive but slow, then loads itself', async () => {
     const [cache] = await instances(1, uniqueNamespace('slow-holder'));
-    await raw.set(leaseKeyOf(cache.fullKey('k')), 'a slow instance', { PX: 10_000 });
+    await own.raw.set(leaseKeyOf(cache.fullKey('k')), 'a slow instance', { PX: 10_000 });
     const started = performance.now();
     expect(await cache.getOrSet('k', async () => 'loaded after waiting', { singleFlight: 'distributed', leaseWaitMs: 200 })).toBe('loaded after waiting');
     const elapsed = performance.now() - started;
@@ -117,7 +102,7 @@ describe("singleFlight: 'distributed'", () => {
     const [cache] = await instances(1, uniqueNamespace('release'));
     await cache.getOrSet('k', async () => 'v', { singleFlight: 'distributed' });
     await sleep(20);
-    expect(await raw.exists(leaseKeyOf(cache.fullKey('k')))).toBe(0);
+    expect(await own.raw.exists(leaseKeyOf(cache.fullKey('k')))).toBe(0);
   });
 
   it('is refused over an L2 that hands out no leases, with a message that says what to use', async () => {

@@ -1,13 +1,13 @@
 import IoRedisV6 from 'ioredis6';
 import { createClient } from 'redis';
 import { createClient as createClientV5 } from 'redis5';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CacheEvent, type InvalidationMode, LayeredCache, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { createCacheEntry } from '../../lib/core/cache-entry';
 import { encodeEnvelope } from '../../lib/core/envelope';
 import { VersionClock } from '../../lib/core/version-clock';
 import { eventually, sleep, uniqueNamespace } from '../support/redis';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer, ownRedisForFile } from '../support/redis-server';
 
 /**
  * DESIGN section 9 on real Redis: two caches with connections of their own stand for two instances on one
@@ -27,34 +27,19 @@ function storeFor(driver: Driver, url: string): RedisStore {
     case 'node-redis v5 client': {
       const client = createClientV5({ url });
       client.on('error', () => undefined);
-      closers.push(async () => client.destroy());
+      own.closeAfterAll(async () => client.destroy());
       return new RedisStore({ client });
     }
     case 'ioredis v6 client': {
       const client = new IoRedisV6(url, { maxRetriesPerRequest: 1 });
       client.on('error', () => undefined);
-      closers.push(async () => client.disconnect());
+      own.closeAfterAll(async () => client.disconnect());
       return new RedisStore({ client });
     }
   }
 }
 
-let server: RedisServer;
-let raw: ReturnType<typeof createClient>;
-const closers: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  raw = createClient({ url: server.url });
-  raw.on('error', () => undefined);
-  await raw.connect();
-});
-
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  raw.destroy();
-  await server.stop();
-});
+const own = ownRedisForFile();
 
 interface Instance {
   readonly cache: LayeredCache;
@@ -64,7 +49,7 @@ interface Instance {
   holds(key: string): boolean;
 }
 
-async function instance(namespace: string, invalidation: InvalidationMode, driver: Driver, url = server.url): Promise<Instance> {
+async function instance(namespace: string, invalidation: InvalidationMode, driver: Driver, url = own.server.url): Promise<Instance> {
   const l1 = new MemoryStore();
   const cache = new LayeredCache({
     l1,
@@ -78,7 +63,7 @@ async function instance(namespace: string, invalidation: InvalidationMode, drive
   cache.events$.subscribe((event) => {
     if (event.type === 'invalidation' || event.type === 'error') events.push(event);
   });
-  closers.push(() => cache.store.close());
+  own.closeAfterAll(() => cache.store.close());
   await cache.invalidationStarted;
   return { cache, l1, events, holds: (key) => l1.get(cache.fullKey(key)) !== undefined };
 }
@@ -151,7 +136,7 @@ describe.each([
   it('after its invalidation connection was lost, an instance serves no L1 entry that could have missed a message', async () => {
     const { a, b } = await twoInstancesSharing('lost', mode, driver);
     const lostBefore = b.events.filter((event) => event.type === 'invalidation' && event.reason === 'lost').length;
-    await raw.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    await own.raw.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
     // While B listens on nothing: its message about this write is lost.
     await a.cache.set('k', 'v2');
     expect(await eventually(() => b.events.filter((event) => event.type === 'invalidation' && event.reason === 'lost').length > lostBefore, 5_000)).toBe(true);
@@ -167,27 +152,27 @@ describe.each(['node-redis', 'ioredis', 'node-redis v5 client', 'ioredis v6 clie
   it('a change by another Redis client, outside the library, drops the L1 copy', async () => {
     const { b } = await twoInstancesSharing('foreign', 'tracking', driver);
     const clock = new VersionClock('999999');
-    await raw.set(b.cache.fullKey('k'), encodeEnvelope(createCacheEntry('from another program', 60_000, Date.now(), clock.next())));
+    await own.raw.set(b.cache.fullKey('k'), encodeEnvelope(createCacheEntry('from another program', 60_000, Date.now(), clock.next())));
     expect(await eventually(() => !b.holds('k'), 2_000)).toBe(true);
     expect(await b.cache.get('k')).toBe('from another program');
-    await raw.del(b.cache.fullKey('k'));
+    await own.raw.del(b.cache.fullKey('k'));
     expect(await eventually(async () => (await b.cache.get('k')) === undefined, 2_000)).toBe(true);
   });
 
   it('a flush of the database drops every L1 copy', async () => {
     const { b } = await twoInstancesSharing('flush', 'tracking', driver);
-    await raw.flushDb();
+    await own.raw.flushDb();
     expect(await eventually(() => !b.holds('k'), 2_000)).toBe(true);
     expect(await b.cache.get('k')).toBeUndefined();
   });
 
   it('turns tracking on again after Redis restarts, and drops what could have changed meanwhile', async () => {
     const { a, b } = await twoInstancesSharing('restart', 'tracking', driver);
-    await server.restart();
-    await raw.connect().catch(() => undefined);
+    await own.server.restart();
+    await own.raw.connect().catch(() => undefined);
     expect(await eventually(async () => {
       await a.cache.set('k', 'after the restart');
-      return (await raw.get(a.cache.fullKey('k'))) !== null;
+      return (await own.raw.get(a.cache.fullKey('k'))) !== null;
     }, 8_000, 100)).toBe(true);
     expect(await eventually(async () => (await b.cache.get('k')) === 'after the restart', 8_000, 50)).toBe(true);
     await a.cache.set('k', 'later');
@@ -211,7 +196,7 @@ describe('invalidation: auto', () => {
 
   it('falls back to pub/sub, and says so, where Redis refuses the CLIENT command', async () => {
     const strict = await RedisServer.start(undefined, ['--rename-command', 'CLIENT', '']);
-    closers.push(() => strict.stop());
+    own.closeAfterAll(() => strict.stop());
     const namespace = uniqueNamespace('auto-strict');
     const a = await instance(namespace, 'auto', 'node-redis', strict.url);
     const b = await instance(namespace, 'auto', 'node-redis', strict.url);
@@ -236,9 +221,9 @@ describe('invalidation: pubsub', () => {
   it('announces a burst of writes in one message', async () => {
     const namespace = uniqueNamespace('burst');
     const a = await instance(namespace, 'pubsub', 'node-redis');
-    const listener = createClient({ url: server.url });
+    const listener = createClient({ url: own.server.url });
     await listener.connect();
-    closers.push(() => listener.quit());
+    own.closeAfterAll(() => listener.quit());
     const messages: string[] = [];
     await listener.subscribe(`nestjs-layered-cache:invalidate:${namespace}:`, (message) => messages.push(message));
     await Promise.all(Array.from({ length: 50 }, (_, i) => a.cache.set(`k${i}`, i)));

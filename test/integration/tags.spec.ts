@@ -1,12 +1,11 @@
-import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type InvalidationMode, LayeredCache, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { createCacheEntry } from '../../lib/core/cache-entry';
 import { decodeEnvelope, encodeEnvelope } from '../../lib/core/envelope';
 import { deferred } from '../support/deferred';
 import { newMemoryCache } from '../support/memory-cache';
 import { eventually, sleep, uniqueNamespace } from '../support/redis';
-import { RedisServer } from '../support/redis-server';
+import { ownRedisForFile } from '../support/redis-server';
 
 /**
  * Tags (DESIGN section 9): `invalidateTags` makes every entry with one of the tags a miss, on every
@@ -14,31 +13,17 @@ import { RedisServer } from '../support/redis-server';
  * tests can count the commands Redis runs.
  */
 
-let server: RedisServer;
-let raw: ReturnType<typeof createClient>;
-const closers: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  raw = createClient({ url: server.url });
-  await raw.connect();
-});
-
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  raw.destroy();
-  await server.stop();
-});
+const own = ownRedisForFile();
 
 async function instance(namespace: string, invalidation: InvalidationMode | false): Promise<LayeredCache> {
-  const cache = new LayeredCache({ l1: new MemoryStore(), l2: new RedisStore({ url: server.url }), offload: new OffloadService(), namespace, invalidation });
-  closers.push(() => cache.store.close());
+  const cache = new LayeredCache({ l1: new MemoryStore(), l2: new RedisStore({ url: own.server.url }), offload: new OffloadService(), namespace, invalidation });
+  own.closeAfterAll(() => cache.store.close());
   await cache.invalidationStarted;
   return cache;
 }
 
 async function commandsRun(): Promise<number> {
-  const info = String(await raw.sendCommand(['INFO', 'commandstats']));
+  const info = String(await own.raw.sendCommand(['INFO', 'commandstats']));
   return [...info.matchAll(/cmdstat_[a-z|]+:calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
 

@@ -1,12 +1,11 @@
-import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LayeredCache, MemoryStore, OffloadService, RaceWritePolicy, RedisStore } from '../../lib';
 import { createCacheEntry } from '../../lib/core/cache-entry';
 import { decodeStoredText } from '../../lib/core/envelope';
 import { VersionClock } from '../../lib/core/version-clock';
 import { deferred } from '../support/deferred';
 import { eventually, sleep, uniqueNamespace } from '../support/redis';
-import { RedisServer } from '../support/redis-server';
+import { ownRedisForFile } from '../support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
 
 /**
@@ -15,23 +14,9 @@ import { TcpProxy } from '../support/tcp-proxy';
  * stand for two instances. An own redis-server, so that the test may flush its scripts.
  */
 
-let server: RedisServer;
-let raw: ReturnType<typeof createClient>;
-const closers: (() => Promise<unknown>)[] = [];
+const own = ownRedisForFile();
 
-beforeAll(async () => {
-  server = await RedisServer.start();
-  raw = createClient({ url: server.url });
-  await raw.connect();
-});
-
-afterAll(async () => {
-  for (const close of closers.reverse()) await close();
-  raw.destroy();
-  await server.stop();
-});
-
-function instance(namespace: string, url: string = server.url, overrides: Partial<ConstructorParameters<typeof LayeredCache>[0]> = {}) {
+function instance(namespace: string, url: string = own.server.url, overrides: Partial<ConstructorParameters<typeof LayeredCache>[0]> = {}) {
   const offload = new OffloadService();
   const cache = new LayeredCache({
     l1: new MemoryStore(),
@@ -41,20 +26,20 @@ function instance(namespace: string, url: string = server.url, overrides: Partia
     resilience: { timeoutMs: 100, breaker: { failureThreshold: 3, cooldownMs: 100 }, replay: { retryDelayMs: 50 } },
     ...overrides,
   });
-  closers.push(() => cache.store.close());
+  own.closeAfterAll(() => cache.store.close());
   return { cache, offload };
 }
 
 async function storedValue(key: string): Promise<unknown> {
-  const text = await raw.get(key);
+  const text = await own.raw.get(key);
   return text === null ? undefined : decodeStoredText(text)?.value;
 }
 
 describe('RedisStore with versioned entries', () => {
   const clock = new VersionClock('000001');
   const store = (): RedisStore => {
-    const created = new RedisStore({ url: server.url });
-    closers.push(() => created.close());
+    const created = new RedisStore({ url: own.server.url });
+    own.closeAfterAll(() => created.close());
     return created;
   };
 
@@ -76,7 +61,7 @@ describe('RedisStore with versioned entries', () => {
     await redis.set('v:b', write, 60_000);
     expect(await redis.get('v:b')).toBeUndefined();
     // The mark lives as long as the entry it replaced had left, so that no write older than it outlives it.
-    expect(await raw.pTTL('v:b')).toBeGreaterThan(50_000);
+    expect(await own.raw.pTTL('v:b')).toBeGreaterThan(50_000);
     const later = createCacheEntry('after', 60_000, Date.now(), clock.next());
     await redis.set('v:b', later, 60_000);
     expect(await storedValue('v:b')).toBe('after');
@@ -84,7 +69,7 @@ describe('RedisStore with versioned entries', () => {
 
   it('overwrites text without a version: a format 1 entry, or another program\'s value', async () => {
     const redis = store();
-    await raw.set('v:c', 'foreign');
+    await own.raw.set('v:c', 'foreign');
     await redis.set('v:c', createCacheEntry('ours', 60_000, Date.now(), clock.next()), 60_000);
     expect(await storedValue('v:c')).toBe('ours');
   });
@@ -92,7 +77,7 @@ describe('RedisStore with versioned entries', () => {
   it('loads its script again when Redis no longer holds it (SCRIPT FLUSH, a restart)', async () => {
     const redis = store();
     await redis.set('v:d', createCacheEntry(1, 60_000, Date.now(), clock.next()), 60_000);
-    await raw.scriptFlush();
+    await own.raw.scriptFlush();
     await redis.set('v:d', createCacheEntry(2, 60_000, Date.now(), clock.next()), 60_000);
     expect(await storedValue('v:d')).toBe(2);
   });
@@ -101,8 +86,8 @@ describe('RedisStore with versioned entries', () => {
 describe('two instances on one Redis', () => {
   it('a write kept while Redis was out of reach, replayed later, does not overwrite the newer write of another instance', async () => {
     const namespace = uniqueNamespace('replay-vs-other');
-    const proxy = await TcpProxy.start(server.port);
-    closers.push(() => proxy.close());
+    const proxy = await TcpProxy.start(own.server.port);
+    own.closeAfterAll(() => proxy.close());
     const a = instance(namespace, proxy.url);
     const b = instance(namespace);
     await a.cache.set('warm', 0);
@@ -137,8 +122,8 @@ describe('two instances on one Redis', () => {
 
   it('a race loser of A that reaches Redis after the delete of B does not bring the key back', async () => {
     const namespace = uniqueNamespace('late-loser-vs-delete');
-    const proxy = await TcpProxy.start(server.port);
-    closers.push(() => proxy.close());
+    const proxy = await TcpProxy.start(own.server.port);
+    own.closeAfterAll(() => proxy.close());
     const a = instance(namespace, proxy.url, {
       writePolicy: new RaceWritePolicy(),
       resilience: { timeoutMs: 2_000, breaker: false, replay: false },

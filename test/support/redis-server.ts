@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
+import { afterAll, beforeAll } from 'vitest';
 
 /** Children started by this process that may still run; killed on exit whatever happens to the tests. */
 const running = new Set<ChildProcess>();
@@ -142,4 +144,51 @@ export class RedisServer {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+/** What {@link ownRedisForFile} gives a test file. */
+export interface OwnRedis {
+  /** The file's own redis-server (started before its first test). */
+  readonly server: RedisServer;
+  /** A plain node-redis client on it, to look at or tamper with what the cache stored. */
+  readonly raw: ReturnType<typeof createOwnRawClient>;
+  /** Closes `close` after the file's tests, the last added first, before the server stops. */
+  closeAfterAll(close: () => Promise<unknown>): void;
+}
+
+const createOwnRawClient = (url: string) => createClient({ url });
+
+/**
+ * For a test file that needs a Redis of its own: starts a redis-server and connects a plain client to it
+ * before the first test, and after the last closes what the tests asked for, then the client and the server.
+ * Call it at the top level of the file.
+ */
+export function ownRedisForFile(): OwnRedis {
+  let server: RedisServer | undefined;
+  let raw: ReturnType<typeof createOwnRawClient> | undefined;
+  const closers: (() => Promise<unknown>)[] = [];
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    raw = createOwnRawClient(server.url);
+    raw.on('error', () => undefined);
+    await raw.connect();
+  });
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close();
+    raw?.destroy();
+    await server?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('ownRedisForFile: the server starts in beforeAll; use it inside tests and hooks');
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get raw() {
+      return started(raw);
+    },
+    closeAfterAll: (close) => closers.push(close),
+  };
 }
