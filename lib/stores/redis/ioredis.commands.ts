@@ -11,6 +11,7 @@ import {
   type ScanPage,
   type SubscriberHandlers,
   clientIdNamed,
+  openSubscriber,
   escapeGlob,
   newerWriteArguments,
   replyText,
@@ -187,39 +188,27 @@ export class IoRedisCommands implements RedisCommands {
     return this.ready.add(listener);
   }
 
-  async connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber> {
-    // Its own reconnects are turned off: the invalidation bus reconnects it, and learns of every gap that way.
-    let subscriber: IoRedisSubscriberClient;
-    try {
-      subscriber = this.duplicateForSubscribing(name);
-    } catch (error) {
-      handlers.onClosed(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    }
-    let closed = false;
-    const close = (error?: Error): void => {
-      if (closed) return;
-      closed = true;
-      if (subscriber.status !== 'end') subscriber.disconnect();
-      handlers.onClosed(error);
-    };
+  connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber> {
     const prefixLength = this.keyPrefix.length;
-    subscriber.on('error', (error) => close(error ?? new Error('connection lost')));
-    subscriber.on('end', () => close(undefined));
-    subscriber.on('messageBuffer', (channel, message) => {
-      if (message === null || Array.isArray(message)) {
-        // Tracking invalidations name keys as Redis stores them: with the client's keyPrefix, which the store's keys leave out.
-        handlers.onMessage(channel.toString('utf8'), message === null ? null : message.map((key) => key.toString('utf8').slice(prefixLength)));
-      } else handlers.onMessage(channel.toString('utf8'), message.toString('utf8'));
-    });
-    try {
-      await subscriber.connect();
-      await subscriber.subscribe(...channels);
-    } catch (error) {
-      close(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    }
-    return { close: () => close(undefined) };
+    return openSubscriber(() => {
+      const subscriber = this.duplicateForSubscribing(name);
+      subscriber.on('messageBuffer', (channel, message) => {
+        if (message === null || Array.isArray(message)) {
+          // Tracking invalidations name keys as Redis stores them: with the client's keyPrefix, which the store's keys leave out.
+          handlers.onMessage(channel.toString('utf8'), message === null ? null : message.map((key) => key.toString('utf8').slice(prefixLength)));
+        } else handlers.onMessage(channel.toString('utf8'), message.toString('utf8'));
+      });
+      return {
+        on: (event, listener) => subscriber.on(event, listener),
+        start: async () => {
+          await subscriber.connect();
+          await subscriber.subscribe(...channels);
+        },
+        stop: () => {
+          if (subscriber.status !== 'end') subscriber.disconnect();
+        },
+      };
+    }, handlers.onClosed);
   }
 
   /** A connection like the client's, that neither reconnects nor resubscribes by itself. */

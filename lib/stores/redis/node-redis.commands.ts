@@ -12,6 +12,7 @@ import {
   type ScanPage,
   type SubscriberHandlers,
   clientIdNamed,
+  openSubscriber,
   newerWriteArguments,
   replyText,
   toPxMilliseconds,
@@ -178,36 +179,25 @@ export class NodeRedisCommands implements RedisCommands {
     return this.ready.add(listener);
   }
 
-  async connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber> {
-    // Its own reconnects are turned off: the invalidation bus reconnects it, and learns of every gap that way.
-    // RESP2, whatever the store's client speaks: Redis then sends tracking invalidations to it as pub/sub messages.
-    const socket = { ...this.client.options?.socket, reconnectStrategy: false };
-    // The RESP3-only features a client may have on are off for it (node-redis refuses them with RESP2).
-    const overrides = { name, socket, RESP: 2, maintNotifications: 'disabled', clientSideCache: undefined, emitInvalidate: undefined };
-    let subscriber: NodeRedisSubscriberClient;
-    try {
-      subscriber = this.client.duplicate(overrides as { name?: string }) as NodeRedisSubscriberClient;
-    } catch (error) {
-      handlers.onClosed(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    }
-    let closed = false;
-    const close = (error?: Error): void => {
-      if (closed) return;
-      closed = true;
-      if (subscriber.isOpen) subscriber.destroy();
-      handlers.onClosed(error);
-    };
-    subscriber.on('error', (error) => close(error ?? new Error('connection lost')));
-    subscriber.on('end', () => close(undefined));
-    try {
-      await subscriber.connect();
-      await subscriber.subscribe([...channels], (message, channel) => handlers.onMessage(channel, messageOf(message)));
-    } catch (error) {
-      close(error instanceof Error ? error : new Error(String(error)));
-      throw error;
-    }
-    return { close: () => close(undefined) };
+  connectSubscriber(name: string | undefined, channels: readonly string[], handlers: SubscriberHandlers): Promise<RedisSubscriber> {
+    return openSubscriber(() => {
+      // Its own reconnects are turned off: the invalidation bus reconnects it, and learns of every gap that way.
+      // RESP2, whatever the store's client speaks: Redis then sends tracking invalidations to it as pub/sub messages.
+      const socket = { ...this.client.options?.socket, reconnectStrategy: false };
+      // The RESP3-only features a client may have on are off for it (node-redis refuses them with RESP2).
+      const overrides = { name, socket, RESP: 2, maintNotifications: 'disabled', clientSideCache: undefined, emitInvalidate: undefined };
+      const subscriber = this.client.duplicate(overrides as { name?: string }) as NodeRedisSubscriberClient;
+      return {
+        on: (event, listener) => subscriber.on(event, listener),
+        start: async () => {
+          await subscriber.connect();
+          await subscriber.subscribe([...channels], (message, channel) => handlers.onMessage(channel, messageOf(message)));
+        },
+        stop: () => {
+          if (subscriber.isOpen) subscriber.destroy();
+        },
+      };
+    }, handlers.onClosed);
   }
 
   async quit(): Promise<void> {

@@ -101,6 +101,50 @@ export interface RedisSubscriber {
   close(): void;
 }
 
+/** One driver's subscriber connection, as {@link openSubscriber} drives it. */
+export interface SubscriberConnection {
+  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
+  /** Connects, subscribes to the channels and begins handing messages on. */
+  start(): Promise<unknown>;
+  /** Disconnects, when it is still connected. */
+  stop(): void;
+}
+
+/**
+ * What both drivers share of a subscriber connection's life: `onClosed` is called exactly once, when the
+ * connection could not be made, is lost, ends or is closed; a failure to start closes it and rejects.
+ * @internal
+ */
+export async function openSubscriber(create: () => SubscriberConnection, onClosed: (error: Error | undefined) => void): Promise<RedisSubscriber> {
+  let connection: SubscriberConnection;
+  try {
+    connection = create();
+  } catch (error) {
+    onClosed(asError(error));
+    throw error;
+  }
+  let closed = false;
+  const close = (error?: Error): void => {
+    if (closed) return;
+    closed = true;
+    connection.stop();
+    onClosed(error);
+  };
+  connection.on('error', (error) => close(error ?? new Error('connection lost')));
+  connection.on('end', () => close(undefined));
+  try {
+    await connection.start();
+  } catch (error) {
+    close(asError(error));
+    throw error;
+  }
+  return { close: () => close(undefined) };
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 /** The channel on which Redis sends the invalidations of `CLIENT TRACKING ... REDIRECT`. */
 export const TRACKING_CHANNEL = '__redis__:invalidate';
 
