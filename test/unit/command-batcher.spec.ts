@@ -30,22 +30,44 @@ describe('CommandBatcher, batching GETs into MGETs', () => {
     expect(getMany).not.toHaveBeenCalled();
   });
 
-  it('sends the reads asked for in one run of the microtasks as one MGET, each answered with its own reply', async () => {
-    const { getOne, getMany, batcher } = fakeRedis({ a: 'A', c: 'C' });
-    const reads = Promise.all([read(batcher, 'a'), read(batcher, 'b'), read(batcher, 'c')]);
-    await expect(reads).resolves.toEqual(['A', null, 'C']);
-    expect(getMany).toHaveBeenCalledTimes(1);
-    expect(getMany).toHaveBeenCalledWith(['a', 'b', 'c']);
-    expect(getOne).not.toHaveBeenCalled();
-    await expect(read(batcher, 'c')).resolves.toBe('C');
+  it('sends the first read of a turn at once and the ones asked for after it as one MGET, each answered with its own reply', async () => {
+    const { getOne, getMany, batcher } = fakeRedis({ a: 'A', c: 'C', d: 'D' });
+    const reads = Promise.all([read(batcher, 'a'), read(batcher, 'b'), read(batcher, 'c'), read(batcher, 'd')]);
+    expect(getOne).toHaveBeenCalledWith('a');
+    expect(getMany).not.toHaveBeenCalled();
+    await expect(reads).resolves.toEqual(['A', null, 'C', 'D']);
     expect(getOne).toHaveBeenCalledTimes(1);
+    expect(getMany).toHaveBeenCalledTimes(1);
+    expect(getMany).toHaveBeenCalledWith(['b', 'c', 'd']);
+    await expect(read(batcher, 'c')).resolves.toBe('C');
+    expect(getOne).toHaveBeenCalledTimes(2);
+  });
+
+  it('hands the reads to the client in the order they were asked for, across turns of the microtasks', async () => {
+    const sent: string[] = [];
+    const batcher = new GetBatcher(
+      (key) => {
+        sent.push(key);
+        return Promise.resolve(null);
+      },
+      (keys) => {
+        sent.push(...keys);
+        return Promise.resolve(keys.map(() => null));
+      },
+    );
+    const first = [read(batcher, 'a'), read(batcher, 'b')];
+    await Promise.resolve();
+    const second = [read(batcher, 'c'), read(batcher, 'd')];
+    await Promise.all([...first, ...second]);
+    expect(sent).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it(`splits a burst into MGETs of at most ${MAX_KEYS_PER_MGET} keys`, async () => {
     const { getMany, batcher } = fakeRedis({});
     const keys = Array.from({ length: MAX_KEYS_PER_MGET * 2 + 1 }, (_, index) => `k${index}`);
     await Promise.all(keys.map((key) => read(batcher, key)));
-    expect(getMany.mock.calls.map(([batch]) => batch.length)).toEqual([MAX_KEYS_PER_MGET, MAX_KEYS_PER_MGET, 1]);
+    // The first goes out on its own; the others in MGETs of the bound.
+    expect(getMany.mock.calls.map(([batch]) => batch.length)).toEqual([MAX_KEYS_PER_MGET, MAX_KEYS_PER_MGET]);
   });
 
   it('rejects every read of a batch with the error of its MGET, and of a GET that throws', async () => {
@@ -69,8 +91,8 @@ describe('CommandBatcher, batching GETs into MGETs', () => {
       () => Promise.resolve(null),
       () => Promise.resolve(['only one']),
     );
-    const results = await Promise.allSettled([read(batcher, 'a'), read(batcher, 'b')]);
-    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
-    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+    const results = await Promise.allSettled([read(batcher, 'a'), read(batcher, 'b'), read(batcher, 'c')]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
   });
 });

@@ -9,15 +9,18 @@ export interface BatchedItem {
 }
 
 /**
- * Gathers the commands asked for in one turn of the event loop, up to its `process.nextTick` queue, into one
- * command for all of them (GETs into an MGET, versioned writes into one script call). The tick queue runs
- * only once the microtask queue is empty, so the writes of a loop that awaits each call in turn still go
- * out together; and it runs before the client writes to its socket (node-redis writes on `setImmediate`),
- * so a lone command waits no longer than it would unbatched. The order of the items is kept.
+ * Sends the first command asked for in a turn of the event loop at once, and gathers the ones asked for
+ * after it, up to the turn's `process.nextTick` queue, into one command for all of them (GETs into an MGET,
+ * versioned writes into one script call). A lone command therefore goes out exactly as it would unbatched,
+ * and a burst costs two commands. The tick queue runs only once the microtask queue is empty, so the writes
+ * of a loop that awaits each call in turn still go out together. The order of the items is kept: each is
+ * handed to the client in the order it was asked for.
  * @internal
  */
 export class CommandBatcher<Item extends BatchedItem> {
   private pending: Item[] = [];
+  /** An item went out on its own in this turn: the next ones wait for the tick that sends them together. */
+  private gathering = false;
 
   /**
    * @param sendOne Sends one item's own command; resolves with its reply.
@@ -30,14 +33,21 @@ export class CommandBatcher<Item extends BatchedItem> {
     private readonly name: string,
   ) {}
 
-  /** Queues an item; it is sent from the next `process.nextTick` callback. */
+  /** Sends the item now when it is the first of its turn, else queues it for the next `process.nextTick` callback. */
   enqueue(item: Item): void {
-    if (this.pending.length === 0) process.nextTick(this.flush);
-    this.pending.push(item);
+    if (this.gathering) {
+      this.pending.push(item);
+      return;
+    }
+    this.gathering = true;
+    process.nextTick(this.flush);
+    this.one(item);
   }
 
   private readonly flush = (): void => {
+    this.gathering = false;
     const batch = this.pending;
+    if (batch.length === 0) return;
     this.pending = [];
     if (batch.length === 1) this.one(batch[0]);
     else for (let start = 0; start < batch.length; start += MAX_ITEMS_PER_COMMAND) this.many(batch.slice(start, start + MAX_ITEMS_PER_COMMAND));

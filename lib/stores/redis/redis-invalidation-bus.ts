@@ -23,6 +23,12 @@ const START_WAIT_MS = 1_000;
 const ECHO_WAIT_MS = 200;
 /** A write through a script, as the store's versioned writes are, of a key that lives a second. */
 const PROBE_SCRIPT = luaScript("redis.call('SET', KEYS[1], '1', 'PX', 1000) return 1");
+/**
+ * How long announcements are gathered before they go out as one PUBLISH. Each message also reaches this
+ * instance's own subscriber and delays the store's next reply on the shared connection, so one per write
+ * would cost every write; a millisecond is far below the TTLs it protects, and a burst still costs one.
+ */
+const PUBLISH_WINDOW_MS = 1;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -45,14 +51,16 @@ interface InvalidationMessage {
  * - Tracking: `CLIENT TRACKING on REDIRECT <listener> BCAST PREFIX <prefix> NOLOOP` on the store's connection.
  *   Redis reports every change of a key under the prefix made through any other connection, this
  *   instance's own writes excepted, and announcing costs nothing.
- * - Pub/sub: changes this cache made are announced after L2 acknowledged them, gathered per turn of the
- *   event loop into one PUBLISH of keys and versions (never values) on the channel of the prefix.
+ * - Pub/sub: changes this cache made are announced after L2 acknowledged them, gathered for a millisecond
+ *   into one PUBLISH of keys and versions (never values) on the channel of the prefix.
  * - Auto: tracking, unless Redis answers `CLIENT TRACKING` with an error; then pub/sub, said once.
  * @internal
  */
 export class RedisInvalidationBus implements InvalidationBus {
   /** The name of the listening connection, and the sender id of this bus's messages. */
   private readonly name = `layered-cache-${randomUUID()}`;
+  /** How this bus's own messages start (`JSON.stringify` writes `from` first): they are skipped unparsed. */
+  private readonly ownMessageStart = `{"from":${JSON.stringify(this.name)}`;
   private listener: InvalidationListener | undefined;
   private prefix = '';
   private channel = CHANNEL_PREFIX;
@@ -69,7 +77,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   private pendingKeys: string[] = [];
   private pendingVersions: (string | null)[] = [];
   private pendingClears: (string | null)[] = [];
-  private flushScheduled = false;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly publishing = new Set<Promise<unknown>>();
   private readonly firstListen: { promise: Promise<void>; resolve: () => void };
   /** Whether `auto` has checked that Redis keeps this connection's own script writes to itself (see `avoidTrackingThatEchoes`). */
@@ -130,6 +138,8 @@ export class RedisInvalidationBus implements InvalidationBus {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     this.flush();
     this.closed = true;
     this.listening = false;
@@ -323,7 +333,7 @@ export class RedisInvalidationBus implements InvalidationBus {
       }
       return;
     }
-    if (channel !== this.channel || typeof message !== 'string') return;
+    if (channel !== this.channel || typeof message !== 'string' || message.startsWith(this.ownMessageStart)) return;
     const parsed = parseMessage(message);
     if (parsed === undefined || parsed.from === this.name) return;
     if (parsed.keys !== undefined && parsed.keys.length > 0) listener.keysChanged(parsed.keys);
@@ -331,12 +341,11 @@ export class RedisInvalidationBus implements InvalidationBus {
   };
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.using !== 'pubsub') return;
-    this.flushScheduled = true;
-    process.nextTick(() => {
-      this.flushScheduled = false;
+    if (this.flushTimer !== undefined || this.using !== 'pubsub') return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
       this.flush();
-    });
+    }, PUBLISH_WINDOW_MS);
   }
 
   /** Publishes the gathered announcements: one message per clear, and the keys in messages of at most 1 000. */

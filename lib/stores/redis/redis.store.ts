@@ -117,9 +117,9 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
   /** The client library in use. */
   readonly driver: RedisDriver;
   private readonly commands: RedisCommands;
-  /** Concurrent GETs go out as one MGET. */
+  /** The first GET of a turn goes out at once, the ones asked for after it as one MGET. */
   private readonly gets: CommandBatcher<PendingRead>;
-  /** Versioned writes and delete marks asked for together go out as one script call. */
+  /** Versioned writes and delete marks: the first of a turn at once, the ones after it as one script call. */
   private readonly newerWrites: CommandBatcher<PendingNewerWrite>;
   /** Turns values into the text this store keeps; the cache checks a value with it before any layer is written. */
   readonly serializer: Serializer;
@@ -154,7 +154,8 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
 
   /**
    * Reads and decodes the entry; rejects with `CacheSerializationError` when the stored text is not a valid
-   * entry. Reads asked for together (within one run of the microtask queue) go out as one MGET.
+   * entry. The first read of a turn goes out at once; the reads asked for after it, up to the turn's
+   * `process.nextTick` queue, go out as one MGET.
    */
   get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
     if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
@@ -217,7 +218,7 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
 
   /**
    * Stores `value` unless the key holds a newer version, bounded by the command timeout. The versioned
-   * writes asked for within one run of the microtask queue go out as one script call, in order.
+   * writes asked for after the first of a turn go out together as one script call, in order.
    */
   private writeIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<void> {
     if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
