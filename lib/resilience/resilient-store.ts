@@ -102,6 +102,11 @@ type L2Operation = 'get' | 'set' | 'delete';
 const DEFAULT_TIMEOUT_MS = 200;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 const SHUTDOWN_RETRY_PAUSE_MS = 50;
+/**
+ * Kept writes replayed at once during shutdown, at least: enough for a slow but answering L2 to take them
+ * all within the shutdown bound (a Redis store sends concurrent writes together anyway).
+ */
+const SHUTDOWN_REPLAY_CONCURRENCY = 256;
 
 /**
  * Guards a shared layer: every call is bounded by a timeout, a circuit breaker skips the layer after
@@ -129,7 +134,7 @@ export class ResilientStore implements CacheStore {
   private readonly writes = new NewestWrites();
   private replayRun: Promise<void> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Replays stop being permitted at this time (set by shutdown). */
+  /** Replays stop being permitted at this time; finite once shutdown has begun. */
   private replayDeadline = Number.POSITIVE_INFINITY;
   private warnedFull = false;
   private shuttingDown: Promise<ReplayShutdownResult> | undefined;
@@ -354,7 +359,8 @@ export class ResilientStore implements CacheStore {
       const outcome = await queue.replay(write, permit, { includePending, limit: 1, concurrency: 1 });
       if (outcome === 'failed' || !this.breakerClosed()) return;
     }
-    await queue.replay(write, permit, { includePending });
+    const concurrency = this.replayDeadline === Number.POSITIVE_INFINITY ? undefined : Math.max(queue.concurrency, SHUTDOWN_REPLAY_CONCURRENCY);
+    await queue.replay(write, permit, { includePending, concurrency });
   }
 
   private breakerClosed(): boolean {

@@ -4,6 +4,7 @@ import { type Product, sampleProduct } from '../fixtures/products';
 import { bootFaultApp, envelopeValue, rawClient } from '../support/fault-app';
 import { sleep } from '../support/redis';
 import { RedisServer } from '../support/redis-server';
+import { TcpProxy } from '../support/tcp-proxy';
 
 /*
  * app.close() drains what the cache accepted: offloaded writes first, then the L2 writes kept while Redis
@@ -77,5 +78,72 @@ describe('shutdown with writes L2 has not taken yet', () => {
     expect(elapsed).toBeLessThan(2_500);
     expect(subject.cache.stats().resilience?.replay).toMatchObject({ pending: 0, abandoned: IDS.length });
     expect(subject.logger.at('error')).toEqual([expect.stringMatching(new RegExp(`^Shutdown could not write ${IDS.length} kept L2 write\\(s\\) within \\d+ ms`))]);
+  });
+
+  for (const driver of ['node-redis', 'ioredis'] as const) {
+    it(`returns from app.close() at once when nothing is left to write, while Redis hangs (${driver})`, { timeout: 30_000 }, async () => {
+      const redis = await RedisServer.start();
+      cleanups.push(() => redis.stop());
+      const subject = await bootFaultApp('shutdown-idle-hang', redis.url, { l2: { url: redis.url, driver }, shutdownTimeoutMs: 5_000 });
+      await subject.service.save(sampleProduct('idle', 1));
+      // Long enough for the write's announcement to other instances to have gone out: nothing is pending.
+      await sleep(50);
+      redis.pause();
+      cleanups.push(async () => redis.resume());
+
+      const started = performance.now();
+      await subject.app.close();
+
+      // Nothing waits for the hung Redis: not the invalidation connection, not a command, not the shutdown bound.
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(subject.logger.at('error')).toEqual([]);
+    });
+
+    it(`bounds what app.close() waits for a hung Redis by the command timeout: the last write's announcement (${driver})`, { timeout: 30_000 }, async () => {
+      const redis = await RedisServer.start();
+      cleanups.push(() => redis.stop());
+      const subject = await bootFaultApp('shutdown-announce-hang', redis.url, { l2: { url: redis.url, driver, commandTimeoutMs: 200 }, shutdownTimeoutMs: 5_000 });
+      await subject.service.save(sampleProduct('announced', 1));
+      // At once: the announcement of the write to other instances is still to be published when Redis hangs.
+      redis.pause();
+      cleanups.push(async () => redis.resume());
+
+      const started = performance.now();
+      await subject.app.close();
+
+      expect(performance.now() - started).toBeLessThan(1_000);
+      // The announcement that could not go out is said, with what the other instances' copies then risk.
+      expect(subject.logger.at('warn')).toEqual([expect.stringMatching(/Publishing the invalidation of 1 key\(s\).*PUBLISH did not answer within 200 ms.*l1MaxTtl/)]);
+    });
+  }
+
+  it('replays hundreds of kept writes within shutdownTimeoutMs through a Redis that answers each command 150 ms late', { timeout: 30_000 }, async () => {
+    const redis = await RedisServer.start();
+    cleanups.push(() => redis.stop());
+    const proxy = await TcpProxy.start(redis.port);
+    cleanups.push(() => proxy.close());
+    const subject = await bootFaultApp('shutdown-slow', proxy.url, {
+      l2: { url: proxy.url, commandTimeoutMs: 1_000 },
+      shutdownTimeoutMs: 5_000,
+      resilience: { breaker: { failureThreshold: 1, cooldownMs: 60_000 } },
+    });
+    const ids = Array.from({ length: 600 }, (_, i) => `slow${i}`);
+    proxy.blackhole();
+    // The first write times out and opens the breaker; every later one is kept without being sent.
+    for (const [i, id] of ids.entries()) await subject.service.save(sampleProduct(id, i));
+    expect(subject.cache.stats().resilience?.replay?.pending).toBe(ids.length);
+    proxy.delayReplies(150);
+    proxy.heal();
+
+    await subject.app.close();
+
+    expect(subject.cache.stats().resilience?.replay).toMatchObject({ pending: 0, abandoned: 0 });
+    const client = await rawClient(redis.url);
+    try {
+      const stored = await Promise.all(ids.map(async (id) => (envelopeValue(await client.get(`${subject.namespace}:product:${id}`)) as Product | undefined)?.price));
+      expect(stored).toEqual(ids.map((_, i) => i));
+    } finally {
+      client.destroy();
+    }
   });
 });

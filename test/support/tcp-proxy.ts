@@ -11,10 +11,12 @@ interface Pipe {
 /**
  * A loopback TCP proxy in front of a server, to black-hole it: `blackhole()` stops forwarding in both
  * directions without closing any socket (so clients see neither an error nor an answer, as when packets
- * are dropped), `heal()` delivers what was held back and forwards again.
+ * are dropped), `heal()` delivers what was held back and forwards again. `delayReplies(ms)` makes a slow
+ * but healthy server: every reply reaches the client `ms` later than the server sent it, in order.
  */
 export class TcpProxy {
   private blackholed = false;
+  private replyDelayMs = 0;
   private readonly pipes = new Set<Pipe>();
 
   private constructor(
@@ -51,6 +53,11 @@ export class TcpProxy {
     }
   }
 
+  /** Delays every reply from now on by `ms` (0: none), as a slow network or an overloaded server would. */
+  delayReplies(ms: number): void {
+    this.replyDelayMs = ms;
+  }
+
   /** Closes every connection and the listening socket. */
   async close(): Promise<void> {
     for (const pipe of this.pipes) {
@@ -66,7 +73,12 @@ export class TcpProxy {
     const pipe: Pipe = { client, upstream, toUpstream: [], toClient: [] };
     this.pipes.add(pipe);
     client.on('data', (chunk) => (this.blackholed ? pipe.toUpstream.push(chunk) : upstream.write(chunk)));
-    upstream.on('data', (chunk) => (this.blackholed ? pipe.toClient.push(chunk) : client.write(chunk)));
+    upstream.on('data', (chunk) => {
+      if (this.blackholed) pipe.toClient.push(chunk);
+      // Each chunk is held for the same time, so replies keep their order.
+      else if (this.replyDelayMs > 0) setTimeout(() => client.writable && client.write(chunk), this.replyDelayMs);
+      else client.write(chunk);
+    });
     const close = () => {
       this.pipes.delete(pipe);
       client.destroy();

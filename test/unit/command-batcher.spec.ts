@@ -7,7 +7,8 @@ interface Read extends BatchedItem {
 
 class GetBatcher extends CommandBatcher<Read> {
   constructor(getOne: (key: string) => Promise<unknown>, getMany: (keys: string[]) => Promise<unknown>) {
-    super((read) => getOne(read.key), (reads) => getMany(reads.map((read) => read.key)), 'MGET');
+    // As RedisStore reads: the first of a turn at once.
+    super((read) => getOne(read.key), (reads) => getMany(reads.map((read) => read.key)), 'MGET', true);
   }
 }
 
@@ -94,5 +95,16 @@ describe('CommandBatcher, batching GETs into MGETs', () => {
     const results = await Promise.allSettled([read(batcher, 'a'), read(batcher, 'b'), read(batcher, 'c')]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+  });
+
+  it('gathers every item of a turn, the first included, into one command when the first is not sent at once (as writes are)', async () => {
+    const sendOne = vi.fn(() => Promise.resolve(1));
+    const sendMany = vi.fn((items: Read[]) => Promise.resolve(items.map(() => 1)));
+    const batcher = new CommandBatcher<Read>(sendOne, sendMany, 'the versioned write script');
+    const writes = ['a', 'b', 'c'].map((key) => new Promise((resolve, reject) => batcher.enqueue({ key, answer: resolve, fail: reject })));
+    expect(sendMany).not.toHaveBeenCalled();
+    await expect(Promise.all(writes)).resolves.toEqual([1, 1, 1]);
+    expect(sendOne).not.toHaveBeenCalled();
+    expect(sendMany.mock.calls.map(([items]) => items.map((item) => item.key))).toEqual([['a', 'b', 'c']]);
   });
 });

@@ -9,31 +9,35 @@ export interface BatchedItem {
 }
 
 /**
- * Sends the first command asked for in a turn of the event loop at once, and gathers the ones asked for
- * after it, up to the turn's `process.nextTick` queue, into one command for all of them (GETs into an MGET,
- * versioned writes into one script call). A lone command therefore goes out exactly as it would unbatched,
- * and a burst costs two commands. The tick queue runs only once the microtask queue is empty, so the writes
- * of a loop that awaits each call in turn still go out together. The order of the items is kept: each is
- * handed to the client in the order it was asked for.
+ * Gathers the commands asked for in one turn of the event loop, up to its `process.nextTick` queue, into one
+ * command for all of them (GETs into an MGET, versioned writes into one script call). The tick queue runs
+ * only once the microtask queue is empty, so the writes of a loop that awaits each call in turn still go
+ * out together. With `firstAtOnce`, the first command of a turn is not held for the tick: it goes out as it
+ * would unbatched, and only the ones asked for after it are gathered (reads use this: a lone read, the
+ * usual case, then costs nothing extra; writes are all gathered, so that a burst is acknowledged, and
+ * announced to other instances, in one piece). The order of the items is kept: each is handed to the
+ * client in the order it was asked for.
  * @internal
  */
 export class CommandBatcher<Item extends BatchedItem> {
   private pending: Item[] = [];
-  /** An item went out on its own in this turn: the next ones wait for the tick that sends them together. */
+  /** A flush is scheduled for this turn: items asked for now wait for it. */
   private gathering = false;
 
   /**
    * @param sendOne Sends one item's own command; resolves with its reply.
    * @param sendMany Sends one command for the items; resolves with an array of one reply per item, in order.
    * @param name What `sendMany` sends, for the error when its reply does not fit (`MGET`).
+   * @param firstAtOnce Sends the first item of a turn at once instead of with the others.
    */
   constructor(
     private readonly sendOne: (item: Item) => Promise<unknown>,
     private readonly sendMany: (items: Item[]) => Promise<unknown>,
     private readonly name: string,
+    private readonly firstAtOnce = false,
   ) {}
 
-  /** Sends the item now when it is the first of its turn, else queues it for the next `process.nextTick` callback. */
+  /** Queues the item for the next `process.nextTick` callback, or sends it now when `firstAtOnce` and it is the first of its turn. */
   enqueue(item: Item): void {
     if (this.gathering) {
       this.pending.push(item);
@@ -41,7 +45,8 @@ export class CommandBatcher<Item extends BatchedItem> {
     }
     this.gathering = true;
     process.nextTick(this.flush);
-    this.one(item);
+    if (this.firstAtOnce) this.one(item);
+    else this.pending.push(item);
   }
 
   private readonly flush = (): void => {

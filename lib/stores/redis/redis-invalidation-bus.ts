@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LayeredCacheError, describeCause } from '../../core/errors';
+import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import type { InvalidationBus, InvalidationListener, InvalidationMode } from '../../core/invalidation';
 import {
   INVALIDATION_CONNECTION_LOST,
@@ -7,7 +7,9 @@ import {
   INVALIDATION_TRACKING_ECHOES,
   INVALIDATION_TRACKING_FAILED,
   INVALIDATION_TRACKING_REFUSED,
+  REDIS_COMMAND_TIMED_OUT,
 } from '../../core/messages';
+import { withTimeout } from '../../core/with-timeout';
 import { type RedisCommands, type RedisSubscriber, TRACKING_CHANNEL } from './redis-commands';
 import { luaScript } from './lease.script';
 
@@ -84,10 +86,15 @@ export class RedisInvalidationBus implements InvalidationBus {
   private echoChecked = false;
   private probe: { readonly key: string; echoed(): void } | undefined;
 
-  /** @param release Called once when the bus closes (the store then lets another cache use tracking). */
+  /**
+   * @param commandTimeoutMs The store's command timeout, which bounds every command of the bus too, so that a
+   *   hung Redis can neither hold `close()` nor stall the set-up of tracking.
+   * @param release Called once when the bus closes (the store then lets another cache use tracking).
+   */
   constructor(
     private readonly commands: RedisCommands,
     private readonly mode: InvalidationMode,
+    private readonly commandTimeoutMs: number,
     private readonly release: () => void = () => undefined,
   ) {
     let resolve!: () => void;
@@ -148,7 +155,7 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.subscriber?.close();
     this.subscriber = undefined;
     // Tracking would otherwise stay on, redirected to a connection that is gone, on a client that may be the application's.
-    if (this.using === 'tracking' && this.commands.isReady) this.publishing.add(this.commands.stopTracking().catch(() => undefined));
+    if (this.using === 'tracking' && this.commands.isReady) this.publishing.add(this.stopTracking().catch(() => undefined));
     this.release();
     await Promise.allSettled([...this.publishing]);
   }
@@ -191,7 +198,7 @@ export class RedisInvalidationBus implements InvalidationBus {
       return true;
     }
     try {
-      await this.commands.stopTracking();
+      await this.stopTracking();
       return true;
     } catch (error) {
       return this.refusedTracking(error);
@@ -200,8 +207,9 @@ export class RedisInvalidationBus implements InvalidationBus {
 
   /** Tracking was refused or failed: pub/sub in `'auto'` mode when Redis refused it; false when it is to be tried again. */
   private refusedTracking(error: unknown): boolean {
-    // An answer from Redis is a refusal; a connection that is not ready is only a reason to try later.
-    const refused = this.commands.isReady;
+    // An answer from Redis is a refusal; a connection that is not ready, or a Redis too slow to answer, is
+    // only a reason to try later.
+    const refused = this.commands.isReady && !(error instanceof CacheTimeoutError);
     if (refused && this.mode === 'auto') {
       this.using = 'pubsub';
       this.listener?.notice(INVALIDATION_TRACKING_REFUSED(describeCause(error)));
@@ -280,14 +288,14 @@ export class RedisInvalidationBus implements InvalidationBus {
       setTimeout(() => resolve(false), ECHO_WAIT_MS).unref();
     });
     try {
-      await this.commands.runScript(PROBE_SCRIPT, [probe], []);
+      await this.bounded('EVALSHA', () => this.commands.runScript(PROBE_SCRIPT, [probe], []));
     } catch {
       this.probe = undefined;
       return; // tracking stays on: correct, only dearer where Redis echoes
     }
     const echoes = await echoed;
     // Gone before the cache is used: nothing of the probe is left among the cache's keys.
-    await this.commands.del([probe]).catch(() => undefined);
+    await this.bounded('UNLINK', () => this.commands.del([probe])).catch(() => undefined);
     this.probe = undefined;
     if (!echoes || this.closed) {
       this.dropUndecided();
@@ -295,15 +303,15 @@ export class RedisInvalidationBus implements InvalidationBus {
     }
     this.using = 'pubsub';
     this.listener?.notice(INVALIDATION_TRACKING_ECHOES);
-    await this.commands.stopTracking().catch(() => undefined);
+    await this.stopTracking().catch(() => undefined);
   }
 
   /** Turns tracking on; falls back to pub/sub when Redis refuses it in `auto` mode. */
   private async turnTrackingOn(): Promise<'on' | 'pubsub' | 'retry'> {
     try {
-      const id = await this.commands.subscriberId(this.name);
+      const id = await this.bounded('CLIENT LIST', () => this.commands.subscriberId(this.name));
       if (id === undefined) return 'retry';
-      await this.commands.trackKeys(id, this.prefix);
+      await this.bounded('CLIENT TRACKING', () => this.commands.trackKeys(id, this.prefix));
       this.using = 'tracking';
       if (this.mode !== 'auto' || this.echoChecked) this.dropUndecided();
       return 'on';
@@ -365,11 +373,24 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   private publish(message: InvalidationMessage, keys: number): void {
-    const sent = this.commands.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
+    const text = JSON.stringify(message);
+    const sent = this.bounded('PUBLISH', () => this.commands.publish(this.channel, text)).catch((error: unknown) => {
       this.listener?.failed(new LayeredCacheError(INVALIDATION_PUBLISH_FAILED(keys, describeCause(error)), { cause: error }));
     });
     this.publishing.add(sent);
     void sent.finally(() => this.publishing.delete(sent));
+  }
+
+  private stopTracking(): Promise<void> {
+    return this.bounded('CLIENT TRACKING off', () => this.commands.stopTracking());
+  }
+
+  /** Runs one command of the bus within the store's command timeout. */
+  private bounded<R>(command: string, run: () => Promise<R>): Promise<R> {
+    return withTimeout(run, this.commandTimeoutMs, () => {
+      const cause = this.commands.connectionError;
+      return new CacheTimeoutError(REDIS_COMMAND_TIMED_OUT(command, this.commandTimeoutMs, cause?.message), { cause });
+    });
   }
 }
 

@@ -119,7 +119,7 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
   private readonly commands: RedisCommands;
   /** The first GET of a turn goes out at once, the ones asked for after it as one MGET. */
   private readonly gets: CommandBatcher<PendingRead>;
-  /** Versioned writes and delete marks: the first of a turn at once, the ones after it as one script call. */
+  /** Versioned writes and delete marks asked for together go out as one script call. */
   private readonly newerWrites: CommandBatcher<PendingNewerWrite>;
   /** Turns values into the text this store keeps; the cache checks a value with it before any layer is written. */
   readonly serializer: Serializer;
@@ -143,6 +143,7 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
       (read) => commands.get(read.key),
       (reads) => commands.mget(reads.map((read) => read.key)),
       'MGET',
+      true,
     );
     this.newerWrites = new CommandBatcher<PendingNewerWrite>(
       (write) => commands.setIfNewer(write.key, write.version, write.value, write.ttlMs, write.deleteMark),
@@ -218,7 +219,7 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
 
   /**
    * Stores `value` unless the key holds a newer version, bounded by the command timeout. The versioned
-   * writes asked for after the first of a turn go out together as one script call, in order.
+   * writes asked for within one run of the microtask queue go out as one script call, in order.
    */
   private writeIfNewer(key: string, version: string, value: string, ttlMs: number | undefined, deleteMark: boolean): Promise<void> {
     if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
@@ -256,9 +257,9 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
       if (mode === 'tracking') throw new LayeredCacheError(REDIS_TRACKING_TAKEN);
       chosen = 'pubsub';
     }
-    if (chosen === 'pubsub') return new RedisInvalidationBus(this.commands, chosen);
+    if (chosen === 'pubsub') return new RedisInvalidationBus(this.commands, chosen, this.timeoutMs);
     this.trackingTaken = true;
-    return new RedisInvalidationBus(this.commands, chosen, () => (this.trackingTaken = false));
+    return new RedisInvalidationBus(this.commands, chosen, this.timeoutMs, () => (this.trackingTaken = false));
   }
 
   /**
