@@ -25,6 +25,8 @@ import {
   type ReplayQueueStats,
 } from './l2-write-replay-queue';
 import { NewestWrites } from './newest-writes';
+import { NextTurn } from '../core/next-turn';
+import { callEach } from '../core/call-each';
 import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout';
 
 /** Options of the replay of failed L2 writes. */
@@ -139,6 +141,14 @@ export class ResilientStore implements CacheStore {
   private warnedFull = false;
   private shuttingDown: Promise<ReplayShutdownResult> | undefined;
   private closed = false;
+  private readonly stopWatchingReconnects: (() => void) | undefined;
+  /** Calls the open breaker refused, settled together on the next turn of the event loop. */
+  private refusals: (() => void)[] = [];
+  private readonly refusalTurn = new NextTurn(() => {
+    const refused = this.refusals;
+    this.refusals = [];
+    callEach(refused, (settle) => settle());
+  });
 
   /** @throws LayeredCacheError when an option is out of range. */
   constructor(
@@ -157,6 +167,17 @@ export class ResilientStore implements CacheStore {
     if (!(this.retryDelayMs > 0) || this.retryDelayMs > MAX_TIMER_MS) {
       throw new LayeredCacheError(INVALID_RESILIENCE_OPTION('replay.retryDelayMs', replay?.retryDelayMs, `a number of milliseconds greater than 0 and at most ${MAX_TIMER_MS}`));
     }
+    this.stopWatchingReconnects = inner.onReconnected?.(() => this.reconnected());
+  }
+
+  /**
+   * The store is connected again: the breaker's cool-down, meant for a layer that cannot answer, ends now,
+   * so the next call probes it, and kept writes are replayed (the first of them as the probe).
+   */
+  private reconnected(): void {
+    if (this.closed || this.breaker === null || this.breaker.state === 'closed') return;
+    this.breaker.endCooldown();
+    if (this.replayQueue?.hasReplayable()) void this.startReplay();
   }
 
   /**
@@ -190,6 +211,7 @@ export class ResilientStore implements CacheStore {
   /** Gives up on kept writes (counted and logged), then closes the wrapped store. */
   async close(): Promise<void> {
     await this.shutdown(0);
+    this.stopWatchingReconnects?.();
     await this.inner.close?.();
   }
 
@@ -229,7 +251,7 @@ export class ResilientStore implements CacheStore {
       permit = this.permit();
     } catch (error) {
       this.writeFailed(key, operation, seq, undefined, options?.decision, error);
-      return Promise.reject(error);
+      return this.rejected(error);
     }
     // The outcome is accounted for as the time limit settles, before the caller hears of it.
     return withTimeout(run, timeoutMs, () => this.timedOut(operation.kind, timeoutMs), (failed, error) => {
@@ -278,7 +300,7 @@ export class ResilientStore implements CacheStore {
       limit = this.limitOf(operation, timeoutMs);
       permit = this.permit();
     } catch (error) {
-      return Promise.reject(error);
+      return this.rejected(error);
     }
     return this.send(operation, run, limit, permit);
   }
@@ -288,6 +310,19 @@ export class ResilientStore implements CacheStore {
     const limit = timeoutMs ?? this.timeoutMs;
     if (!(limit > 0)) throw new CacheTimeoutError(L2_BUDGET_EXHAUSTED(operation));
     return Math.min(limit, MAX_TIMER_MS);
+  }
+
+  /**
+   * A call refused before it reached the store. The open breaker's refusal settles on the next turn of the
+   * event loop: settled at once, a loop of cache calls would run without I/O and starve every timer
+   * (the library's own retries and time limits included).
+   */
+  private rejected<R>(error: unknown): Promise<R> {
+    if (!(error instanceof CircuitOpenError)) return Promise.reject(error);
+    return new Promise<R>((_, reject) => {
+      this.refusals.push(() => reject(error));
+      this.refusalTurn.request();
+    });
   }
 
   /** The breaker's permit for one call; throws `CircuitOpenError` while the breaker is open. */

@@ -26,6 +26,12 @@ export interface CacheStore {
   clear?(prefix?: string): PromiseOrValue<void>;
   /** Releases connections and timers the store owns. */
   close?(): PromiseOrValue<void>;
+  /**
+   * Calls `listener` each time the store's connection is ready again after it was lost (left out by stores
+   * without one). The cache's guard around L2 then probes the store at once instead of waiting out its
+   * breaker's cool-down, and replays what it kept. Returns a function that stops the calls.
+   */
+  onReconnected?(listener: () => void): () => void;
 }
 
 /** The version of a delete, and how long a store that checks versions keeps it in place of the key. */

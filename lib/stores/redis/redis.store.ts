@@ -245,6 +245,11 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
     });
   }
 
+  /** Calls `listener` each time the client is ready again (after a reconnect, and on its first connection). */
+  onReconnected(listener: () => void): () => void {
+    return this.commands.onReady(listener);
+  }
+
   /**
    * A bus that tells other instances of changes, and this one of theirs (see `InvalidationMode`), over this
    * store's connection and one more of its own. `LayeredCache` builds and starts one for its `invalidation`
