@@ -199,9 +199,10 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   /** Tracking was refused or failed: pub/sub in `'auto'` mode when Redis refused it; false when it is to be tried again. */
-  private refusedTracking(error: unknown): boolean {
+  private refusedTracking(driverError: unknown): boolean {
     // An answer from Redis is a refusal; a connection that is not ready is only a reason to try later.
     const refused = this.commands.isReady;
+    const error = this.commands.redisError(driverError);
     if (refused && this.mode === 'auto') {
       this.using = 'pubsub';
       this.listener?.notice(INVALIDATION_TRACKING_REFUSED(describeCause(error)));
@@ -365,7 +366,8 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   private publish(message: InvalidationMessage, keys: number): void {
-    const sent = this.commands.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
+    const sent = this.commands.publish(this.channel, JSON.stringify(message)).catch((driverError: unknown) => {
+      const error = this.commands.redisError(driverError);
       this.listener?.failed(new LayeredCacheError(INVALIDATION_PUBLISH_FAILED(keys, describeCause(error)), { cause: error }));
     });
     this.publishing.add(sent);
