@@ -49,6 +49,7 @@ export {
   CacheTimeoutError,
   CircuitOpenError,
   LayeredCacheError,
+  RedisCommandError,
 } from './core/errors';
 export type { CacheLayer, CacheOperation } from './core/errors';
 export { JsonSerializer } from './core/serializer';

@@ -49,6 +49,39 @@ export class CacheTimeoutError extends LayeredCacheError {}
  */
 export class CircuitOpenError extends LayeredCacheError {}
 
+/**
+ * What the Redis client library (node-redis or ioredis) reported: an error reply to a command
+ * (`WRONGPASS ...`, `NOAUTH ...`, `OOM ...`, `READONLY ...`) or a connection failure
+ * (`connect ECONNREFUSED 127.0.0.1:6380`). `RedisStore` puts one in place of every error of the client
+ * library, because those can carry what was sent to Redis: ioredis keeps the arguments of the failed command,
+ * which for `AUTH` and `HELLO` are the username and the password. This one keeps only the message, with every
+ * username and password the store knows of replaced by `***`, the client library's error `name` and
+ * `code`, and as `cause` the same for that error's own cause. The original error is not kept.
+ *
+ * @example
+ * try {
+ *   await cache.get('user:1');
+ * } catch (error) {
+ *   const cause = error instanceof CacheLayerError ? error.cause : undefined;
+ *   if (cause instanceof RedisCommandError && cause.message.startsWith('WRONGPASS')) alertOps('Redis password rejected');
+ * }
+ */
+export class RedisCommandError extends LayeredCacheError {
+  /**
+   * `name` of the client library's error, or its class's name where the name is only `Error`: e.g.
+   * `ReplyError` (ioredis), `SimpleError` (node-redis), `MaxRetriesPerRequestError` or `Error`.
+   */
+  readonly driverErrorName: string;
+  /** `code` of the client library's error when it had one, e.g. `ECONNREFUSED`; `undefined` for error replies. */
+  readonly code: string | undefined;
+
+  constructor(message: string, details: { readonly driverErrorName: string; readonly code?: string; readonly cause?: RedisCommandError }) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.driverErrorName = details.driverErrorName;
+    this.code = details.code;
+  }
+}
+
 /** Text of an unknown thrown value, for messages. */
 export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message;

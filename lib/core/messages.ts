@@ -158,6 +158,13 @@ export const REDIS_OFFLINE_TIMEOUT = (timeoutMs: number): string =>
 export const REDIS_STORE_CLOSED =
   'This RedisStore is closed, so it no longer sends commands. Create a new RedisStore, or stop using this one before closing it.';
 
+/** What stands in for a username or password in the text of a Redis client library's error. */
+export const REDACTED = '***';
+
+/** The Redis client library raised an error without a message. */
+export const REDIS_ERROR_WITHOUT_MESSAGE = (name: string, code: string | undefined): string =>
+  `The Redis client library raised ${name}${code === undefined ? '' : ` (${code})`} without a message. Check that Redis is reachable and accepts this client's credentials.`;
+
 /** RedisStore.clear() was called without a prefix. */
 export const REDIS_CLEAR_NEEDS_PREFIX =
   'RedisStore.clear() needs a non-empty key prefix: it refuses to delete every key of a Redis that other applications may share. Pass the prefix to delete (e.g. "myapp:"), or give the cache a namespace so that clearing it passes one.';

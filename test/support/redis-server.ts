@@ -32,7 +32,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Resolves true when a Redis on `port` answers PING within `timeoutMs`. */
+/**
+ * Resolves true when a Redis on `port` answers PING within `timeoutMs`; a server started with a password
+ * answers it with NOAUTH, which says as much that it is up.
+ */
 export function answersPing(port: number, timeoutMs = 200): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -46,7 +49,7 @@ export function answersPing(port: number, timeoutMs = 200): Promise<boolean> {
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (data) => {
       reply += data.toString('utf8');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
     socket.on('error', () => done(false));
   });

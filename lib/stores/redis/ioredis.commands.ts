@@ -1,6 +1,7 @@
 import { LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../core/messages';
 import type { LuaScript } from './lease.script';
+import type { CredentialRedactor } from './redis-credentials';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
 import {
   ConnectionErrorTracker,
@@ -71,12 +72,14 @@ export function looksLikeIoRedis(value: object): value is IoRedisClientLike {
  * Creates an ioredis client for the store to own. ioredis connects on creation (unless `lazyConnect`)
  * and reconnects in the background; it is loaded only here, so projects on node-redis need not install it.
  */
-export function createIoRedisClient(url: string | undefined, options: IoRedisClientOptions | undefined): IoRedisClientLike {
+export function createIoRedisClient(url: string | undefined, options: IoRedisClientOptions | undefined, redactor: CredentialRedactor): IoRedisClientLike {
   const IoRedis = loadIoRedis();
   try {
     return url === undefined ? new IoRedis(options ?? {}) : new IoRedis(url, options ?? {});
   } catch (error) {
-    throw new LayeredCacheError(REDIS_CLIENT_CREATION_FAILED('ioredis', describeCause(error)), { cause: error });
+    // A URL that cannot be parsed is quoted whole by the TypeError's `input`: only the redacted message is kept.
+    const cause = redactor.error(error);
+    throw new LayeredCacheError(REDIS_CLIENT_CREATION_FAILED('ioredis', describeCause(cause)), { cause });
   }
 }
 
@@ -98,14 +101,17 @@ function loadIoRedis(): IoRedisConstructor {
  */
 export class IoRedisCommands implements RedisCommands {
   readonly driver = 'ioredis';
-  private readonly errors = new ConnectionErrorTracker();
+  private readonly errors: ConnectionErrorTracker;
   private readonly ready = new ReadyListeners();
   readonly keyPrefix: string;
 
+  /** @param redactor Hides the client's credentials in the errors this library hands on. */
   constructor(
     private readonly client: IoRedisClientLike,
     private readonly owned: boolean,
+    private readonly redactor: CredentialRedactor,
   ) {
+    this.errors = new ConnectionErrorTracker(redactor);
     this.keyPrefix = client.options.keyPrefix ?? '';
     client.on('error', this.errors.onError);
     client.on('ready', this.errors.onReady);
@@ -119,6 +125,9 @@ export class IoRedisCommands implements RedisCommands {
   get isReady(): boolean {
     return this.client.status === 'ready';
   }
+
+  /** ioredis errors keep the failed command's arguments (`AUTH`'s are the password); none of them is kept. */
+  readonly redisError = (error: unknown): LayeredCacheError => this.redactor.error(error);
 
   get(key: string): Promise<unknown> {
     return this.client.get(key);
@@ -208,7 +217,7 @@ export class IoRedisCommands implements RedisCommands {
           if (subscriber.status !== 'end') subscriber.disconnect();
         },
       };
-    }, handlers.onClosed);
+    }, handlers.onClosed, this.redisError);
   }
 
   /** A connection like the client's, that neither reconnects nor resubscribes by itself. */

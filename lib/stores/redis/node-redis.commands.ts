@@ -2,6 +2,7 @@ import { createClient, type RedisClientOptions, TimeoutError } from 'redis';
 import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../core/messages';
 import type { LuaScript } from './lease.script';
+import type { CredentialRedactor } from './redis-credentials';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
 import {
   ConnectionErrorTracker,
@@ -55,20 +56,23 @@ export function looksLikeNodeRedis(value: object): value is NodeRedisClientLike 
 }
 
 /** Creates a node-redis client for the store to own; it is not connected yet. */
-export function createNodeRedisClient(url: string | undefined, options: NodeRedisClientOptions | undefined): NodeRedisClientLike {
+export function createNodeRedisClient(url: string | undefined, options: NodeRedisClientOptions | undefined, redactor: CredentialRedactor): NodeRedisClientLike {
   try {
     return createClient(url === undefined ? options : { ...options, url });
   } catch (error) {
-    throw new LayeredCacheError(REDIS_CLIENT_CREATION_FAILED('node-redis', describeCause(error)), { cause: error });
+    // A URL that cannot be parsed is quoted whole by the TypeError's `input`: only the redacted message is kept.
+    const cause = redactor.error(error);
+    throw new LayeredCacheError(REDIS_CLIENT_CREATION_FAILED('node-redis', describeCause(cause)), { cause });
   }
 }
 
 /**
  * node-redis's offline timeout is the store's own time limit, which may pass a moment before the store's
- * deadline does; as a `CacheTimeoutError`, the store reports it as its own timeout.
+ * deadline does; as a `CacheTimeoutError`, the store reports it as its own timeout. node-redis's error says
+ * no more than that, so it is not kept.
  */
 function asStoreTimeout(this: NodeRedisCommands, error: unknown): never {
-  throw error instanceof TimeoutError ? new CacheTimeoutError(REDIS_OFFLINE_TIMEOUT(this.offlineTimeoutMs), { cause: error }) : error;
+  throw error instanceof TimeoutError ? new CacheTimeoutError(REDIS_OFFLINE_TIMEOUT(this.offlineTimeoutMs)) : error;
 }
 
 /**
@@ -79,18 +83,21 @@ function asStoreTimeout(this: NodeRedisCommands, error: unknown): never {
 export class NodeRedisCommands implements RedisCommands {
   readonly driver = 'node-redis';
   readonly keyPrefix = '';
-  private readonly errors = new ConnectionErrorTracker();
+  private readonly errors: ConnectionErrorTracker;
   private readonly ready = new ReadyListeners();
 
   /**
    * @param offlineTimeoutMs While the client is not ready, node-redis queues commands; this bound makes
    *   it drop the ones the store has given up on instead of sending them after reconnecting.
+   * @param redactor Hides the client's credentials in the errors this library hands on.
    */
   constructor(
     private readonly client: NodeRedisClientLike,
     private readonly owned: boolean,
     readonly offlineTimeoutMs: number,
+    private readonly redactor: CredentialRedactor,
   ) {
+    this.errors = new ConnectionErrorTracker(redactor);
     client.on('error', this.errors.onError);
     client.on('ready', this.errors.onReady);
     client.on('ready', this.ready.notify);
@@ -108,6 +115,8 @@ export class NodeRedisCommands implements RedisCommands {
   get isReady(): boolean {
     return this.client.isReady;
   }
+
+  readonly redisError = (error: unknown): LayeredCacheError => this.redactor.error(error);
 
   get(key: string): Promise<unknown> {
     return this.send(['GET', key]);
@@ -197,7 +206,7 @@ export class NodeRedisCommands implements RedisCommands {
           if (subscriber.isOpen) subscriber.destroy();
         },
       };
-    }, handlers.onClosed);
+    }, handlers.onClosed, this.redisError);
   }
 
   async quit(): Promise<void> {

@@ -1,4 +1,6 @@
+import type { LayeredCacheError } from '../../core/errors';
 import type { LuaScript } from './lease.script';
+import type { CredentialRedactor } from './redis-credentials';
 /** Which Redis client library a `RedisStore` drives. */
 export type RedisDriver = 'node-redis' | 'ioredis';
 
@@ -26,12 +28,23 @@ export interface ScanPage {
 /**
  * The few Redis commands `RedisStore` sends, independent of the client library. Implementations do not
  * bound their calls with a timeout (the store does) and never throw synchronously.
+ *
+ * Their promises reject with the client library's own errors, as they are: those may carry the arguments of
+ * a command, the password of `AUTH` among them. Whoever catches one hands on only what {@link redisError}
+ * makes of it (`RedisStore` and the invalidation bus do), so that no command costs a promise more for it.
+ * What an implementation reports by itself (`connectionError`, a subscriber's `onClosed` and the rejection
+ * of `connectSubscriber`) is this library's error already.
  * @internal
  */
 export interface RedisCommands {
   readonly driver: RedisDriver;
-  /** The last connection error while the client is not ready; `undefined` once it is ready again. */
+  /** The last connection error while the client is not ready, as a `RedisCommandError`; `undefined` once it is ready again. */
   readonly connectionError: Error | undefined;
+  /**
+   * This library's error for one that a command rejected with: a `RedisCommandError` without the client
+   * library's command arguments and with the credentials of the client hidden (see `CredentialRedactor`).
+   */
+  redisError(error: unknown): LayeredCacheError;
   /**
    * GET: the client's reply as it is, `null` when the key is absent (see {@link replyText}). Replies are
    * passed through untouched, so that a read costs no promise of its own here.
@@ -112,16 +125,22 @@ export interface SubscriberConnection {
 
 /**
  * What both drivers share of a subscriber connection's life: `onClosed` is called exactly once, when the
- * connection could not be made, is lost, ends or is closed; a failure to start closes it and rejects.
+ * connection could not be made, is lost, ends or is closed; a failure to start closes it and rejects. The
+ * errors it hands on are `redisError`'s of the client library's.
  * @internal
  */
-export async function openSubscriber(create: () => SubscriberConnection, onClosed: (error: Error | undefined) => void): Promise<RedisSubscriber> {
+export async function openSubscriber(
+  create: () => SubscriberConnection,
+  onClosed: (error: Error | undefined) => void,
+  redisError: (error: unknown) => LayeredCacheError,
+): Promise<RedisSubscriber> {
   let connection: SubscriberConnection;
   try {
     connection = create();
   } catch (error) {
-    onClosed(asError(error));
-    throw error;
+    const ours = redisError(error);
+    onClosed(ours);
+    throw ours;
   }
   let closed = false;
   const close = (error?: Error): void => {
@@ -130,19 +149,16 @@ export async function openSubscriber(create: () => SubscriberConnection, onClose
     connection.stop();
     onClosed(error);
   };
-  connection.on('error', (error) => close(error ?? new Error('connection lost')));
+  connection.on('error', (error) => close(redisError(error ?? new Error('connection lost'))));
   connection.on('end', () => close(undefined));
   try {
     await connection.start();
   } catch (error) {
-    close(asError(error));
-    throw error;
+    const ours = redisError(error);
+    close(ours);
+    throw ours;
   }
   return { close: () => close(undefined) };
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** The channel on which Redis sends the invalidations of `CLIENT TRACKING ... REDIRECT`. */
@@ -198,13 +214,15 @@ export function escapeGlob(text: string): string {
 
 /**
  * Remembers the last connection error of a client until it is ready again, so that a timeout can say
- * why. The `'error'` listener also keeps an unlistened error event from crashing the process.
+ * why; as this library's error, since the timeout hands it on as its cause. The `'error'` listener also
+ * keeps an unlistened error event from crashing the process.
  * @internal
  */
 export class ConnectionErrorTracker {
   private lastError: Error | undefined;
+  constructor(private readonly redactor: CredentialRedactor) {}
   readonly onError = (error: unknown): void => {
-    this.lastError = error instanceof Error ? error : new Error(String(error));
+    this.lastError = this.redactor.error(error);
   };
   readonly onReady = (): void => {
     this.lastError = undefined;

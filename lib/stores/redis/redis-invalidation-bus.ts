@@ -206,10 +206,11 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   /** Tracking was refused or failed: pub/sub in `'auto'` mode when Redis refused it; false when it is to be tried again. */
-  private refusedTracking(error: unknown): boolean {
+  private refusedTracking(driverError: unknown): boolean {
     // An answer from Redis is a refusal; a connection that is not ready, or a Redis too slow to answer, is
     // only a reason to try later.
-    const refused = this.commands.isReady && !(error instanceof CacheTimeoutError);
+    const refused = this.commands.isReady && !(driverError instanceof CacheTimeoutError);
+    const error = this.commands.redisError(driverError);
     if (refused && this.mode === 'auto') {
       this.using = 'pubsub';
       this.listener?.notice(INVALIDATION_TRACKING_REFUSED(describeCause(error)));
@@ -374,7 +375,8 @@ export class RedisInvalidationBus implements InvalidationBus {
 
   private publish(message: InvalidationMessage, keys: number): void {
     const text = JSON.stringify(message);
-    const sent = this.bounded('PUBLISH', () => this.commands.publish(this.channel, text)).catch((error: unknown) => {
+    const sent = this.bounded('PUBLISH', () => this.commands.publish(this.channel, text)).catch((driverError: unknown) => {
+      const error = this.commands.redisError(driverError);
       this.listener?.failed(new LayeredCacheError(INVALIDATION_PUBLISH_FAILED(keys, describeCause(error)), { cause: error }));
     });
     this.publishing.add(sent);

@@ -31,6 +31,7 @@ import {
 import { type BatchedItem, CommandBatcher } from './command-batcher';
 import { type NewerWrite, type RedisCommands, type RedisDriver, escapeGlob, replyText, toPxMilliseconds } from './redis-commands';
 import { assertUrlGivenWhenNamed } from './redis-target';
+import { CredentialRedactor, credentialsOf } from './redis-credentials';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
 export interface RedisStoreCommonOptions {
@@ -341,9 +342,13 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
     });
   }
 
-  /** The client's own offline timeout (the same limit) may fire a moment before the deadline: still our time limit. */
+  /**
+   * What a failed command rejects with: the client's own offline timeout (the same limit) may fire a moment
+   * before the deadline, and is still our time limit; anything else becomes this library's error, without
+   * what the client library keeps of the command (its arguments may hold the password).
+   */
   private commandError(command: string, error: unknown, deadline: Deadline<PendingCommand>): unknown {
-    return error instanceof CacheTimeoutError || performance.now() >= deadline.at ? this.timeoutError(command) : error;
+    return error instanceof CacheTimeoutError || performance.now() >= deadline.at ? this.timeoutError(command) : this.commands.redisError(error);
   }
 
   /** Checks a write and encodes its entry: the text to SET, or `undefined` when `ttlMs <= 0` asks for a delete. */
@@ -389,33 +394,42 @@ function pxOf(ttlMs: number | undefined): number | undefined {
 
 function createCommands(options: RedisStoreOptions, timeoutMs: number): RedisCommands {
   assertUrlGivenWhenNamed(options);
+  // Every username and password the options name, to be hidden in whatever the client library reports.
+  const credentials = credentialsOf(options);
   if (options.client !== undefined) {
     const extra = (['driver', 'url', 'clientOptions'] as const).filter((name) => options[name] !== undefined);
     if (extra.length > 0) throw new LayeredCacheError(REDIS_CLIENT_WITH_CONNECTION_OPTIONS(extra.map((name) => `"${name}"`).join(', ')));
-    return commandsForClient(options.client, timeoutMs);
+    return commandsForClient(options.client, timeoutMs, new CredentialRedactor(credentials));
   }
   const driver: unknown = options.driver ?? 'node-redis';
   if (driver === 'node-redis') {
     const nodeRedis = options as NodeRedisStoreOptions;
-    return new NodeRedisCommands(createNodeRedisClient(nodeRedis.url, nodeRedis.clientOptions), true, timeoutMs);
+    const client = createNodeRedisClient(nodeRedis.url, nodeRedis.clientOptions, new CredentialRedactor(credentials));
+    return new NodeRedisCommands(client, true, timeoutMs, redactorFor(credentials, client));
   }
   if (driver === 'ioredis') {
     const ioRedis = options as IoRedisStoreOptions;
-    return new IoRedisCommands(createIoRedisClient(ioRedis.url, ioRedis.clientOptions), true);
+    const client = createIoRedisClient(ioRedis.url, ioRedis.clientOptions, new CredentialRedactor(credentials));
+    return new IoRedisCommands(client, true, redactorFor(credentials, client));
   }
   throw new LayeredCacheError(REDIS_UNKNOWN_DRIVER(driver));
 }
 
-function commandsForClient(client: unknown, timeoutMs: number): RedisCommands {
+/** The options' credentials and those the created client parsed for itself (from its URL), in case they differ. */
+function redactorFor(credentials: readonly string[], client: object): CredentialRedactor {
+  return new CredentialRedactor([...credentials, ...credentialsOf({ client })]);
+}
+
+function commandsForClient(client: unknown, timeoutMs: number, redactor: CredentialRedactor): RedisCommands {
   if (typeof client !== 'object' || client === null) throw new LayeredCacheError(REDIS_UNKNOWN_CLIENT(describeValue(client)));
   if (looksLikeIoRedis(client)) {
     if (client.isCluster === true) throw new LayeredCacheError(REDIS_UNSUPPORTED_TOPOLOGY('ioredis Cluster'));
-    return new IoRedisCommands(client, false);
+    return new IoRedisCommands(client, false, redactor);
   }
   if (looksLikeNodeRedis(client)) {
     if ('masters' in client) throw new LayeredCacheError(REDIS_UNSUPPORTED_TOPOLOGY('node-redis cluster'));
     if ('getMasterNode' in client) throw new LayeredCacheError(REDIS_UNSUPPORTED_TOPOLOGY('node-redis sentinel'));
-    return new NodeRedisCommands(client, false, timeoutMs);
+    return new NodeRedisCommands(client, false, timeoutMs, redactor);
   }
   throw new LayeredCacheError(REDIS_UNKNOWN_CLIENT(describeValue(client)));
 }
