@@ -74,12 +74,27 @@ export class RedisCommandError extends LayeredCacheError {
   readonly driverErrorName: string;
   /** `code` of the client library's error when it had one, e.g. `ECONNREFUSED`; `undefined` for error replies. */
   readonly code: string | undefined;
+  /**
+   * True when Redis answered the command and refused it (`OOM`, `READONLY`, `NOPERM`, `WRONGTYPE`...): Redis
+   * is up, and the refusal says nothing of other commands. False for a connection that failed, and for the
+   * replies of a Redis that cannot serve anything yet (`LOADING`, `BUSY`, `MASTERDOWN`...).
+   */
+  readonly refusal: boolean;
 
-  constructor(message: string, details: { readonly driverErrorName: string; readonly code?: string; readonly cause?: RedisCommandError }) {
+  constructor(message: string, details: { readonly driverErrorName: string; readonly code?: string; readonly cause?: RedisCommandError; readonly refusal?: boolean }) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.driverErrorName = details.driverErrorName;
     this.code = details.code;
+    this.refusal = details.refusal ?? false;
   }
+}
+
+/**
+ * True when a layer answered a call with a refusal ({@link RedisCommandError.refusal}): the layer is up, so
+ * the refusal is no reason to stop calling it for other operations.
+ */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof RedisCommandError && error.refusal;
 }
 
 /** Text of an unknown thrown value, for messages. */

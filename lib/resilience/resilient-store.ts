@@ -1,6 +1,6 @@
 import { type CacheEntry, remainingTtl } from '../core/cache-entry';
 import type { CacheEventBus } from '../core/cache-events';
-import { CacheSerializationError, CacheTimeoutError, CircuitOpenError, describeCause, LayeredCacheError } from '../core/errors';
+import { CacheSerializationError, CacheTimeoutError, CircuitOpenError, describeCause, isRefusal, LayeredCacheError } from '../core/errors';
 import {
   CIRCUIT_CLOSED,
   CIRCUIT_OPEN_SKIPPED,
@@ -142,6 +142,13 @@ export class ResilientStore implements CacheStore {
   private shuttingDown: Promise<ReplayShutdownResult> | undefined;
   private closed = false;
   private readonly stopWatchingReconnects: (() => void) | undefined;
+  /**
+   * After L2 refused a write (it answered: out of memory, read-only), successes of other calls do not start
+   * replays before this time: they would be refused alike, as often as reads succeed.
+   */
+  private replayPausedUntil = 0;
+  /** What L2 answered when it last refused a replayed write. */
+  private lastReplayRefusal: unknown;
   /** Calls the open breaker refused, settled together on the next turn of the event loop. */
   private refusals: (() => void)[] = [];
   private readonly refusalTurn = new NextTurn(() => {
@@ -348,6 +355,10 @@ export class ResilientStore implements CacheStore {
       // The layer answered (a read) or was never asked (a write it could not encode): its health is not in question.
       if (operation === 'get') this.succeeded(permit);
       else this.breaker?.release(permit);
+    } else if (isRefusal(error)) {
+      // It answered: up, so the breaker does not count the refusal (reads go on); only replays wait a while.
+      this.breaker?.success(permit);
+      if (operation !== 'get') this.replayPausedUntil = Date.now() + this.retryDelayMs;
     } else {
       if (error instanceof CacheTimeoutError) this.timeouts++;
       this.breaker?.failure(permit, error);
@@ -357,7 +368,7 @@ export class ResilientStore implements CacheStore {
   private succeeded(permit: CircuitPermit): void {
     this.breaker?.success(permit);
     const queue = this.replayQueue;
-    if (queue !== null && queue.size > 0 && this.replayRun === undefined && !this.closed) this.startReplay();
+    if (queue !== null && queue.size > 0 && this.replayRun === undefined && !this.closed && Date.now() >= this.replayPausedUntil) this.startReplay();
   }
 
   private timedOut(operation: L2Operation, timeoutMs: number): CacheTimeoutError {
@@ -383,7 +394,13 @@ export class ResilientStore implements CacheStore {
     const write = (key: string, operation: ReplayOperation, permit: CircuitPermit): Promise<void> => {
       const timeoutMs = Math.min(this.timeoutMs, Math.max(1, this.replayDeadline - Date.now()));
       const run = () => (operation.kind === 'set' ? this.inner.set(key, operation.entry, remainingTtl(operation.entry)) : this.inner.delete(key, operation.mark));
-      return this.send(operation.kind, run, timeoutMs, permit);
+      return this.send(operation.kind, run, timeoutMs, permit).then(
+        () => (this.lastReplayRefusal = undefined),
+        (error: unknown) => {
+          this.lastReplayRefusal = isRefusal(error) ? error : undefined;
+          throw error;
+        },
+      );
     };
     const permit = (): CircuitPermit | undefined => {
       if (Date.now() >= this.replayDeadline) return undefined;
@@ -432,12 +449,14 @@ export class ResilientStore implements CacheStore {
       this.breaker?.endCooldown();
       await this.startReplay(true);
       const left = this.replayDeadline - Date.now();
-      if (queue.size === 0 || left <= 0) break;
+      // A refusal would be the answer to every try: shutdown takes only as long as work it can do.
+      if (queue.size === 0 || left <= 0 || this.lastReplayRefusal !== undefined) break;
       await new Promise((resolve) => setTimeout(resolve, Math.min(SHUTDOWN_RETRY_PAUSE_MS, left)));
     }
     this.closed = true;
     const abandoned = queue.abandonAll();
-    if (abandoned > 0) this.logger?.error(REPLAY_ABANDONED(abandoned, timeoutMs));
+    const refusal = this.lastReplayRefusal === undefined ? undefined : describeCause(this.lastReplayRefusal);
+    if (abandoned > 0) this.logger?.error(REPLAY_ABANDONED(abandoned, timeoutMs, refusal));
     return { replayed: queue.stats().replayed - replayedBefore, abandoned };
   }
 

@@ -4,6 +4,11 @@ import { REDACTED, REDIS_ERROR_WITHOUT_MESSAGE } from '../../core/messages';
 /** Option names under which the client libraries take a username or a password. */
 const CREDENTIAL_OPTIONS = ['username', 'password', 'sentinelUsername', 'sentinelPassword'] as const;
 
+/** Names of the client libraries' errors for an error reply of Redis: ioredis, then node-redis 5 and 6. */
+const ERROR_REPLY_NAMES = new Set(['ReplyError', 'ErrorReply', 'SimpleError', 'BlobError']);
+/** Error replies of a Redis that cannot serve anything for now: an outage, not a refusal. */
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
+
 /** Causes followed below an error; deeper ones are dropped. */
 const MAX_CAUSE_DEPTH = 4;
 
@@ -49,7 +54,9 @@ export class CredentialRedactor {
     const code = typeof record.code === 'string' ? this.text(record.code) : undefined;
     const driverErrorName = this.text(nameOf(error));
     const cause = error.cause !== undefined && depth < MAX_CAUSE_DEPTH ? this.translate(error.cause, depth + 1) : undefined;
-    return new RedisCommandError(this.text(messageOf(error, driverErrorName, code)), { driverErrorName, code, cause });
+    const message = this.text(messageOf(error, driverErrorName, code));
+    const refusal = ERROR_REPLY_NAMES.has(driverErrorName) && !UNAVAILABLE_REPLY.test(message);
+    return new RedisCommandError(message, { driverErrorName, code, cause, refusal });
   }
 }
 
