@@ -241,10 +241,12 @@ export const REPLAY_QUEUE_FULL = (maxEntries: number): string =>
   `The L2 replay queue is full (${maxEntries} keys): the oldest kept writes are being dropped, so L2 will miss them after it recovers (L1 and the data source are unaffected). Raise resilience.replay.maxEntries if your outages outlast it.`;
 
 /** Logged when shutdown could not write every kept L2 write. */
-export const REPLAY_ABANDONED = (abandoned: number, timeoutMs: number, refusal: string | undefined): string =>
-  refusal === undefined
-    ? `Shutdown could not write ${abandoned} kept L2 write(s) within ${timeoutMs} ms because L2 did not answer; those keys are missing or stale in L2 until they are written again. Make L2 reachable during shutdown or raise shutdownTimeoutMs.`
-    : `Shutdown gave up on ${abandoned} kept L2 write(s) because L2 refused them (${refusal}); those keys are missing or stale in L2 until they are written again. Check what the refusal says: a Redis out of memory (maxmemory with noeviction) or a read-only replica takes no writes.`;
+export const REPLAY_ABANDONED = (abandoned: number, timeoutMs: number, refusal: string | undefined, unanswered: number): string => {
+  const more = unanswered === 0 ? '' : `, and ${unanswered} write(s) sent earlier were still unanswered (they may yet land)`;
+  return refusal === undefined
+    ? `Shutdown could not write ${abandoned} kept L2 write(s) within ${timeoutMs} ms because L2 did not answer${more}; those keys are missing or stale in L2 until they are written again. Make L2 reachable during shutdown or raise shutdownTimeoutMs.`
+    : `Shutdown gave up on ${abandoned} kept L2 write(s) because L2 refused them (${refusal})${more}; those keys are missing or stale in L2 until they are written again. Check what the refusal says: a Redis out of memory (maxmemory with noeviction) or a read-only replica takes no writes.`;
+};
 
 /** A replay of kept L2 writes stopped on an unexpected error; the writes stay kept for the next attempt. */
 export const REPLAY_RUN_FAILED = (cause: string): string =>

@@ -427,7 +427,7 @@ export class LayeredStore implements CacheStore {
    * it on application shutdown, after draining the offload service.
    */
   shutdown(timeoutMs: number): Promise<ReplayShutdownResult> {
-    return this.l2Resilience === null ? Promise.resolve({ replayed: 0, abandoned: 0 }) : this.l2Resilience.shutdown(timeoutMs);
+    return this.l2Resilience === null ? Promise.resolve({ replayed: 0, abandoned: 0, unanswered: 0 }) : this.l2Resilience.shutdown(timeoutMs);
   }
 
   /** Gives up on kept L2 writes (counted and logged; call `shutdown` first to replay them), then closes both layers. */

@@ -13,6 +13,7 @@ import type { CacheStore } from '../stores/cache-store.interface';
 import { isCacheStore } from '../stores/is-cache-store';
 import { MemoryStore } from '../stores/memory.store';
 import { RedisStore } from '../stores/redis';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../stores/redis/redis.store';
 import { CachedMethodRunner } from './decorators/cached-method.runner';
 import { CacheFailureLog } from './layered-cache.failure-log';
 import { MEMORY_STORE_DESCRIPTION } from './layered-cache.messages';
@@ -49,8 +50,9 @@ export function createLayeredCacheProviders(): Provider[] {
       useFactory: (options: LayeredCacheModuleOptions, owned: WeakMap<CacheStore, string>): CacheStore | null => {
         if (options.l2 === undefined || options.l2 === false) return null;
         if (isCacheStore(options.l2)) return options.l2;
-        // Unless told otherwise, each Redis command gets as long as the cache waits for L2.
-        const commandTimeoutMs = options.l2.commandTimeoutMs ?? (options.resilience === false ? undefined : options.resilience?.timeoutMs);
+        // Unless told otherwise, each Redis command gets at least as long as the cache waits for L2.
+        const callerLimit = options.resilience === false ? undefined : options.resilience?.timeoutMs;
+        const commandTimeoutMs = options.l2.commandTimeoutMs ?? (callerLimit !== undefined && callerLimit > DEFAULT_COMMAND_TIMEOUT_MS ? callerLimit : undefined);
         const store = new RedisStore({ ...options.l2, commandTimeoutMs });
         owned.set(store, describeRedisTarget(options.l2));
         return store;

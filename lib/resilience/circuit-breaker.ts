@@ -61,6 +61,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 /**
  * A consecutive-failure circuit breaker: closed, open for a cool-down, then half-open with a single
  * probe. Plain state, no timers: an open breaker turns half-open when a call asks after the cool-down.
+ * Failures count in the order calls end, and calls that were in flight together count once: a failure of
+ * a call that started before the last counted failure ended adds nothing, so a burst of concurrent calls
+ * that a slow moment made time out together is one failure, not a threshold's worth.
  *
  * @example
  * const breaker = new CircuitBreaker({ failureThreshold: 5, cooldownMs: 5_000 });
@@ -78,6 +81,8 @@ export class CircuitBreaker {
   /** Bumped on every transition; a permit is valid only in the period it was given in. */
   private period = 0;
   private failures = 0;
+  /** When the last counted failure was reported. */
+  private lastFailureAt = Number.NEGATIVE_INFINITY;
   private probeInFlight = false;
   private openedAt = 0;
   private timesOpened = 0;
@@ -135,9 +140,15 @@ export class CircuitBreaker {
     }
   }
 
-  /** The call failed: counts it; the threshold (or a failed probe) opens the breaker. */
-  failure(permit: CircuitPermit, error?: unknown): void {
+  /**
+   * The call failed: counts it, unless it started (`startedAt`, on the breaker's clock; default now) before
+   * the last counted failure ended; the threshold (or a failed probe) opens the breaker.
+   */
+  failure(permit: CircuitPermit, error?: unknown, startedAt?: number): void {
     if (permit !== this.period) return;
+    const now = this.now();
+    if (this.current !== 'half-open' && (startedAt ?? now) < this.lastFailureAt) return;
+    this.lastFailureAt = now;
     this.failures++;
     if (this.current === 'half-open' || this.failures >= this.failureThreshold) {
       this.probeInFlight = false;
@@ -153,6 +164,11 @@ export class CircuitBreaker {
   /** Ends an open breaker's cool-down now, so the next call probes (used on shutdown, to try a last time). */
   endCooldown(): void {
     if (this.current === 'open') this.openedAt = this.now() - this.cooldownMs;
+  }
+
+  /** The breaker's clock, for the `startedAt` of {@link failure}. */
+  clock(): number {
+    return this.now();
   }
 
   /** A snapshot of the state and counters. */

@@ -33,9 +33,16 @@ import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout';
 export interface L2ReplayOptions extends ReplayQueueOptions {
   /**
    * While writes are kept and L2 is not known to be broken (no breaker, or a closed one), how long to wait
-   * before trying to replay them again when no other L2 call succeeds meanwhile, in milliseconds. Default 1 000.
+   * before trying to replay them again when no other L2 call succeeds meanwhile, in milliseconds. Default
+   * 1 000; each try that fails again doubles it (with jitter), up to 30 s.
    */
   retryDelayMs?: number;
+  /**
+   * How long one replayed write is waited for, in milliseconds. Default 5 000: nobody waits on a replay,
+   * so it waits for the store's own answer rather than a caller's time limit, and is not sent again while
+   * it may still land. Shutdown bounds it by what is left of `shutdownTimeoutMs`.
+   */
+  timeoutMs?: number;
 }
 
 /** How the shared layer is protected. Every field is optional. */
@@ -43,6 +50,9 @@ export interface ResilienceOptions {
   /**
    * Longest wait for L2 in one cache call, in milliseconds: a read, a write or a delete gives up on L2
    * after it; `getOrSet` (and so `@Cacheable`) shares it between its read and its write. Default 200.
+   * The L2 call itself goes on in the background until the store answers or gives up by itself (a
+   * `RedisStore` after its `commandTimeoutMs`): a write that outlived its caller is kept for replay only if
+   * it then fails, so a slow Redis gets each write once, and its late answers count as successes.
    */
   timeoutMs?: number;
   /** Skips L2 after repeated failures, for a cool-down, then probes it. `false` always calls L2. */
@@ -85,6 +95,11 @@ export interface L2ResilienceStats {
   readonly timeoutMs: number;
   /** Calls that gave up on L2 at a time limit (the cache's, or the store's own, such as `commandTimeoutMs`). */
   readonly timeouts: number;
+  /**
+   * Writes whose caller stopped waiting before L2 answered, and that L2 has not answered yet: each lands,
+   * or fails and is kept for replay, when it does.
+   */
+  readonly unanswered: number;
   /** The breaker's state and counters; `undefined` when the breaker is off. */
   readonly breaker: CircuitBreakerStats | undefined;
   /** The replay queue's counters; `undefined` when replay is off. */
@@ -97,12 +112,16 @@ export interface ReplayShutdownResult {
   readonly replayed: number;
   /** Kept writes that could not be written before the deadline (counted and logged). */
   readonly abandoned: number;
+  /** Writes sent before that L2 had not answered by the deadline (logged; they may still land). */
+  readonly unanswered: number;
 }
 
 type L2Operation = 'get' | 'set' | 'delete';
 
 const DEFAULT_TIMEOUT_MS = 200;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 30_000;
+const DEFAULT_REPLAY_TIMEOUT_MS = 5_000;
 const SHUTDOWN_RETRY_PAUSE_MS = 50;
 /**
  * Kept writes replayed at once during shutdown, at least: enough for a slow but answering L2 to take them
@@ -127,6 +146,13 @@ export class ResilientStore implements CacheStore {
   readonly breaker: CircuitBreaker | null;
   readonly replayQueue: L2WriteReplayQueue | null;
   private readonly retryDelayMs: number;
+  private readonly replayTimeoutMs: number;
+  /** Replay tries in a row that failed: the next waits `retryDelayMs` doubled as many times. */
+  private failedReplayRuns = 0;
+  /** Writes whose caller stopped waiting before the store answered: shutdown waits for their outcome. */
+  private readonly inDoubt = new Set<Promise<unknown>>();
+  /** The errors of this store's own time limits, apart from the timeouts a store reports itself. */
+  private readonly callerTimeouts = new WeakSet<Error>();
   private readonly events: CacheEventBus | undefined;
   private readonly logger: ResilienceLogger | undefined;
   private readonly onReplayed: ((key: string) => void) | undefined;
@@ -173,6 +199,10 @@ export class ResilientStore implements CacheStore {
     this.retryDelayMs = replay?.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     if (!(this.retryDelayMs > 0) || this.retryDelayMs > MAX_TIMER_MS) {
       throw new LayeredCacheError(INVALID_RESILIENCE_OPTION('replay.retryDelayMs', replay?.retryDelayMs, `a number of milliseconds greater than 0 and at most ${MAX_TIMER_MS}`));
+    }
+    this.replayTimeoutMs = replay?.timeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS;
+    if (!(this.replayTimeoutMs > 0) || this.replayTimeoutMs > MAX_TIMER_MS) {
+      throw new LayeredCacheError(INVALID_RESILIENCE_OPTION('replay.timeoutMs', replay?.timeoutMs, `a number of milliseconds greater than 0 and at most ${MAX_TIMER_MS}`));
     }
     this.stopWatchingReconnects = inner.onReconnected?.(() => this.reconnected());
   }
@@ -244,7 +274,7 @@ export class ResilientStore implements CacheStore {
 
   /** Counters of the timeouts, the breaker and the replay queue. */
   stats(): L2ResilienceStats {
-    return { timeoutMs: this.timeoutMs, timeouts: this.timeouts, breaker: this.breaker?.stats(), replay: this.replayQueue?.stats() };
+    return { timeoutMs: this.timeoutMs, timeouts: this.timeouts, unanswered: this.inDoubt.size, breaker: this.breaker?.stats(), replay: this.replayQueue?.stats() };
   }
 
   private write(key: string, operation: ReplayOperation, run: () => PromiseOrValue<void>, options: L2CallOptions | undefined): Promise<void> {
@@ -257,25 +287,34 @@ export class ResilientStore implements CacheStore {
       timeoutMs = this.limitOf(operation.kind, options?.timeoutMs);
       permit = this.permit();
     } catch (error) {
-      this.writeFailed(key, operation, seq, undefined, options?.decision, error);
+      this.writeFailed(key, operation, seq, options?.decision, error);
       return this.rejected(error);
     }
-    // The outcome is accounted for as the time limit settles, before the caller hears of it.
-    return withTimeout(run, timeoutMs, () => this.timedOut(operation.kind, timeoutMs), (failed, error) => {
-      if (failed) {
-        this.writeFailed(key, operation, seq, permit, options?.decision, error);
-      } else {
+    const answer = attempt(run);
+    // Whether the write is kept for replay goes by the store's own answer, however long after the caller's
+    // time limit it comes: a write that may still land is not sent again. Accounted for before the caller hears.
+    let answered = false;
+    const settled = answer.then(
+      () => {
+        answered = true;
         this.end(key, seq);
-        this.succeeded(permit);
-      }
+      },
+      (error: unknown) => {
+        answered = true;
+        this.writeFailed(key, operation, seq, options?.decision, error);
+      },
+    );
+    return this.limited(operation.kind, answer, timeoutMs, permit, () => {
+      if (answered) return;
+      this.inDoubt.add(settled);
+      void settled.finally(() => this.inDoubt.delete(settled));
     });
   }
 
-  /** A write failed: the breaker hears of it, and the write is kept for replay when its policy may tolerate it. */
-  private writeFailed(key: string, operation: ReplayOperation, seq: number, permit: CircuitPermit | undefined, decision: ReplayDecision | undefined, error: unknown): void {
+  /** A write failed: it is kept for replay when its policy may tolerate it. */
+  private writeFailed(key: string, operation: ReplayOperation, seq: number, decision: ReplayDecision | undefined, error: unknown): void {
     const queue = this.replayQueue as L2WriteReplayQueue;
     const newest = this.end(key, seq);
-    if (permit !== undefined) this.callFailed(operation.kind, permit, error);
     if (newest && decision !== undefined && decision.state !== 'refused' && !(error instanceof CacheSerializationError)) {
       if (this.keepForReplay(queue, key, operation, seq, decision) && decision.state === 'tolerated') this.scheduleReplay();
     }
@@ -309,7 +348,7 @@ export class ResilientStore implements CacheStore {
     } catch (error) {
       return this.rejected(error);
     }
-    return this.send(operation, run, limit, permit);
+    return this.limited(operation, attempt(run), limit, permit);
   }
 
   /** The time limit of one call; throws `CacheTimeoutError` when the call's budget is already spent. */
@@ -339,18 +378,31 @@ export class ResilientStore implements CacheStore {
     return permit;
   }
 
-  /** Runs a permitted call within its time limit and tells the breaker how it went: one step after the store's promise. */
-  private send<R>(operation: L2Operation, run: () => PromiseOrValue<R>, timeoutMs: number, permit: CircuitPermit): Promise<R> {
-    // The breaker hears of the outcome as the time limit settles, without a promise of its own.
-    return withTimeout(run, timeoutMs, () => this.timedOut(operation, timeoutMs), (failed, error) => {
-      if (failed) this.callFailed(operation, permit, error);
-      else this.succeeded(permit);
+  /**
+   * The store's answer to a permitted call, or `CacheTimeoutError` after `timeoutMs`, whichever comes first;
+   * the breaker hears of it as it settles, and of an answer that comes after the time limit too.
+   * @param onTimedOut Called when the caller stops waiting before the store answered.
+   */
+  private limited<R>(operation: L2Operation, answer: Promise<R>, timeoutMs: number, permit: CircuitPermit, onTimedOut?: () => void): Promise<R> {
+    const startedAt = this.breaker?.clock();
+    return withTimeout(() => answer, timeoutMs, () => this.timedOut(operation, timeoutMs), (failed, error) => {
+      if (!failed) {
+        this.succeeded(permit);
+        return;
+      }
+      this.callFailed(operation, permit, error, startedAt);
+      if (!(error instanceof Error) || !this.callerTimeouts.has(error)) return;
+      onTimedOut?.();
+      // A late answer still says that L2 is up.
+      answer.then(
+        () => this.succeeded(permit),
+        () => undefined,
+      );
     });
   }
 
-
   /** Tells the breaker how a call failed. */
-  private callFailed(operation: L2Operation, permit: CircuitPermit, error: unknown): void {
+  private callFailed(operation: L2Operation, permit: CircuitPermit, error: unknown, startedAt: number | undefined): void {
     if (error instanceof CacheSerializationError) {
       // The layer answered (a read) or was never asked (a write it could not encode): its health is not in question.
       if (operation === 'get') this.succeeded(permit);
@@ -360,8 +412,9 @@ export class ResilientStore implements CacheStore {
       this.breaker?.success(permit);
       if (operation !== 'get') this.replayPausedUntil = Date.now() + this.retryDelayMs;
     } else {
-      if (error instanceof CacheTimeoutError) this.timeouts++;
-      this.breaker?.failure(permit, error);
+      // The store's own time limits count here; the caller's are counted where they are made.
+      if (error instanceof CacheTimeoutError && !this.callerTimeouts.has(error)) this.timeouts++;
+      this.breaker?.failure(permit, error, startedAt);
     }
   }
 
@@ -372,7 +425,10 @@ export class ResilientStore implements CacheStore {
   }
 
   private timedOut(operation: L2Operation, timeoutMs: number): CacheTimeoutError {
-    return new CacheTimeoutError(L2_CALL_TIMED_OUT(operation, timeoutMs));
+    this.timeouts++;
+    const error = new CacheTimeoutError(L2_CALL_TIMED_OUT(operation, timeoutMs));
+    this.callerTimeouts.add(error);
+    return error;
   }
 
   /** Starts replaying kept writes unless a replay is running; a failed replay schedules the next try. */
@@ -383,7 +439,9 @@ export class ResilientStore implements CacheStore {
       .catch((error: unknown) => this.logger?.error(REPLAY_RUN_FAILED(describeCause(error))))
       .finally(() => {
         this.replayRun = undefined;
-        if (!this.closed && this.shuttingDown === undefined && this.replayQueue?.hasReplayable()) this.scheduleReplay();
+        const left = this.replayQueue?.hasReplayable() === true;
+        this.failedReplayRuns = left ? this.failedReplayRuns + 1 : 0;
+        if (!this.closed && this.shuttingDown === undefined && left) this.scheduleReplay();
       });
     this.replayRun = run;
     return run;
@@ -392,9 +450,9 @@ export class ResilientStore implements CacheStore {
   private async replayKept(includePending: boolean): Promise<void> {
     const queue = this.replayQueue as L2WriteReplayQueue;
     const write = (key: string, operation: ReplayOperation, permit: CircuitPermit): Promise<void> => {
-      const timeoutMs = Math.min(this.timeoutMs, Math.max(1, this.replayDeadline - Date.now()));
+      const timeoutMs = Math.min(this.replayTimeoutMs, Math.max(1, this.replayDeadline - Date.now()));
       const run = () => (operation.kind === 'set' ? this.inner.set(key, operation.entry, remainingTtl(operation.entry)) : this.inner.delete(key, operation.mark));
-      return this.send(operation.kind, run, timeoutMs, permit).then(
+      return this.limited(operation.kind, attempt(run), timeoutMs, permit).then(
         () => (this.lastReplayRefusal = undefined),
         (error: unknown) => {
           this.lastReplayRefusal = isRefusal(error) ? error : undefined;
@@ -421,12 +479,21 @@ export class ResilientStore implements CacheStore {
 
   private scheduleReplay(): void {
     if (this.retryTimer !== undefined || this.replayRun !== undefined || this.closed || this.shuttingDown !== undefined) return;
-    const delay = this.breaker !== null && this.breaker.state === 'open' ? Math.max(1, this.breaker.msUntilProbe()) : this.retryDelayMs;
+    const delay = this.breaker !== null && this.breaker.state === 'open' ? Math.max(1, this.breaker.msUntilProbe()) : this.backedOffRetryDelay();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.replayQueue?.hasReplayable()) void this.startReplay();
     }, delay);
     this.retryTimer.unref();
+  }
+
+  /**
+   * `retryDelayMs`, doubled for each replay try in a row that failed (up to 30 s), with jitter: instances
+   * that lost L2 together do not all come back at the same moment.
+   */
+  private backedOffRetryDelay(): number {
+    const delay = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** Math.min(this.failedReplayRuns, 16));
+    return Math.max(1, Math.ceil(delay / 2 + (Math.random() * delay) / 2));
   }
 
   private clearRetryTimer(): void {
@@ -440,10 +507,12 @@ export class ResilientStore implements CacheStore {
     this.clearRetryTimer();
     if (queue === null) {
       this.closed = true;
-      return { replayed: 0, abandoned: 0 };
+      return { replayed: 0, abandoned: 0, unanswered: 0 };
     }
     const replayedBefore = queue.stats().replayed;
     this.replayDeadline = Date.now() + timeoutMs;
+    // Writes still on their way may land, or fail and be kept: their outcome comes first.
+    await settledWithin([...this.inDoubt], timeoutMs);
     if (this.replayRun !== undefined) await this.replayRun;
     while (queue.size > 0 && Date.now() < this.replayDeadline) {
       this.breaker?.endCooldown();
@@ -456,8 +525,9 @@ export class ResilientStore implements CacheStore {
     this.closed = true;
     const abandoned = queue.abandonAll();
     const refusal = this.lastReplayRefusal === undefined ? undefined : describeCause(this.lastReplayRefusal);
-    if (abandoned > 0) this.logger?.error(REPLAY_ABANDONED(abandoned, timeoutMs, refusal));
-    return { replayed: queue.stats().replayed - replayedBefore, abandoned };
+    const unanswered = this.inDoubt.size;
+    if (abandoned + unanswered > 0) this.logger?.error(REPLAY_ABANDONED(abandoned, timeoutMs, refusal, unanswered));
+    return { replayed: queue.stats().replayed - replayedBefore, abandoned, unanswered };
   }
 
   private onStateChange(change: CircuitStateChange): void {
@@ -487,4 +557,21 @@ export class ResilientStore implements CacheStore {
 export function validTimeout(timeoutMs: unknown): number {
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) throw new LayeredCacheError(INVALID_TIMEOUT(timeoutMs));
   return timeoutMs;
+}
+
+/** The store's answer as a promise, a synchronous throw included. */
+function attempt<R>(run: () => PromiseOrValue<R>): Promise<R> {
+  try {
+    return Promise.resolve(run());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Resolves once every promise has settled, or after `timeoutMs`, whichever comes first. */
+async function settledWithin(promises: readonly Promise<unknown>[], timeoutMs: number): Promise<void> {
+  if (promises.length === 0 || timeoutMs <= 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }

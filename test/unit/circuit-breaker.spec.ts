@@ -92,6 +92,25 @@ describe('CircuitBreaker', () => {
     expect(breaker.stats().consecutiveFailures).toBe(0);
   });
 
+  it('counts calls that were in flight together, and failed together, as one failure', () => {
+    const { breaker, advance } = newBreaker();
+    // Five calls start at once and all time out 200 ms later: one slow moment, not five failures in a row.
+    const startedAt = breaker.clock();
+    const permits = Array.from({ length: 5 }, () => breaker.acquire() as number);
+    advance(200);
+    for (const permit of permits) breaker.failure(permit, new Error('timed out'), startedAt);
+    expect(breaker.stats().consecutiveFailures).toBe(1);
+    expect(breaker.state).toBe('closed');
+    // Calls started after that failure each count again: the threshold is reached by failures one after another.
+    for (let i = 0; i < 2; i++) {
+      const started = breaker.clock();
+      const permit = breaker.acquire() as number;
+      advance(200);
+      breaker.failure(permit, new Error('timed out'), started);
+    }
+    expect(breaker.state).toBe('open');
+  });
+
   it('endCooldown lets the next call probe at once', () => {
     const { breaker } = newBreaker({ cooldownMs: 60_000 });
     fail(breaker, 3);

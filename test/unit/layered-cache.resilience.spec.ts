@@ -175,7 +175,7 @@ describe('LayeredCache replays L2 after it recovers', () => {
     await cache.set('a', 1);
     await cache.set('b', 2);
     chaos.recover();
-    expect(await cache.store.shutdown(1_000)).toEqual({ replayed: 2, abandoned: 0 });
+    expect(await cache.store.shutdown(1_000)).toEqual({ replayed: 2, abandoned: 0, unanswered: 0 });
     expect((await l2Memory.get('ns:b'))?.value).toBe(2);
   });
 

@@ -254,7 +254,7 @@ describe('ResilientStore shutdown', () => {
     await store.set('a', entry(1), undefined, { decision: tolerated() }).catch(() => undefined);
     await store.set('b', entry(2), undefined, { decision: tolerated() }).catch(() => undefined);
     chaos.recover();
-    expect(await store.shutdown(1_000)).toEqual({ replayed: 2, abandoned: 0 });
+    expect(await store.shutdown(1_000)).toEqual({ replayed: 2, abandoned: 0, unanswered: 0 });
     expect((await memory.get('b'))?.value).toBe(2);
   });
 
@@ -264,7 +264,7 @@ describe('ResilientStore shutdown', () => {
     for (let i = 0; i < 4; i++) await store.set(`k${i}`, entry(i), undefined, { decision: tolerated() }).catch(() => undefined);
     chaos.hang();
     const started = performance.now();
-    expect(await store.shutdown(200)).toEqual({ replayed: 0, abandoned: 4 });
+    expect(await store.shutdown(200)).toEqual({ replayed: 0, abandoned: 4, unanswered: 0 });
     expect(performance.now() - started).toBeLessThan(600);
     expect(logs.at(-1)).toMatch(/^error:Shutdown could not write 4 kept L2 write\(s\) within 200 ms/);
     chaos.recover();

@@ -158,6 +158,10 @@ export class IoRedisCommands implements RedisCommands {
     });
   }
 
+  async loadScripts(scripts: readonly string[]): Promise<void> {
+    await Promise.all(scripts.map((script) => this.client.call('SCRIPT', 'LOAD', script)));
+  }
+
   del(keys: readonly string[]): Promise<unknown> {
     return keys.length > 0 ? this.client.unlink(...keys) : Promise.resolve(0);
   }

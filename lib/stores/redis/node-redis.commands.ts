@@ -147,6 +147,10 @@ export class NodeRedisCommands implements RedisCommands {
     });
   }
 
+  async loadScripts(scripts: readonly string[]): Promise<void> {
+    await Promise.all(scripts.map((script) => this.send(['SCRIPT', 'LOAD', script])));
+  }
+
   del(keys: readonly string[]): Promise<unknown> {
     return keys.length > 0 ? this.send(['UNLINK', ...keys]) : Promise.resolve(0);
   }

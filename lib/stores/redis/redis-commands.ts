@@ -45,6 +45,8 @@ export interface RedisCommands {
    * library's command arguments and with the credentials of the client hidden (see `CredentialRedactor`).
    */
   redisError(error: unknown): LayeredCacheError;
+  /** SCRIPT LOAD of each script, so that the EVALSHAs sent after it find them. */
+  loadScripts(scripts: readonly string[]): Promise<void>;
   /**
    * GET: the client's reply as it is, `null` when the key is absent (see {@link replyText}). Replies are
    * passed through untouched, so that a read costs no promise of its own here.

@@ -29,6 +29,7 @@ import {
   looksLikeNodeRedis,
 } from './node-redis.commands';
 import { type BatchedItem, CommandBatcher } from './command-batcher';
+import { NEWER_WRITE_SCRIPT, NEWER_WRITES_SCRIPT } from './newer-write.script';
 import { type NewerWrite, type RedisCommands, type RedisDriver, escapeGlob, replyText, toPxMilliseconds } from './redis-commands';
 import { assertUrlGivenWhenNamed } from './redis-target';
 import { CredentialRedactor, credentialsOf } from './redis-credentials';
@@ -37,7 +38,9 @@ import { CredentialRedactor, credentialsOf } from './redis-credentials';
 export interface RedisStoreCommonOptions {
   /**
    * Longest wait for any single Redis command, in milliseconds; a slower command rejects with
-   * `CacheTimeoutError`. It also bounds waits while Redis is down. Default 200.
+   * `CacheTimeoutError`. It also bounds waits while Redis is down. Default 2 000. In a `LayeredCache`,
+   * callers wait `resilience.timeoutMs` (200) at most; this is how long a command may still answer after
+   * that, which is what decides whether a slow write is counted as failed and sent again.
    */
   commandTimeoutMs?: number;
   /** Turns values into text and back. Default `JsonSerializer`. */
@@ -92,7 +95,8 @@ interface PendingRead extends PendingCommand, BatchedItem {
 /** A versioned write waiting in the batcher for its reply. */
 interface PendingNewerWrite extends PendingCommand, BatchedItem, NewerWrite {}
 
-const DEFAULT_COMMAND_TIMEOUT_MS = 200;
+/** The default `commandTimeoutMs`. @internal */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 const SCAN_BATCH = 1000;
 
 /**
@@ -152,6 +156,12 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
       'the versioned write script',
     );
     this.driver = this.commands.driver;
+    // Loaded at once (ahead of any command queued until the client connects) and on every connection (a
+    // restarted Redis has none): else every write sent before the first one's answer would cost a NOSCRIPT
+    // reply and a second round trip, which on a slow network outlasts its timeout.
+    const preload = (): void => void commands.loadScripts([NEWER_WRITE_SCRIPT, NEWER_WRITES_SCRIPT]).catch(() => undefined);
+    preload();
+    this.commands.onReady(preload);
   }
 
   /**
