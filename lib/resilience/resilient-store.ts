@@ -25,8 +25,8 @@ import {
   type ReplayQueueStats,
 } from './l2-write-replay-queue';
 import { NewestWrites } from './newest-writes';
-import { NextTurn } from '../core/next-turn';
-import { callEach } from '../core/call-each';
+import { Backoff } from '../core/backoff';
+import { NextTurnRejections } from '../core/next-turn-rejections';
 import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout';
 
 /** Options of the replay of failed L2 writes. */
@@ -147,8 +147,8 @@ export class ResilientStore implements CacheStore {
   readonly replayQueue: L2WriteReplayQueue | null;
   private readonly retryDelayMs: number;
   private readonly replayTimeoutMs: number;
-  /** Replay tries in a row that failed: the next waits `retryDelayMs` doubled as many times. */
-  private failedReplayRuns = 0;
+  /** Delays between replay tries while they keep failing. */
+  private readonly retries: Backoff;
   /** Writes whose caller stopped waiting before the store answered: shutdown waits for their outcome. */
   private readonly inDoubt = new Set<Promise<unknown>>();
   /** The errors of this store's own time limits, apart from the timeouts a store reports itself. */
@@ -175,13 +175,8 @@ export class ResilientStore implements CacheStore {
   private replayPausedUntil = 0;
   /** What L2 answered when it last refused a replayed write. */
   private lastReplayRefusal: unknown;
-  /** Calls the open breaker refused, settled together on the next turn of the event loop. */
-  private refusals: (() => void)[] = [];
-  private readonly refusalTurn = new NextTurn(() => {
-    const refused = this.refusals;
-    this.refusals = [];
-    callEach(refused, (settle) => settle());
-  });
+  /** Calls the open breaker refused, settled on the next turn of the event loop. */
+  private readonly refusals = new NextTurnRejections();
 
   /** @throws LayeredCacheError when an option is out of range. */
   constructor(
@@ -200,6 +195,7 @@ export class ResilientStore implements CacheStore {
     if (!(this.retryDelayMs > 0) || this.retryDelayMs > MAX_TIMER_MS) {
       throw new LayeredCacheError(INVALID_RESILIENCE_OPTION('replay.retryDelayMs', replay?.retryDelayMs, `a number of milliseconds greater than 0 and at most ${MAX_TIMER_MS}`));
     }
+    this.retries = new Backoff(this.retryDelayMs, Math.max(this.retryDelayMs, MAX_RETRY_DELAY_MS));
     this.replayTimeoutMs = replay?.timeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS;
     if (!(this.replayTimeoutMs > 0) || this.replayTimeoutMs > MAX_TIMER_MS) {
       throw new LayeredCacheError(INVALID_RESILIENCE_OPTION('replay.timeoutMs', replay?.timeoutMs, `a number of milliseconds greater than 0 and at most ${MAX_TIMER_MS}`));
@@ -364,11 +360,7 @@ export class ResilientStore implements CacheStore {
    * (the library's own retries and time limits included).
    */
   private rejected<R>(error: unknown): Promise<R> {
-    if (!(error instanceof CircuitOpenError)) return Promise.reject(error);
-    return new Promise<R>((_, reject) => {
-      this.refusals.push(() => reject(error));
-      this.refusalTurn.request();
-    });
+    return error instanceof CircuitOpenError ? this.refusals.reject(error) : Promise.reject(error);
   }
 
   /** The breaker's permit for one call; throws `CircuitOpenError` while the breaker is open. */
@@ -440,7 +432,7 @@ export class ResilientStore implements CacheStore {
       .finally(() => {
         this.replayRun = undefined;
         const left = this.replayQueue?.hasReplayable() === true;
-        this.failedReplayRuns = left ? this.failedReplayRuns + 1 : 0;
+        if (!left) this.retries.reset();
         if (!this.closed && this.shuttingDown === undefined && left) this.scheduleReplay();
       });
     this.replayRun = run;
@@ -479,21 +471,12 @@ export class ResilientStore implements CacheStore {
 
   private scheduleReplay(): void {
     if (this.retryTimer !== undefined || this.replayRun !== undefined || this.closed || this.shuttingDown !== undefined) return;
-    const delay = this.breaker !== null && this.breaker.state === 'open' ? Math.max(1, this.breaker.msUntilProbe()) : this.backedOffRetryDelay();
+    const delay = this.breaker !== null && this.breaker.state === 'open' ? Math.max(1, this.breaker.msUntilProbe()) : this.retries.next();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.replayQueue?.hasReplayable()) void this.startReplay();
     }, delay);
     this.retryTimer.unref();
-  }
-
-  /**
-   * `retryDelayMs`, doubled for each replay try in a row that failed (up to 30 s), with jitter: instances
-   * that lost L2 together do not all come back at the same moment.
-   */
-  private backedOffRetryDelay(): number {
-    const delay = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** Math.min(this.failedReplayRuns, 16));
-    return Math.max(1, Math.ceil(delay / 2 + (Math.random() * delay) / 2));
   }
 
   private clearRetryTimer(): void {

@@ -10,6 +10,7 @@ import {
   REDIS_COMMAND_TIMED_OUT,
 } from '../../core/messages';
 import { withTimeout } from '../../core/with-timeout';
+import { Backoff } from '../../core/backoff';
 import { type RedisCommands, type RedisSubscriber, TRACKING_CHANNEL } from './redis-commands';
 import { luaScript } from './lease.script';
 
@@ -72,7 +73,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   private listening = false;
   private closed = false;
   private stopWatchingStore: (() => void) | undefined;
-  private retryDelayMs = RETRY_MIN_MS;
+  private readonly retries = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
@@ -184,7 +185,7 @@ export class RedisInvalidationBus implements InvalidationBus {
       this.subscriber.close();
       return;
     }
-    this.retryDelayMs = RETRY_MIN_MS;
+    this.retries.reset();
     await this.resync();
   }
 
@@ -235,10 +236,7 @@ export class RedisInvalidationBus implements InvalidationBus {
 
   private retryLater(retry: () => void): void {
     clearTimeout(this.retryTimer);
-    // Full jitter: instances that lost Redis together do not all come back in the same millisecond.
-    const delay = Math.ceil(this.retryDelayMs / 2 + (Math.random() * this.retryDelayMs) / 2);
-    this.retryDelayMs = Math.min(RETRY_MAX_MS, this.retryDelayMs * 2);
-    this.retryTimer = setTimeout(retry, delay);
+    this.retryTimer = setTimeout(retry, this.retries.next());
     this.retryTimer.unref();
   }
 
