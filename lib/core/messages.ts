@@ -118,6 +118,18 @@ export const SERIALIZATION_FAILED = (cause: string): string =>
 export const PAYLOAD_UNDECODABLE = (cause: string): string =>
   `A cached value read from the shared layer could not be decoded (${cause}). It is corrupt or was written with another serializer: make every instance use the same serializer, or delete the key.`;
 
+/** A value written to the shared layer is nested deeper than the serializer's `maxDepth`. */
+export const VALUE_TOO_DEEP_TO_STORE = (maxDepth: number): string =>
+  `Cannot store this value in the shared cache layer: its arrays and objects are nested more than ${maxDepth} levels deep, and a value that deep overflows the stack of the recursive code that handles it next (JSON.stringify of an HTTP response, structuredClone). Cache a flatter shape, or raise maxDepth (new JsonSerializer({ maxDepth })) on every instance if you need it.`;
+
+/** A value read from the shared layer is nested deeper than the serializer's `maxDepth`. */
+export const VALUE_TOO_DEEP_TO_READ = (maxDepth: number): string =>
+  `A cached value read from the shared layer has arrays and objects nested more than ${maxDepth} levels deep, so it was not decoded and the read is a miss: a value that deep overflows the stack of the recursive code that handles it next (JSON.stringify of an HTTP response). Another writer stored it: give every instance the same serializer options, or delete the key.`;
+
+/** A `maxDepth` option of `JsonSerializer` that is not a usable depth. */
+export const INVALID_MAX_DEPTH = (value: unknown): string =>
+  `JsonSerializer option "maxDepth" must be a whole number from 32 to 100000, got ${shown(value)}. Leave it out to use the default of 1000.`;
+
 /** A custom serializer returned something other than a string. */
 export const SERIALIZER_RETURNED_NON_STRING = (type: string): string =>
   `The store's serializer returned ${type} from serialize(); it must return a string. Fix the serializer, or leave the option out to use JsonSerializer.`;
