@@ -47,6 +47,7 @@ export {
   CacheLayerError,
   CacheSerializationError,
   CacheTimeoutError,
+  CacheValueTooLargeError,
   CircuitOpenError,
   LayeredCacheError,
   RedisCommandError,
@@ -54,6 +55,7 @@ export {
 export type { CacheLayer, CacheOperation } from './core/errors';
 export { DEFAULT_MAX_DEPTH, JsonSerializer } from './core/serializer';
 export type { JsonSerializerOptions, Serializer } from './core/serializer';
+export { DEFAULT_MAX_VALUE_BYTES } from './core/value-size';
 export type { CachedClass, CachedType, CachedTypeFor } from './core/value-codec';
 export type { PromiseOrValue } from './core/promise-or-value';
 

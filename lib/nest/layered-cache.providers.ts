@@ -49,9 +49,11 @@ export function createLayeredCacheProviders(): Provider[] {
       useFactory: (options: LayeredCacheModuleOptions, owned: WeakMap<CacheStore, string>): CacheStore | null => {
         if (options.l2 === undefined || options.l2 === false) return null;
         if (isCacheStore(options.l2)) return options.l2;
-        // Unless told otherwise, each Redis command gets as long as the cache waits for L2.
+        // Unless told otherwise, each Redis command gets as long as the cache waits for L2, and the store
+        // decodes values as large as the cache writes.
         const commandTimeoutMs = options.l2.commandTimeoutMs ?? (options.resilience === false ? undefined : options.resilience?.timeoutMs);
-        const store = new RedisStore({ ...options.l2, commandTimeoutMs });
+        const maxValueBytes = options.l2.maxValueBytes ?? options.maxValueBytes;
+        const store = new RedisStore({ ...options.l2, commandTimeoutMs, maxValueBytes });
         owned.set(store, describeRedisTarget(options.l2));
         return store;
       },
@@ -115,6 +117,7 @@ export function createLayeredCacheProviders(): Provider[] {
           resilience: options.resilience,
           invalidation: options.invalidation,
           l1MaxTtl: options.l1MaxTtl,
+          maxValueBytes: options.maxValueBytes,
           logger,
         }),
     },

@@ -56,6 +56,18 @@ export interface LayeredCacheModuleOptions {
    */
   invalidation?: InvalidationOption;
   /**
+   * Largest text of an entry in L2, in bytes (UTF-8: the value's JSON and a header of at most 71 bytes plus
+   * its tags). Default 8 MiB; from 1 to 512 MiB. A larger value is cached in no layer (`set` rejects with
+   * `CacheValueTooLargeError`; `@Cacheable`, `@CacheWrite` and `getOrSet` return it uncached and log it), and
+   * a longer reply from Redis is a miss, logged, never parsed. Also the `maxValueBytes` of the `RedisStore`
+   * the module creates, unless `l2.maxValueBytes` says otherwise (it may not be lower than this). Raise it
+   * on every instance that shares the keys.
+   *
+   * @example
+   * LayeredCacheModule.forRoot({ l2: { url, commandTimeoutMs: 2_000 }, maxValueBytes: 64 * 1024 * 1024 });
+   */
+  maxValueBytes?: number;
+  /**
    * Longest time L1 keeps any entry, in milliseconds: the bound on how long an L1 copy can outlive a change
    * whose invalidation was lost (a dropped connection is resynchronised, but a message lost otherwise is not).
    * Default: none beyond each entry's TTL; L1 copies of other instances' entries never outlive this
