@@ -157,6 +157,14 @@ export const VALUE_TOO_DEEP_TO_READ = (maxDepth: number): string =>
 export const INVALID_MAX_DEPTH = (value: unknown): string =>
   `JsonSerializer option "maxDepth" must be a whole number from 32 to 100000, got ${shown(value)}. Leave it out to use the default of 1000.`;
 
+/** `MemoryStore` was given two bounds on the size of its entries. */
+export const MEMORY_STORE_TWO_SIZE_BOUNDS =
+  'MemoryStore got both "maxBytes" and "maxSize": they are one bound, in bytes (maxBytes) or in the unit of your own "sizeOf" (maxSize). Pass one of them.';
+
+/** `MemoryStore` was given `sizeOf` without `maxSize`. */
+export const MEMORY_STORE_SIZE_OF_WITHOUT_MAX_SIZE =
+  'MemoryStore got "sizeOf" without "maxSize": sizeOf gives the size of an entry in the unit of maxSize and is used for nothing else. Pass maxSize with it, or use maxBytes, which measures entries itself.';
+
 /** A custom serializer returned something other than a string. */
 export const SERIALIZER_RETURNED_NON_STRING = (type: string): string =>
   `The store's serializer returned ${type} from serialize(); it must return a string. Fix the serializer, or leave the option out to use JsonSerializer.`;

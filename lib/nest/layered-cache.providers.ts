@@ -39,7 +39,10 @@ export function createLayeredCacheProviders(): Provider[] {
       useFactory: (options: LayeredCacheModuleOptions, owned: WeakMap<CacheStore, string>): CacheStore => {
         if (isCacheStore(options.l1)) return options.l1;
         const store = new MemoryStore(options.l1);
-        owned.set(store, MEMORY_STORE_DESCRIPTION(options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES, options.l1?.maxSize));
+        const l1 = options.l1;
+        const bound = l1?.maxBytes ?? l1?.maxSize;
+        const size = bound === undefined ? undefined : { bound, unit: l1?.sizeOf === undefined ? ('bytes' as const) : ('size units' as const) };
+        owned.set(store, MEMORY_STORE_DESCRIPTION(l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES, size));
         return store;
       },
     },

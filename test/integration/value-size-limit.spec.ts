@@ -133,3 +133,20 @@ describe('maxValueBytes on reads', () => {
     }
   });
 });
+
+describe('an L1 bounded by bytes over Redis', () => {
+  it('counts an L2 hit copied into L1 as the length of the text read', async () => {
+    const namespace = uniqueNamespace('l1-bytes');
+    const writer = cacheWith(namespace, LIMIT).cache;
+    for (const key of ['a', 'b', 'c']) await writer.set(key, valueOf(10_000, key));
+    const text = (await shared.client().get(writer.fullKey('a'))) as string;
+    const l1 = new MemoryStore({ maxBytes: Math.floor(text.length * 2.5) });
+    const reader = cacheWith(namespace, LIMIT, l1).cache;
+    for (const key of ['a', 'b', 'c']) expect(await reader.get(key)).toEqual(valueOf(10_000, key));
+    // Refills are written without making the reader wait.
+    await vi.waitFor(() => expect(l1.get(reader.fullKey('c'))).toBeDefined());
+    expect(l1.get(reader.fullKey('c'))?.encodedLength).toBe(text.length);
+    expect(l1.get(reader.fullKey('a'))).toBeUndefined();
+    expect(l1.get(reader.fullKey('b'))).toBeDefined();
+  });
+});

@@ -10,7 +10,10 @@ import type { RedisStoreOptions } from '../../stores/redis';
 
 /** Options of `LayeredCacheModule.forRoot` (all optional). */
 export interface LayeredCacheModuleOptions {
-  /** The in-process layer: a store, or options of the default `MemoryStore` (bounded at 10 000 entries). */
+  /**
+   * The in-process layer: a store, or options of the default `MemoryStore` (bounded at 10 000 entries;
+   * `maxBytes` bounds it by the size of its entries too).
+   */
   l1?: CacheStore | MemoryStoreOptions;
   /**
    * The shared layer: a store, `RedisStore` options such as `{ url }`, or `false`. Omitted or `false`

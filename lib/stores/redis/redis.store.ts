@@ -1,4 +1,4 @@
-import { type CacheEntry, isExpired } from '../../core/cache-entry';
+import { type CacheEntry, isExpired, withEncodedLength } from '../../core/cache-entry';
 import { type Deadline, DeadlineQueue } from '../../core/deadline-queue';
 import { decodeStoredText, encodeDeleteMark, encodeEnvelope } from '../../core/envelope';
 import { CacheSerializationError, CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
@@ -384,7 +384,8 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
     const text = typeof reply === 'string' ? reply : replyText(reply);
     const entry = decodeStoredText(text, this.serializer) as CacheEntry<T> | undefined;
     // A delete mark reads as a miss. Redis expires the key itself; this covers clock skew between the writer and Redis.
-    return entry === undefined || isExpired(entry) ? undefined : entry;
+    // The text's length is the entry's size for an L1 bounded by bytes, which then need not measure it.
+    return entry === undefined || isExpired(entry) ? undefined : withEncodedLength(entry, text.length);
   }
 
   /** A command answered: true unless its deadline had already passed (its caller then got the timeout). */
