@@ -47,13 +47,15 @@ export {
   CacheLayerError,
   CacheSerializationError,
   CacheTimeoutError,
+  CacheValueTooLargeError,
   CircuitOpenError,
   LayeredCacheError,
   RedisCommandError,
 } from './core/errors';
 export type { CacheLayer, CacheOperation } from './core/errors';
-export { JsonSerializer } from './core/serializer';
-export type { Serializer } from './core/serializer';
+export { DEFAULT_MAX_DEPTH, JsonSerializer } from './core/serializer';
+export type { JsonSerializerOptions, Serializer } from './core/serializer';
+export { DEFAULT_MAX_VALUE_BYTES } from './core/value-size';
 export type { CachedClass, CachedType, CachedTypeFor } from './core/value-codec';
 export type { PromiseOrValue } from './core/promise-or-value';
 

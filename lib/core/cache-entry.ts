@@ -16,6 +16,22 @@ export interface CacheEntry<T = unknown> {
    * invalidated): the entry is stale once any of its tags was invalidated since (see `invalidateTags`).
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Length of the entry's text in the shared layer (its value's serialized text, in UTF-16 code units: its
+   * bytes for ASCII text), when that text was made or read anyway: the cache sets it on the entries it
+   * writes with an L2, `RedisStore` on those it reads. A `MemoryStore` bounded by `maxBytes` counts it as
+   * the entry's size, so that measuring an entry never serializes it again. Absent otherwise.
+   */
+  readonly encodedLength?: number;
+}
+
+/**
+ * `entry`, which must have just been made (no layer holds it yet), with its {@link CacheEntry.encodedLength}.
+ * Set on the entry itself rather than kept aside, which costs a property and no look-up.
+ */
+export function withEncodedLength<E extends CacheEntry>(entry: E, length: number): E {
+  (entry as { encodedLength?: number }).encodedLength = length;
+  return entry;
 }
 
 /** Builds an entry for `value` that lives `ttlMs` milliseconds from `now` (no expiry when `ttlMs` is 0 or absent). */

@@ -106,6 +106,24 @@ export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defau
     payload = serializer.serialize(entry.value);
   }
   if (typeof payload !== 'string') throw new CacheSerializationError(SERIALIZER_RETURNED_NON_STRING(typeof payload));
+  return envelopeHeader(entry) + payload;
+}
+
+/**
+ * The longest header {@link envelopeHeader} writes for an entry without tags: format version, a 32-digit
+ * version, two 16-digit times, flags and separators.
+ */
+export const MAX_UNTAGGED_HEADER_LENGTH = 71;
+
+/**
+ * What {@link encodeEnvelope} writes before the value's payload: format version, entry version, times,
+ * flags and tags (ASCII, except for tags named with other characters). Throws `CacheSerializationError`
+ * for a time that is not whole epoch milliseconds or a version the format cannot hold.
+ *
+ * @example
+ * envelopeHeader(createCacheEntry({ id: 1 }, 60_000)); // '1|1700000000000|1700000060000|0|'
+ */
+export function envelopeHeader(entry: CacheEntry): string {
   let times = headerOf(entry.createdAt, entry.expiresAt);
   if (entry.tags !== undefined) {
     // The header ends with `0|`, the flags of an entry without tags.
@@ -113,10 +131,10 @@ export function encodeEnvelope(entry: CacheEntry, serializer: Serializer = defau
     times = `${times.slice(0, -2)}${TAGS_FLAG}|${tags.length}|${tags}`;
   }
   const version = entry.version;
-  if (version === undefined) return times + payload;
+  if (version === undefined) return times;
   if (!ENTRY_VERSION.test(version)) throw new CacheSerializationError(ENVELOPE_INVALID_ENTRY_VERSION(version));
   // `times` starts with the version 1 prefix; version 2 puts the entry's version between them.
-  return VERSIONED_PREFIX + version + times.slice(1) + payload;
+  return VERSIONED_PREFIX + version + times.slice(1);
 }
 
 /**

@@ -39,6 +39,35 @@ export class BothLayersFailedError extends LayeredCacheError {
 /** A value could not be encoded for (or decoded from) a shared layer. */
 export class CacheSerializationError extends LayeredCacheError {}
 
+/**
+ * A value whose text in the shared layer is larger than `maxValueBytes`. Written, it is refused before any
+ * layer is written, so it is cached nowhere: `set` rejects with this error, `getOrSet`, `@Cacheable` and
+ * `@CacheWrite` return the value uncached and report it as an `error` event. Read from L2 (another writer
+ * stored it), it is not decoded: the read is a miss, reported with this error.
+ *
+ * @example
+ * try {
+ *   await cache.set('report', hugeReport);
+ * } catch (error) {
+ *   if (error instanceof CacheValueTooLargeError) logger.warn(`not cached: ${error.bytes} bytes > ${error.maxValueBytes}`);
+ * }
+ */
+export class CacheValueTooLargeError extends CacheSerializationError {
+  /** The key, as stored in the layers (with its namespace). */
+  readonly key: string;
+  /** UTF-8 bytes of the entry's text; for a text read back, at least this many. */
+  readonly bytes: number;
+  /** The limit it exceeded. */
+  readonly maxValueBytes: number;
+
+  constructor(message: string, details: { readonly key: string; readonly bytes: number; readonly maxValueBytes: number }) {
+    super(message);
+    this.key = details.key;
+    this.bytes = details.bytes;
+    this.maxValueBytes = details.maxValueBytes;
+  }
+}
+
 /** A store call took longer than its timeout. */
 export class CacheTimeoutError extends LayeredCacheError {}
 

@@ -118,6 +118,53 @@ export const SERIALIZATION_FAILED = (cause: string): string =>
 export const PAYLOAD_UNDECODABLE = (cause: string): string =>
   `A cached value read from the shared layer could not be decoded (${cause}). It is corrupt or was written with another serializer: make every instance use the same serializer, or delete the key.`;
 
+/** A byte count for messages: exact, with MiB or KiB when that reads better. */
+export const shownBytes = (bytes: number): string => {
+  if (bytes >= 1024 * 1024) return `${bytes} bytes (${(bytes / (1024 * 1024)).toFixed(1)} MiB)`;
+  if (bytes >= 1024) return `${bytes} bytes (${(bytes / 1024).toFixed(1)} KiB)`;
+  return `${bytes} bytes`;
+};
+
+/** A value written to the cache is larger than `maxValueBytes`. */
+export const VALUE_TOO_LARGE_TO_CACHE = (key: string, bytes: number, maxValueBytes: number): string =>
+  `Cannot cache the value of "${key}": its text in the shared layer would be ${shownBytes(bytes)}, more than maxValueBytes (${shownBytes(maxValueBytes)}), so it was cached in no layer. Cache less (a page of the result, or only the fields callers use), or raise maxValueBytes (an option of LayeredCacheModule.forRoot, LayeredCache and RedisStore) if values this big are expected: every L2 hit of such a value blocks the event loop while it is parsed, about 5 ms per MB.`;
+
+/** A store was given an entry whose text is larger than its `maxValueBytes`. */
+export const VALUE_TOO_LARGE_TO_STORE = (key: string, bytes: number, maxValueBytes: number): string =>
+  `Cannot write "${key}" to the shared layer: its text is at least ${shownBytes(bytes)}, more than the store's maxValueBytes (${shownBytes(maxValueBytes)}), so it was not sent. Cache less under this key, or raise maxValueBytes of the store (and of every instance that reads it).`;
+
+/** A value read from the shared layer is larger than `maxValueBytes`. */
+export const VALUE_TOO_LARGE_TO_READ = (key: string, atLeastBytes: number, maxValueBytes: number): string =>
+  `The value stored in the shared layer under "${key}" is at least ${shownBytes(atLeastBytes)}, more than maxValueBytes (${shownBytes(maxValueBytes)}), so it was not decoded and the read is a miss. Another writer stored it (a program, or an instance with a higher maxValueBytes): give every instance the same maxValueBytes, or delete the key.`;
+
+/** A `maxValueBytes` option that is not a usable number of bytes. */
+export const INVALID_MAX_VALUE_BYTES = (owner: string, value: unknown): string =>
+  `${owner} option "maxValueBytes" must be a whole number of bytes from 1 to 536870912 (512 MiB, the largest string Redis stores by default), got ${shown(value)}. Leave it out to use the default of 8 MiB.`;
+
+/** The cache was given a larger `maxValueBytes` than its L2 store's. */
+export const MAX_VALUE_BYTES_ABOVE_L2 = (cacheLimit: number, storeLimit: number): string =>
+  `maxValueBytes ${cacheLimit} is more than the L2 store's own maxValueBytes ${storeLimit}: values in between would be kept in L1 but refused by L2, and read from it as misses. Give the store the same limit (l2: { url, maxValueBytes }, or new RedisStore({ maxValueBytes })), or leave maxValueBytes out of the cache's options to use the store's.`;
+
+/** A value written to the shared layer is nested deeper than the serializer's `maxDepth`. */
+export const VALUE_TOO_DEEP_TO_STORE = (maxDepth: number): string =>
+  `Cannot store this value in the shared cache layer: its arrays and objects are nested more than ${maxDepth} levels deep, and a value that deep overflows the stack of the recursive code that handles it next (JSON.stringify of an HTTP response, structuredClone). Cache a flatter shape, or raise maxDepth (new JsonSerializer({ maxDepth })) on every instance if you need it.`;
+
+/** A value read from the shared layer is nested deeper than the serializer's `maxDepth`. */
+export const VALUE_TOO_DEEP_TO_READ = (maxDepth: number): string =>
+  `A cached value read from the shared layer has arrays and objects nested more than ${maxDepth} levels deep, so it was not decoded and the read is a miss: a value that deep overflows the stack of the recursive code that handles it next (JSON.stringify of an HTTP response). Another writer stored it: give every instance the same serializer options, or delete the key.`;
+
+/** A `maxDepth` option of `JsonSerializer` that is not a usable depth. */
+export const INVALID_MAX_DEPTH = (value: unknown): string =>
+  `JsonSerializer option "maxDepth" must be a whole number from 32 to 100000, got ${shown(value)}. Leave it out to use the default of 1000.`;
+
+/** `MemoryStore` was given two bounds on the size of its entries. */
+export const MEMORY_STORE_TWO_SIZE_BOUNDS =
+  'MemoryStore got both "maxBytes" and "maxSize": they are one bound, in bytes (maxBytes) or in the unit of your own "sizeOf" (maxSize). Pass one of them.';
+
+/** `MemoryStore` was given `sizeOf` without `maxSize`. */
+export const MEMORY_STORE_SIZE_OF_WITHOUT_MAX_SIZE =
+  'MemoryStore got "sizeOf" without "maxSize": sizeOf gives the size of an entry in the unit of maxSize and is used for nothing else. Pass maxSize with it, or use maxBytes, which measures entries itself.';
+
 /** A custom serializer returned something other than a string. */
 export const SERIALIZER_RETURNED_NON_STRING = (type: string): string =>
   `The store's serializer returned ${type} from serialize(); it must return a string. Fix the serializer, or leave the option out to use JsonSerializer.`;

@@ -1,5 +1,15 @@
-import { SERIALIZATION_FAILED, PAYLOAD_UNDECODABLE, UNSERIALIZABLE_HIDDEN_STATE, UNSERIALIZABLE_VALUE, type UnserializableKind } from './messages';
-import { CacheSerializationError, describeCause } from './errors';
+import {
+  INVALID_MAX_DEPTH,
+  PAYLOAD_UNDECODABLE,
+  SERIALIZATION_FAILED,
+  UNSERIALIZABLE_HIDDEN_STATE,
+  UNSERIALIZABLE_VALUE,
+  VALUE_TOO_DEEP_TO_READ,
+  VALUE_TOO_DEEP_TO_STORE,
+  type UnserializableKind,
+} from './messages';
+import { CacheSerializationError, LayeredCacheError, describeCause } from './errors';
+import { NESTED_TOO_DEEP, scanJson } from './json-scan';
 
 /**
  * Turns cached values into text for a shared layer and back. `serialize` throws
@@ -32,41 +42,106 @@ export interface Serializer {
  * `undefined` object properties are dropped, as JSON does. Objects keep their own enumerable
  * properties, not their class.
  *
+ * Arrays and objects nested more than `maxDepth` levels (default {@link DEFAULT_MAX_DEPTH}) are refused
+ * both ways: `serialize` throws `CacheSerializationError` rather than write what could not be read back,
+ * and `deserialize` throws it for such text before parsing it, after a scan that costs a fraction of the
+ * parse and does not recurse. A value that deep would overflow the stack of the recursive code that handles
+ * it next (JSON.stringify of an HTTP response, structuredClone).
+ *
  * Text with no tagged value in it is plain JSON and is read with a bare `JSON.parse`; only text that
  * starts with `~` (written when the value holds a Date, binary data, or an object that looks like a tag)
- * pays for a reviver.
+ * is walked after parsing to revive them, without recursion, and only until every tag is found.
  *
  * @example
  * const serializer = new JsonSerializer();
  * const text = serializer.serialize({ at: new Date(0), tags: ['a'] }); // '~{"at":{"$date":"1970-01-01T00:00:00.000Z"},"tags":["a"]}'
  * serializer.deserialize(text); // { at: Date(1970-01-01T00:00:00.000Z), tags: ['a'] }
  * serializer.serialize({ avatar: Buffer.from('hi') }); // '~{"avatar":{"$bin":["Buffer","aGk="]}}'
+ * new JsonSerializer({ maxDepth: 2_000 }); // for values nested up to 2 000 levels
  */
 export class JsonSerializer implements Serializer {
-  /** JSON text of `value`, prefixed with `~` when it holds tagged values; throws `CacheSerializationError` for what it refuses. */
+  /** Most levels of arrays and objects within each other that a value may have, counted in its JSON text. */
+  readonly maxDepth: number;
+
+  constructor(options: JsonSerializerOptions = {}) {
+    this.maxDepth = validMaxDepth(options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  }
+
+  /**
+   * JSON text of `value`, prefixed with `~` when it holds tagged values; throws `CacheSerializationError`
+   * for what it refuses, values nested deeper than `maxDepth` included.
+   */
   serialize(value: unknown): string {
     // Most cached values are plain data: checking that in JS and calling JSON.stringify without a replacer
-    // is about twice as fast as a replacer, which JSON calls back for every node.
+    // is about twice as fast as a replacer, which JSON calls back for every node. Plain data is at most
+    // PLAIN_DATA_MAX_DEPTH levels deep, which no maxDepth is below.
     if (isPlainData(value, 0)) return JSON.stringify(value);
     const state: EncodeState = { tagged: false };
     let json: string | undefined;
     try {
       json = JSON.stringify(value, createReplacer(state));
     } catch (error) {
-      throw describeFailure(value, error);
+      throw describeFailure(value, error, this.maxDepth);
     }
     if (json === undefined) throw new CacheSerializationError(UNSERIALIZABLE_VALUE(ROOT_PATH, 'undefined'));
+    // Text shorter than maxDepth characters cannot open more than maxDepth levels.
+    if (json.length > this.maxDepth && scanJson(json, 0, this.maxDepth) === NESTED_TOO_DEEP) throw new CacheSerializationError(VALUE_TOO_DEEP_TO_STORE(this.maxDepth));
     return state.tagged ? TAGGED_MARKER + json : json;
   }
 
-  /** The value `serialize` encoded; throws `CacheSerializationError` for text that is not valid JSON. */
+  /**
+   * The value `serialize` encoded; throws `CacheSerializationError` for text that is not valid JSON, or
+   * that nests arrays and objects deeper than `maxDepth` (checked before parsing).
+   */
   deserialize(text: string): unknown {
+    const tagged = text.charCodeAt(0) === TAGGED_MARKER_CODE;
+    const start = tagged ? 1 : 0;
+    // How many keys may be tags; unknown (every object is looked at) when the text was too short to scan.
+    let tagKeys = Number.POSITIVE_INFINITY;
+    if (text.length - start > this.maxDepth) {
+      tagKeys = scanJson(text, start, this.maxDepth);
+      if (tagKeys === NESTED_TOO_DEEP) throw new CacheSerializationError(VALUE_TOO_DEEP_TO_READ(this.maxDepth));
+    }
+    let parsed: unknown;
     try {
-      return text.charCodeAt(0) === TAGGED_MARKER_CODE ? JSON.parse(text.slice(1), revive) : JSON.parse(text);
+      // A slice of a long string shares its characters: nothing is copied.
+      parsed = JSON.parse(tagged ? text.slice(1) : text);
     } catch (error) {
       throw new CacheSerializationError(PAYLOAD_UNDECODABLE(describeCause(error)), { cause: error });
     }
+    return tagged && tagKeys > 0 ? reviveTags(parsed, tagKeys) : parsed;
   }
+}
+
+/**
+ * Options of {@link JsonSerializer}.
+ *
+ * @example
+ * const options: JsonSerializerOptions = { maxDepth: 2_000 };
+ */
+export interface JsonSerializerOptions {
+  /**
+   * Most levels of arrays and objects within each other a value may have, counted in its JSON text (a
+   * Date adds one level there, a Buffer two). Default {@link DEFAULT_MAX_DEPTH}; from 32 to 100 000.
+   */
+  readonly maxDepth?: number;
+}
+
+/**
+ * Default `maxDepth` of {@link JsonSerializer}: 1 000 levels. Real data is rarely nested more than a few
+ * dozen levels, while on Node's default stack JSON.stringify overflows at about 4 000 and structuredClone at
+ * about 3 300, less when called from deep inside a request handler: 1 000 leaves room for both.
+ */
+export const DEFAULT_MAX_DEPTH = 1000;
+/** Plain data is checked this deep (see `isPlainData`), so no `maxDepth` may be lower. */
+const MIN_MAX_DEPTH = 32;
+const MAX_MAX_DEPTH = 100_000;
+
+function validMaxDepth(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < MIN_MAX_DEPTH || value > MAX_MAX_DEPTH) {
+    throw new LayeredCacheError(INVALID_MAX_DEPTH(value));
+  }
+  return value;
 }
 
 /**
@@ -171,7 +246,7 @@ function createReplacer(state: EncodeState): (this: Holder, key: string, value: 
   };
 }
 
-/** Deeper values take the replacer path, which also detects cycles. */
+/** Deeper values take the replacer path, which also detects cycles. At most {@link MIN_MAX_DEPTH}. */
 const PLAIN_DATA_MAX_DEPTH = 32;
 
 /**
@@ -225,17 +300,20 @@ function isReservedKey(key: string | undefined): boolean {
   return key === DATE_TAG || key === ESCAPE_TAG || key === BINARY_TAG;
 }
 
-function revive(_key: string, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const object = value as Holder;
+/**
+ * The value a tag object stands for (a Date, binary data, or the user object an escape kept), or the object
+ * itself when it is not a tag. Only single-key objects can be tags; their contents are strings, so whether
+ * an object is a tag never depends on what is inside it, and objects can be revived in any order.
+ */
+function revived(object: Holder): unknown {
   const date = object[DATE_TAG];
   const escaped = object[ESCAPE_TAG];
   const binary = object[BINARY_TAG];
-  if (date === undefined && escaped === undefined && binary === undefined) return value;
-  if (Object.keys(object).length !== 1) return value;
+  if (date === undefined && escaped === undefined && binary === undefined) return object;
+  if (Object.keys(object).length !== 1) return object;
   if (typeof date === 'string') return new Date(date);
   if (date === null) return new Date(Number.NaN);
-  if (Array.isArray(binary) && binary.length === 2) return decodeBinary(binary[0], binary[1]) ?? value;
+  if (Array.isArray(binary) && binary.length === 2) return decodeBinary(binary[0], binary[1]) ?? object;
   if (Array.isArray(escaped) && escaped.length === 2) {
     // Literal keys from the fixed set, so this can never create a `__proto__` setter call.
     switch (escaped[0]) {
@@ -247,7 +325,70 @@ function revive(_key: string, value: unknown): unknown {
         return { [BINARY_TAG]: escaped[1] };
     }
   }
-  return value;
+  return object;
+}
+
+/**
+ * Replaces, in what `JSON.parse` made of tagged text, every tag object with the value it stands for, as a
+ * reviver would, but without recursion and without a call back for every value: objects are visited with
+ * an explicit stack, and the walk stops once `tagKeys` tags (an upper bound counted by the scan of the
+ * text) have been revived. The user object an escape kept is walked too, since its value may hold tags.
+ */
+function reviveTags(root: unknown, tagKeys: number): unknown {
+  if (typeof root !== 'object' || root === null) return root;
+  let left = tagKeys;
+  let top: unknown = root;
+  if (!Array.isArray(root)) {
+    top = revived(root as Holder);
+    if (top !== root && (--left === 0 || !isPlainObject(top))) return top;
+  }
+  const pending: object[] = [top as object];
+  while (pending.length > 0) {
+    const holder = pending.pop() as Holder | unknown[];
+    if (Array.isArray(holder)) {
+      for (let index = 0; index < holder.length; index++) {
+        const item = holder[index];
+        if (typeof item !== 'object' || item === null) continue;
+        if (Array.isArray(item)) {
+          pending.push(item);
+          continue;
+        }
+        const replacement = revived(item as Holder);
+        if (replacement === item) {
+          pending.push(item);
+          continue;
+        }
+        holder[index] = replacement;
+        if (--left === 0) return top;
+        if (isPlainObject(replacement)) pending.push(replacement);
+      }
+      continue;
+    }
+    for (const key in holder) {
+      const item = holder[key];
+      if (typeof item !== 'object' || item === null) continue;
+      if (Array.isArray(item)) {
+        pending.push(item);
+        continue;
+      }
+      const replacement = revived(item as Holder);
+      if (replacement === item) {
+        pending.push(item);
+        continue;
+      }
+      // JSON.parse keeps a `__proto__` key as an own property; assignment would call the setter instead.
+      if (key === '__proto__') Object.defineProperty(holder, key, { value: replacement, writable: true, enumerable: true, configurable: true });
+      else holder[key] = replacement;
+      if (--left === 0) return top;
+      if (isPlainObject(replacement)) pending.push(replacement);
+    }
+  }
+  return top;
+}
+
+/** True for what an escape revives to (and what JSON.parse makes): not a Date or binary data, whose insides are not walked. */
+function isPlainObject(value: unknown): value is Holder {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 function refusedObjectKind(object: object): UnserializableKind | undefined {
@@ -260,7 +401,9 @@ function refusedObjectKind(object: object): UnserializableKind | undefined {
   return undefined;
 }
 
-function describeFailure(value: unknown, error: unknown): CacheSerializationError {
+function describeFailure(value: unknown, error: unknown, maxDepth: number): CacheSerializationError {
+  // JSON.stringify recurses: a value nested thousands of levels deep overflows the stack.
+  if (error instanceof RangeError && error.message.includes('call stack')) return new CacheSerializationError(VALUE_TOO_DEEP_TO_STORE(maxDepth), { cause: error });
   const found = findUnencodable(value);
   if (found !== undefined) {
     return new CacheSerializationError(

@@ -1,5 +1,12 @@
 import type { Observable } from 'rxjs';
-import { CLEAR_NEEDS_NAMESPACE, DISTRIBUTED_SINGLE_FLIGHT_NEEDS_LEASES, FACTORY_NOT_SETTLED, INVALID_SINGLE_FLIGHT, UNDEFINED_NOT_CACHEABLE } from '../core/messages';
+import {
+  CLEAR_NEEDS_NAMESPACE,
+  DISTRIBUTED_SINGLE_FLIGHT_NEEDS_LEASES,
+  FACTORY_NOT_SETTLED,
+  INVALID_SINGLE_FLIGHT,
+  MAX_VALUE_BYTES_ABOVE_L2,
+  UNDEFINED_NOT_CACHEABLE,
+} from '../core/messages';
 import type { OffloadCounts } from '../offload/offload.service';
 import type { Offload } from '../core/offload.interface';
 import type { ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
@@ -7,7 +14,7 @@ import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
-import { type CacheEntry, createCacheEntry } from '../core/cache-entry';
+import { type CacheEntry, createCacheEntry, withEncodedLength } from '../core/cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from '../core/cache-events';
 import { NamespacedKeys, validNamespace } from '../core/cache-key';
 import { CacheSerializationError, CacheTimeoutError, LayeredCacheError } from '../core/errors';
@@ -21,6 +28,7 @@ import { isLeaseSource } from '../core/lease';
 import { TagVersions, validTags } from './tag-versions';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
 import { validTtl } from '../core/ttl';
+import { DEFAULT_MAX_VALUE_BYTES, assertEntryFits, validMaxValueBytes } from '../core/value-size';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
@@ -69,6 +77,15 @@ export interface LayeredCacheDependencies {
    * else `JsonSerializer`. Unused without an L2.
    */
   serializer?: Serializer;
+  /**
+   * Largest text of an entry in L2, in bytes (UTF-8: the value's serialized text plus a header of at most
+   * 71 bytes and its tags). A value whose text is larger is cached in no layer: `set` rejects with
+   * `CacheValueTooLargeError`, `getOrSet` and `put` return or drop it uncached and report the error. A
+   * `RedisStore` also refuses to decode a longer reply (a miss, reported). Default: the L2 store's own
+   * `maxValueBytes` when it has one (`RedisStore`), else {@link DEFAULT_MAX_VALUE_BYTES} (8 MiB); it may not
+   * be larger than the store's. Unused without an L2: values are then not serialized.
+   */
+  maxValueBytes?: number;
   /**
    * How instances that share L2 invalidate each other's L1 copies (see `InvalidationOption`). Default:
    * `'auto'` with a `RedisStore` L2 (Redis tracking where the server allows it, else pub/sub), else none.
@@ -166,6 +183,8 @@ export class LayeredCache {
   private readonly loads = new Map<string, Load>();
   /** Checks and shapes values for the layers; `undefined` without an L2. */
   private readonly codec: ValueCodec | undefined;
+  /** Largest entry text L2 is given, in bytes; checked with the codec, before any layer is written. */
+  private readonly maxValueBytes: number;
   /** Settles once the invalidation bus listens, or has said why it cannot yet. */
   readonly invalidationStarted: Promise<void>;
   /** Loads shared between instances through leases in L2; `undefined` when L2 hands out none. */
@@ -173,6 +192,7 @@ export class LayeredCache {
   private readonly tags: TagVersions;
 
   constructor(dependencies: LayeredCacheDependencies) {
+    this.maxValueBytes = maxValueBytesFor(dependencies);
     this.bus = dependencies.events ?? new CacheEventBus();
     this.offload = dependencies.offload;
     this.namespace = dependencies.namespace ?? '';
@@ -553,21 +573,26 @@ export class LayeredCache {
 
   /**
    * The entry to write for `value`: checked by the codec before any layer is written (a value L2 cannot
-   * store faithfully throws `CacheSerializationError`, reported), and in the form every layer gives back.
+   * store faithfully throws `CacheSerializationError`, one whose text exceeds `maxValueBytes`
+   * `CacheValueTooLargeError`, reported), and in the form every layer gives back.
    */
   private entryFor(fullKey: string, value: unknown, ttl: number, type: CachedType | undefined, version: string, tags?: Record<string, string>): CacheEntry<unknown> {
     const codec = this.codec;
     if (codec === undefined) return withTags(createCacheEntry(value, ttl, Date.now(), version), tags);
     let prepared: PreparedValue;
+    let entry: CacheEntry<unknown>;
     try {
       prepared = codec.prepare(value, type);
+      entry = withTags(createCacheEntry(prepared.l1Value, ttl, Date.now(), version), tags);
+      assertEntryFits(fullKey, entry, prepared.payload, this.maxValueBytes);
     } catch (error) {
-      // Checked on behalf of L2, whose serializer refused it.
+      // Checked on behalf of L2, whose serializer or size limit refused it.
       this.bus.error({ layer: 'l2', operation: 'serialize', key: fullKey, error: error instanceof Error ? error : new CacheSerializationError(String(error)) });
       throw error;
     }
-    // The text is kept for the shared layer's encoder, so the value is not serialized a second time.
-    return rememberPayload(withTags(createCacheEntry(prepared.l1Value, ttl, Date.now(), version), tags), codec.serializer, prepared.payload);
+    // The text is kept for the shared layer's encoder, so the value is not serialized a second time, and
+    // its length for an L1 bounded by bytes, so the value is not measured either.
+    return rememberPayload(withEncodedLength(entry, prepared.payload.length), codec.serializer, prepared.payload);
   }
 
   private deleteFullKey(fullKey: string, call: { timeoutMs: number } | undefined): Promise<void> {
@@ -599,6 +624,19 @@ export class LayeredCache {
   private ttlOf(options: CacheWriteOptions | undefined): number {
     return options?.ttl === undefined ? this.defaultTtl : validTtl(options.ttl);
   }
+}
+
+/**
+ * The `maxValueBytes` a cache checks its values against: its own option, else its L2 store's, else the
+ * default. Throws `LayeredCacheError` for an invalid one, or for one above the store's, which would let L1
+ * keep values L2 refuses.
+ */
+function maxValueBytesFor(dependencies: LayeredCacheDependencies): number {
+  const own = dependencies.maxValueBytes === undefined ? undefined : validMaxValueBytes(dependencies.maxValueBytes, 'LayeredCache');
+  const fromStore = (dependencies.l2 as { maxValueBytes?: unknown } | null | undefined)?.maxValueBytes;
+  const store = typeof fromStore === 'number' ? fromStore : undefined;
+  if (own !== undefined && store !== undefined && own > store) throw new LayeredCacheError(MAX_VALUE_BYTES_ABOVE_L2(own, store));
+  return own ?? store ?? DEFAULT_MAX_VALUE_BYTES;
 }
 
 /** The entry with the versions of its tags, or as it is without tags. */

@@ -62,9 +62,12 @@ export const LAYERS_STARTED = (l1: string, l2: string | undefined, invalidation:
   (l2 === undefined ? `Cache layers: L1 ${l1}. ${L1_ONLY}` : `Cache layers: L1 ${l1}; L2 ${l2}; L1 invalidation: ${invalidation ?? 'none (other instances\' writes reach this L1 only when its entries expire)'}.`) +
   (l1MaxTtl === undefined ? '' : ` L1 keeps entries at most ${l1MaxTtl} ms.`);
 
-/** How the startup line describes the `MemoryStore` the module created. */
-export const MEMORY_STORE_DESCRIPTION = (maxEntries: number, maxSize: number | undefined): string =>
-  `MemoryStore, up to ${maxEntries} entries${maxSize === undefined ? '' : ` and ${maxSize} size units`}`;
+/**
+ * How the startup line describes the `MemoryStore` the module created: its bound in entries, and in bytes
+ * (`maxBytes`, or `maxSize` without `sizeOf`) or in the units of its `sizeOf`.
+ */
+export const MEMORY_STORE_DESCRIPTION = (maxEntries: number, size: { readonly bound: number; readonly unit: 'bytes' | 'size units' } | undefined): string =>
+  `MemoryStore, up to ${maxEntries} entries${size === undefined ? '' : ` and ${size.bound} ${size.unit}`}`;
 
 /**
  * Logged at once for the first cache failure of a kind (layer, operation and error class); `detail` says

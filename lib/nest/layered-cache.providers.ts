@@ -40,7 +40,10 @@ export function createLayeredCacheProviders(): Provider[] {
       useFactory: (options: LayeredCacheModuleOptions, owned: WeakMap<CacheStore, string>): CacheStore => {
         if (isCacheStore(options.l1)) return options.l1;
         const store = new MemoryStore(options.l1);
-        owned.set(store, MEMORY_STORE_DESCRIPTION(options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES, options.l1?.maxSize));
+        const l1 = options.l1;
+        const bound = l1?.maxBytes ?? l1?.maxSize;
+        const size = bound === undefined ? undefined : { bound, unit: l1?.sizeOf === undefined ? ('bytes' as const) : ('size units' as const) };
+        owned.set(store, MEMORY_STORE_DESCRIPTION(l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES, size));
         return store;
       },
     },
@@ -50,10 +53,12 @@ export function createLayeredCacheProviders(): Provider[] {
       useFactory: (options: LayeredCacheModuleOptions, owned: WeakMap<CacheStore, string>): CacheStore | null => {
         if (options.l2 === undefined || options.l2 === false) return null;
         if (isCacheStore(options.l2)) return options.l2;
-        // Unless told otherwise, each Redis command gets at least as long as the cache waits for L2.
+        // Unless told otherwise, each Redis command gets at least as long as the cache waits for L2, and the
+        // store decodes values as large as the cache writes.
         const callerLimit = options.resilience === false ? undefined : options.resilience?.timeoutMs;
         const commandTimeoutMs = options.l2.commandTimeoutMs ?? (callerLimit !== undefined && callerLimit > DEFAULT_COMMAND_TIMEOUT_MS ? callerLimit : undefined);
-        const store = new RedisStore({ ...options.l2, commandTimeoutMs });
+        const maxValueBytes = options.l2.maxValueBytes ?? options.maxValueBytes;
+        const store = new RedisStore({ ...options.l2, commandTimeoutMs, maxValueBytes });
         owned.set(store, describeRedisTarget(options.l2));
         return store;
       },
@@ -117,6 +122,7 @@ export function createLayeredCacheProviders(): Provider[] {
           resilience: options.resilience,
           invalidation: options.invalidation,
           l1MaxTtl: options.l1MaxTtl,
+          maxValueBytes: options.maxValueBytes,
           logger,
         }),
     },

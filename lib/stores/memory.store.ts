@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry } from '../core/cache-entry';
-import { INVALID_POSITIVE_INTEGER_OPTION } from '../core/messages';
+import { entryBytes } from '../core/entry-size';
+import { INVALID_POSITIVE_INTEGER_OPTION, MEMORY_STORE_SIZE_OF_WITHOUT_MAX_SIZE, MEMORY_STORE_TWO_SIZE_BOUNDS } from '../core/messages';
 import type { CacheStore } from './cache-store.interface';
 
 /** Options of {@link MemoryStore}. */
@@ -8,11 +9,21 @@ export interface MemoryStoreOptions {
   /** Most entries kept; the least recently used is evicted beyond it. Default 10 000. */
   maxEntries?: number;
   /**
-   * Optional bound on the total size of the entries, in the unit `sizeOf` returns (for example bytes).
-   * Entries larger than the bound are not stored.
+   * Optional bound on the total size of the entries in bytes: the least recently used are evicted beyond
+   * it, and an entry larger than the whole bound is not stored (the key then holds nothing). An entry's
+   * size is the length of its text in L2 ({@link CacheEntry.encodedLength}), which the cache knows for every
+   * value it writes with an L2 and every L2 hit it copies into L1, so measuring costs nothing; an entry
+   * without one (an L1-only cache) is estimated by a walk of its value (see `estimateValueBytes`), never
+   * by serializing it. The objects a value is made of take more heap than its text, commonly 2 to 4 times:
+   * size the bound accordingly. Not with `maxSize`.
+   */
+  maxBytes?: number;
+  /**
+   * The same bound in a unit of your own: `sizeOf` gives each entry's size. Without `sizeOf` it is in bytes,
+   * measured as for `maxBytes`. Not with `maxBytes`.
    */
   maxSize?: number;
-  /** Size of one entry for `maxSize`. Default: UTF-16 length of a string value, else of its JSON text. */
+  /** Size of one entry for `maxSize`, in its unit; only with `maxSize`. */
   sizeOf?: (entry: CacheEntry, key: string) => number;
   /**
    * Values are kept by reference by default, which is fastest but means that mutating an object after
@@ -23,10 +34,10 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * In-process LRU layer on `lru-cache`, bounded by entry count and optionally by size, with per-entry TTL.
+ * In-process LRU layer on `lru-cache`, bounded by entry count and optionally by bytes, with per-entry TTL.
  *
  * @example
- * const l1 = new MemoryStore({ maxEntries: 50_000, maxSize: 64 * 1024 * 1024, clone: true });
+ * const l1 = new MemoryStore({ maxEntries: 50_000, maxBytes: 64 * 1024 * 1024, clone: true });
  */
 export class MemoryStore implements CacheStore {
   private readonly lru: LRUCache<string, CacheEntry>;
@@ -35,18 +46,26 @@ export class MemoryStore implements CacheStore {
   constructor(options: MemoryStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000;
     assertPositiveInteger('maxEntries', maxEntries);
+    if (options.maxBytes !== undefined && options.maxSize !== undefined) throw new RangeError(MEMORY_STORE_TWO_SIZE_BOUNDS);
+    if (options.sizeOf !== undefined && options.maxSize === undefined) throw new RangeError(MEMORY_STORE_SIZE_OF_WITHOUT_MAX_SIZE);
+    if (options.maxBytes !== undefined) assertPositiveInteger('maxBytes', options.maxBytes);
     if (options.maxSize !== undefined) assertPositiveInteger('maxSize', options.maxSize);
     this.clone = options.clone ?? false;
-    const sizeOf = options.sizeOf ?? estimateEntrySize;
+    const maxSize = options.maxBytes ?? options.maxSize;
+    const sizeOf = options.sizeOf;
     this.lru = new LRUCache<string, CacheEntry>({
       max: maxEntries,
-      ...(options.maxSize !== undefined
-        ? { maxSize: options.maxSize, maxEntrySize: options.maxSize, sizeCalculation: (entry, key) => Math.max(1, sizeOf(entry, key)) }
+      ...(maxSize !== undefined
+        ? {
+            maxSize,
+            maxEntrySize: maxSize,
+            sizeCalculation: sizeOf === undefined ? entryBytes : (entry: CacheEntry, key: string) => Math.max(1, sizeOf(entry, key)),
+          }
         : {}),
     });
   }
 
-  /** Number of entries held now. */
+/** Number of entries held now. */
   get size(): number {
     return this.lru.size;
   }
@@ -84,16 +103,6 @@ export class MemoryStore implements CacheStore {
 
   close(): void {
     this.lru.clear();
-  }
-}
-
-function estimateEntrySize(entry: CacheEntry): number {
-  const value = entry.value;
-  if (typeof value === 'string') return value.length * 2;
-  try {
-    return (JSON.stringify(value) ?? '').length * 2;
-  } catch {
-    return 1024;
   }
 }
 

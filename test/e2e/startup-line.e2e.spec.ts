@@ -56,6 +56,12 @@ describe('the line the module logs at startup', () => {
     expect(lines[0]).toMatch(/ L1 keeps entries at most 5000 ms\.$/);
   });
 
+  it('says how many bytes L1 holds at most, and in what unit a sizeOf of its own counts', async () => {
+    expect((await startupLines({ l1: { maxBytes: 64 * 1024 * 1024 } }))[0]).toMatch(/^Cache layers: L1 MemoryStore, up to 10000 entries and 67108864 bytes\. /);
+    await app?.close();
+    expect((await startupLines({ l1: { maxSize: 500, sizeOf: () => 1 } }))[0]).toMatch(/^Cache layers: L1 MemoryStore, up to 10000 entries and 500 size units\. /);
+  });
+
   it('says that it runs L1 only when there is no L2', async () => {
     expect(await startupLines({ l1: { maxEntries: 500 } })).toEqual([
       'Cache layers: L1 MemoryStore, up to 500 entries. No L2 store configured: caching in process memory only (L1). Pass l2: { url } (Redis) or any CacheStore to share the cache between instances.',

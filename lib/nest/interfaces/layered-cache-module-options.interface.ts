@@ -10,7 +10,10 @@ import type { RedisStoreOptions } from '../../stores/redis';
 
 /** Options of `LayeredCacheModule.forRoot` (all optional). */
 export interface LayeredCacheModuleOptions {
-  /** The in-process layer: a store, or options of the default `MemoryStore` (bounded at 10 000 entries). */
+  /**
+   * The in-process layer: a store, or options of the default `MemoryStore` (bounded at 10 000 entries;
+   * `maxBytes` bounds it by the size of its entries too).
+   */
   l1?: CacheStore | MemoryStoreOptions;
   /**
    * The shared layer: a store, `RedisStore` options such as `{ url }`, or `false`. Omitted or `false`
@@ -55,6 +58,18 @@ export interface LayeredCacheModuleOptions {
    * The startup line says which is used.
    */
   invalidation?: InvalidationOption;
+  /**
+   * Largest text of an entry in L2, in bytes (UTF-8: the value's JSON and a header of at most 71 bytes plus
+   * its tags). Default 8 MiB; from 1 to 512 MiB. A larger value is cached in no layer (`set` rejects with
+   * `CacheValueTooLargeError`; `@Cacheable`, `@CacheWrite` and `getOrSet` return it uncached and log it), and
+   * a longer reply from Redis is a miss, logged, never parsed. Also the `maxValueBytes` of the `RedisStore`
+   * the module creates, unless `l2.maxValueBytes` says otherwise (it may not be lower than this). Raise it
+   * on every instance that shares the keys.
+   *
+   * @example
+   * LayeredCacheModule.forRoot({ l2: { url, commandTimeoutMs: 2_000 }, maxValueBytes: 64 * 1024 * 1024 });
+   */
+  maxValueBytes?: number;
   /**
    * Longest time L1 keeps any entry, in milliseconds: the bound on how long an L1 copy can outlive a change
    * whose invalidation was lost (a dropped connection is resynchronised, but a message lost otherwise is not).

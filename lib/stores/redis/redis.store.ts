@@ -1,10 +1,11 @@
-import { type CacheEntry, isExpired } from '../../core/cache-entry';
+import { type CacheEntry, isExpired, withEncodedLength } from '../../core/cache-entry';
 import { type Deadline, DeadlineQueue } from '../../core/deadline-queue';
 import { decodeStoredText, encodeDeleteMark, encodeEnvelope } from '../../core/envelope';
-import { CacheTimeoutError, LayeredCacheError } from '../../core/errors';
+import { CacheSerializationError, CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
 import { JsonSerializer, type Serializer } from '../../core/serializer';
 import {
   INVALID_POSITIVE_INTEGER_OPTION,
+  PAYLOAD_UNDECODABLE,
   REDIS_CLEAR_NEEDS_PREFIX,
   REDIS_CLIENT_WITH_CONNECTION_OPTIONS,
   REDIS_COMMAND_TIMED_OUT,
@@ -33,6 +34,7 @@ import { NEWER_WRITE_SCRIPT, NEWER_WRITES_SCRIPT } from './newer-write.script';
 import { type NewerWrite, type RedisCommands, type RedisDriver, escapeGlob, replyText, toPxMilliseconds } from './redis-commands';
 import { assertUrlGivenWhenNamed } from './redis-target';
 import { CredentialRedactor, credentialsOf } from './redis-credentials';
+import { DEFAULT_MAX_VALUE_BYTES, assertReplyFits, assertTextFits, validMaxValueBytes } from '../../core/value-size';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
 export interface RedisStoreCommonOptions {
@@ -45,6 +47,13 @@ export interface RedisStoreCommonOptions {
   commandTimeoutMs?: number;
   /** Turns values into text and back. Default `JsonSerializer`. */
   serializer?: Serializer;
+  /**
+   * Largest entry text the store writes or decodes, in bytes (UTF-8). A longer reply is not converted or
+   * parsed: the read rejects with `CacheValueTooLargeError`, which the cache treats as a miss. A
+   * `LayeredCache` over this store refuses larger values before any layer is written. Default 8 MiB; at
+   * most 512 MiB (Redis's own default limit). Raise it on every instance that shares the keys.
+   */
+  maxValueBytes?: number;
 }
 
 /** The store creates, connects and owns a node-redis v6 client (the default driver; RESP3). */
@@ -128,6 +137,8 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
   private readonly newerWrites: CommandBatcher<PendingNewerWrite>;
   /** Turns values into the text this store keeps; the cache checks a value with it before any layer is written. */
   readonly serializer: Serializer;
+  /** Largest entry text written or decoded, in bytes; the cache checks values against it before any layer is written. */
+  readonly maxValueBytes: number;
   private readonly timeoutMs: number;
   private inFlight = 0;
   private readonly deadlines = new DeadlineQueue<PendingCommand>((pending) => this.commandTimedOut(pending));
@@ -142,6 +153,7 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
       throw new LayeredCacheError(INVALID_POSITIVE_INTEGER_OPTION('RedisStore', 'commandTimeoutMs', options.commandTimeoutMs));
     }
     this.serializer = options.serializer ?? new JsonSerializer();
+    this.maxValueBytes = options.maxValueBytes === undefined ? DEFAULT_MAX_VALUE_BYTES : validMaxValueBytes(options.maxValueBytes, 'RedisStore');
     this.commands = createCommands(options, this.timeoutMs);
     const commands = this.commands;
     this.gets = new CommandBatcher<PendingRead>(
@@ -166,8 +178,9 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
 
   /**
    * Reads and decodes the entry; rejects with `CacheSerializationError` when the stored text is not a valid
-   * entry. The first read of a turn goes out at once; the reads asked for after it, up to the turn's
-   * `process.nextTick` queue, go out as one MGET.
+   * entry, and with `CacheValueTooLargeError` (one) when it is longer than `maxValueBytes`, checked before
+   * it is converted or parsed. The first read of a turn goes out at once; the reads asked for after it, up
+   * to the turn's `process.nextTick` queue, go out as one MGET.
    */
   get<T = unknown>(key: string): Promise<CacheEntry<T> | undefined> {
     if (this.closing !== undefined) return Promise.reject(new LayeredCacheError(REDIS_STORE_CLOSED));
@@ -181,9 +194,10 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
           if (!this.settled(deadline)) return;
           let entry: CacheEntry<T> | undefined;
           try {
-            entry = this.decodeReply<T>(reply);
+            entry = this.decodeReply<T>(key, reply);
           } catch (error) {
-            reject(error);
+            // Whatever decoding a reply throws (a serializer's own error, a string too long to make) is about these bytes: a miss.
+            reject(error instanceof CacheSerializationError ? error : new CacheSerializationError(PAYLOAD_UNDECODABLE(describeCause(error)), { cause: error }));
             return;
           }
           resolve(entry);
@@ -201,7 +215,7 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
   set<T = unknown>(key: string, entry: CacheEntry<T>, ttlMs: number | undefined): Promise<void> {
     let text: string | undefined;
     try {
-      text = this.encodeWrite(entry, ttlMs);
+      text = this.encodeWrite(key, entry, ttlMs);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -361,18 +375,27 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
     return error instanceof CacheTimeoutError || performance.now() >= deadline.at ? this.timeoutError(command) : this.commands.redisError(error);
   }
 
-  /** Checks a write and encodes its entry: the text to SET, or `undefined` when `ttlMs <= 0` asks for a delete. */
-  private encodeWrite(entry: CacheEntry, ttlMs: number | undefined): string | undefined {
+  /**
+   * Checks a write and encodes its entry: the text to SET, or `undefined` when `ttlMs <= 0` asks for a delete.
+   * Text longer than `maxValueBytes` is refused, as reading it back would be.
+   */
+  private encodeWrite(key: string, entry: CacheEntry, ttlMs: number | undefined): string | undefined {
     if (ttlMs !== undefined && (typeof ttlMs !== 'number' || Number.isNaN(ttlMs))) throw new LayeredCacheError(REDIS_INVALID_TTL(ttlMs));
-    return ttlMs !== undefined && ttlMs <= 0 ? undefined : encodeEnvelope(entry, this.serializer);
+    if (ttlMs !== undefined && ttlMs <= 0) return undefined;
+    const text = encodeEnvelope(entry, this.serializer);
+    assertTextFits(key, text, this.maxValueBytes);
+    return text;
   }
 
-  /** An entry from a GET reply: `undefined` for a missing or expired key. */
-  private decodeReply<T>(reply: unknown): CacheEntry<T> | undefined {
+  /** An entry from a GET reply: `undefined` for a missing or expired key; a reply longer than `maxValueBytes` is refused unread. */
+  private decodeReply<T>(key: string, reply: unknown): CacheEntry<T> | undefined {
     if (reply === null || reply === undefined) return undefined;
-    const entry = decodeStoredText(typeof reply === 'string' ? reply : replyText(reply), this.serializer) as CacheEntry<T> | undefined;
+    assertReplyFits(key, reply, this.maxValueBytes);
+    const text = typeof reply === 'string' ? reply : replyText(reply);
+    const entry = decodeStoredText(text, this.serializer) as CacheEntry<T> | undefined;
     // A delete mark reads as a miss. Redis expires the key itself; this covers clock skew between the writer and Redis.
-    return entry === undefined || isExpired(entry) ? undefined : entry;
+    // The text's length is the entry's size for an L1 bounded by bytes, which then need not measure it.
+    return entry === undefined || isExpired(entry) ? undefined : withEncodedLength(entry, text.length);
   }
 
   /** A command answered: true unless its deadline had already passed (its caller then got the timeout). */
