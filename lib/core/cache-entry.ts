@@ -18,9 +18,9 @@ export interface CacheEntry<T = unknown> {
   readonly tags?: Readonly<Record<string, string>>;
   /**
    * Length of the entry's text in the shared layer (its value's serialized text, in UTF-16 code units: its
-   * bytes for ASCII text), when that text was made or read anyway: the cache sets it on the entries it
-   * writes with an L2, `RedisStore` on those it reads. A `MemoryStore` bounded by `maxBytes` counts it as
-   * the entry's size, so that measuring an entry never serializes it again. Absent otherwise.
+   * bytes for ASCII text), set by `RedisStore` on the entries it reads. A `MemoryStore` bounded by
+   * `maxBytes` counts it as the entry's size, so that measuring an L2 hit never serializes it again. Absent
+   * otherwise (the entries the cache writes are measured by the text it just made for them).
    */
   readonly encodedLength?: number;
 }

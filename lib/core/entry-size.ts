@@ -1,4 +1,5 @@
 import type { CacheEntry } from './cache-entry';
+import { rememberedPayloadLength } from './envelope';
 
 /** Most values {@link estimateValueBytes} looks at; what lies beyond is not counted. */
 export const ESTIMATE_MAX_NODES = 100_000;
@@ -8,15 +9,15 @@ const OBJECT_BYTES = 16;
 const OTHER_BYTES = 4;
 
 /**
- * The size of an entry in bytes, for an in-process layer bounded by bytes: its
- * {@link CacheEntry.encodedLength} (the length of its text in the shared layer, which the cache and
- * `RedisStore` know without extra work), else {@link estimateValueBytes} of its value. At least 1.
+ * The size of an entry in bytes, for an in-process layer bounded by bytes: the length of its text in the
+ * shared layer when that is at hand (its {@link CacheEntry.encodedLength}, set by `RedisStore` on what it
+ * reads, or the text the cache just made for it), else {@link estimateValueBytes} of its value. At least 1.
  *
  * @example
  * entryBytes({ value: 'x'.repeat(10), createdAt: 0, expiresAt: null, encodedLength: 12 }); // 12
  */
 export function entryBytes(entry: CacheEntry): number {
-  const known = entry.encodedLength;
+  const known = entry.encodedLength ?? rememberedPayloadLength(entry);
   return Math.max(1, known !== undefined ? known : estimateValueBytes(entry.value));
 }
 

@@ -89,6 +89,15 @@ export function rememberPayload<E extends CacheEntry>(entry: E, serializer: Seri
 }
 
 /**
+ * The length of the text {@link rememberPayload} keeps for `entry`, when `entry` is the one it was kept for:
+ * an in-process layer that counts bytes measures the entry the cache just made with it, without a property
+ * on every entry (which would cost each one a slot) and without serializing it again.
+ */
+export function rememberedPayloadLength(entry: CacheEntry): number | undefined {
+  return entry === rememberedEntry && entry.value === rememberedValue ? rememberedText?.length : undefined;
+}
+
+/**
  * Encodes an entry for a shared layer. Throws `CacheSerializationError` when the value cannot be
  * serialized or a time is not whole epoch milliseconds.
  *

@@ -14,7 +14,7 @@ import type { RefillPolicy } from '../policies/refill/refill-policy';
 import type { WritePolicy } from '../policies/write/write-policy.interface';
 import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
 import type { CacheStore } from '../stores/cache-store.interface';
-import { type CacheEntry, createCacheEntry, withEncodedLength } from '../core/cache-entry';
+import { type CacheEntry, createCacheEntry } from '../core/cache-entry';
 import { type CacheCounters, type CacheEvent, CacheEventBus } from '../core/cache-events';
 import { NamespacedKeys, validNamespace } from '../core/cache-key';
 import { CacheSerializationError, CacheTimeoutError, LayeredCacheError } from '../core/errors';
@@ -592,7 +592,7 @@ export class LayeredCache {
     }
     // The text is kept for the shared layer's encoder, so the value is not serialized a second time, and
     // its length for an L1 bounded by bytes, so the value is not measured either.
-    return rememberPayload(withEncodedLength(entry, prepared.payload.length), codec.serializer, prepared.payload);
+    return rememberPayload(entry, codec.serializer, prepared.payload);
   }
 
   private deleteFullKey(fullKey: string, call: { timeoutMs: number } | undefined): Promise<void> {

@@ -123,8 +123,10 @@ describe('MemoryStore bounded by bytes', () => {
     await cache.set('a', { text: 'x'.repeat(1_000) });
     // Once, to check the value for L2 before any layer is written; the text's length is the entry's size.
     expect(stringify).toHaveBeenCalledTimes(1);
-    expect(l1.get('a')?.encodedLength).toBe(JSON.stringify({ text: 'x'.repeat(1_000) }).length);
     await cache.set('b', { text: 'y'.repeat(1_000) });
+    // Each counts its text's 1 011 characters: two fit in 2 500 bytes, a third evicts the oldest.
+    expect(l1.size).toBe(2);
+    expect(stringify).toHaveBeenCalledTimes(2);
     await cache.set('c', { text: 'z'.repeat(1_000) });
     expect(l1.get('a')).toBeUndefined();
     expect(l1.get('c')).toBeDefined();
