@@ -15,6 +15,7 @@ import {
   openSubscriber,
   escapeGlob,
   newerWriteArguments,
+  newerWritesArguments,
   replyText,
   toPxMilliseconds,
   trackingCommands,
@@ -151,7 +152,7 @@ export class IoRedisCommands implements RedisCommands {
   }
 
   setManyIfNewer(writes: readonly NewerWrite[]): Promise<unknown> {
-    const args = [...writes.map((write) => write.key), ...writes.flatMap(newerWriteArguments)];
+    const args = newerWritesArguments(writes, []);
     return this.client.evalsha(NEWER_WRITES_SHA, writes.length, ...args).catch((error: unknown) => {
       if (isNoScriptError(error)) return this.client.eval(NEWER_WRITES_SCRIPT, writes.length, ...args);
       throw error;

@@ -15,6 +15,7 @@ import {
   clientIdNamed,
   openSubscriber,
   newerWriteArguments,
+  newerWritesArguments,
   replyText,
   toPxMilliseconds,
   trackingCommands,
@@ -140,9 +141,9 @@ export class NodeRedisCommands implements RedisCommands {
   }
 
   setManyIfNewer(writes: readonly NewerWrite[]): Promise<unknown> {
-    const args = [...writes.map((write) => write.key), ...writes.flatMap(newerWriteArguments)];
-    return this.send(['EVALSHA', NEWER_WRITES_SHA, String(writes.length), ...args]).catch((error: unknown) => {
-      if (isNoScriptError(error)) return this.send(['EVAL', NEWER_WRITES_SCRIPT, String(writes.length), ...args]);
+    const args = newerWritesArguments(writes, ['EVALSHA', NEWER_WRITES_SHA, String(writes.length)]);
+    return this.send(args).catch((error: unknown) => {
+      if (isNoScriptError(error)) return this.send(['EVAL', NEWER_WRITES_SCRIPT, ...args.slice(2)]);
       throw error;
     });
   }

@@ -16,7 +16,23 @@ export interface NewerWrite {
 /** The script arguments of a write: its version, text, `PX` (empty for none) and whether it is a delete mark. */
 export function newerWriteArguments(write: NewerWrite): [string, string, string, string] {
   // The script compares what the key holds with the head of this write's envelope: `2|` and its version.
-  return [`2|${write.version}`, write.value, write.ttlMs === undefined ? '' : String(toPxMilliseconds(write.ttlMs)), write.deleteMark ? '1' : '0'];
+  return [`2|${write.version}`, write.value, pxArgument(write.ttlMs), write.deleteMark ? '1' : '0'];
+}
+
+/**
+ * `prefix`, then the keys and the arguments of `NEWER_WRITES_SCRIPT` for `writes`, in one array: a burst of
+ * hundreds of writes makes no array per write.
+ * @internal
+ */
+export function newerWritesArguments(writes: readonly NewerWrite[], prefix: readonly string[]): string[] {
+  const args = [...prefix];
+  for (const write of writes) args.push(write.key);
+  for (const write of writes) args.push(`2|${write.version}`, write.value, pxArgument(write.ttlMs), write.deleteMark ? '1' : '0');
+  return args;
+}
+
+function pxArgument(ttlMs: number | undefined): string {
+  return ttlMs === undefined ? '' : String(toPxMilliseconds(ttlMs));
 }
 
 /** One page of a SCAN: the cursor to continue from (`'0'` when done) and the keys found. */
