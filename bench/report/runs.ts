@@ -22,13 +22,16 @@ export function targetsAcrossRuns(runs: readonly RunReport[]): string {
   for (const [scenarioIndex, scenario] of first.scenarios.entries()) {
     for (const [targetIndex, target] of scenario.targets.entries()) {
       const measured = runs.map((run) => run.scenarios[scenarioIndex]?.targets[targetIndex]);
-      if (measured.some((each) => each === undefined || each.description !== target.description)) {
+      // A description names the faster of two floors, which may differ from run to run; the rest must match.
+      if (measured.some((each) => each === undefined || withoutFloorNames(each.description) !== withoutFloorNames(target.description))) {
         throw new Error(`The runs do not share the target "${target.description}": compare runs of one commit`);
       }
       const all = measured as TargetResult[];
+      const floorsDiffer = all.some((each) => each.description !== target.description);
       const worst = worstOf(all);
       const met = all.every((each) => each.met);
-      lines.push(row([scenario.title, target.description, ...all.map(formatMeasured), formatMeasured(worst), `${target.comparison} ${formatMeasured({ ...target, measured: target.limit })}`, met ? 'met' : '**missed**']));
+      const description = floorsDiffer ? `${target.description} (run 1's floor; each run compares with its own faster floor)` : target.description;
+      lines.push(row([scenario.title, description, ...all.map(formatMeasured), formatMeasured(worst), `${target.comparison} ${formatMeasured({ ...target, measured: target.limit })}`, met ? 'met' : '**missed**']));
     }
   }
   return lines.join('\n');
@@ -54,6 +57,10 @@ function worstOf(targets: readonly TargetResult[]): TargetResult {
   if (comparison === 'exactly') return targets.find((target) => !target.met) ?? targets[0];
   const sign = comparison === 'at most' ? 1 : -1;
   return targets.reduce((worst, target) => (sign * target.measured > sign * worst.measured ? target : worst));
+}
+
+function withoutFloorNames(description: string): string {
+  return description.replace(/\([^()]*\)/g, '()');
 }
 
 function formatMeasured(target: TargetResult): string {

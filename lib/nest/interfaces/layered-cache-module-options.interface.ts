@@ -42,9 +42,10 @@ export interface LayeredCacheModuleOptions {
   shutdownTimeoutMs?: number;
   /**
    * How the app is shielded from a slow, failing or absent L2: `timeoutMs` (longest wait for L2 per call,
-   * default 200; also the default `commandTimeoutMs` of a `RedisStore` the module creates), `breaker`
-   * (`{ failureThreshold: 5, cooldownMs: 5_000 }`, or `false`) and `replay` of tolerated failed writes
-   * (`{ maxEntries: 10_000, concurrency: 8, retryDelayMs: 1_000 }`, or `false`). `false` turns all of it off.
+   * default 200; the command itself goes on up to the store's `commandTimeoutMs`, 2 000 for a `RedisStore`
+   * the module creates, or this limit when it is longer), `breaker` (`{ failureThreshold: 5, cooldownMs: 5_000 }`,
+   * or `false`) and `replay` of tolerated failed writes (`{ maxEntries: 10_000, concurrency: 8,
+   * retryDelayMs: 1_000, timeoutMs: 5_000 }`, or `false`). `false` turns all of it off.
    *
    * @example
    * LayeredCacheModule.forRoot({ l2: { url }, resilience: { timeoutMs: 100, breaker: { failureThreshold: 3, cooldownMs: 2_000 } } });
