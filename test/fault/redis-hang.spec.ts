@@ -105,7 +105,7 @@ describe('Redis that hangs', () => {
     expect(await subject.cache.getOrSet('k', () => 'factory')).toBe('factory');
   });
 
-  it('gives the RedisStore it creates the module time limit as its command timeout', { timeout: 30_000 }, async () => {
+  it('waits the module time limit for L2, not cut short by the command timeout of the RedisStore it creates', { timeout: 30_000 }, async () => {
     const redis = await RedisServer.start();
     cleanups.push(() => redis.stop());
     const subject = await bootFaultApp('command-timeout', redis.url, { resilience: { timeoutMs: 450 } });
