@@ -324,6 +324,9 @@ export const INVALIDATION_CONNECTION_LOST = (cause: string): string =>
   `The connection that receives L1 invalidations from Redis was lost (${cause}). It reconnects by itself; once it is back, L1 entries that could have missed a message are dropped.`;
 
 /** An announcement of this instance's changes could not be published. */
+/** Why announcements pending at shutdown were not published (the cause in {@link INVALIDATION_PUBLISH_FAILED}). */
+export const INVALIDATION_DOWN_AT_CLOSE = 'the connection to Redis was down when the cache closed';
+
 export const INVALIDATION_PUBLISH_FAILED = (keys: number, cause: string): string =>
   `Publishing the invalidation of ${keys} key(s) to the other instances failed (${cause}); their L1 copies of those keys last up to their TTL or "l1MaxTtl".`;
 

@@ -1,4 +1,4 @@
-import type { CacheEvictOptions } from './cached-method.definition';
+import type { CachedMethodDecorator, CacheEvictOptions } from './cached-method.definition';
 import { createCachedMethodDecorator } from './create-cached-method.decorator';
 
 /**
@@ -11,6 +11,9 @@ import { createCachedMethodDecorator } from './create-cached-method.decorator';
  * \@CacheEvict({ key: (id: string) => `product:${id}` })
  * async remove(id: string): Promise<void> { ... }
  */
-export function CacheEvict(options: CacheEvictOptions = {}): MethodDecorator {
-  return createCachedMethodDecorator('@CacheEvict', 'evict', options);
+export function CacheEvict<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]>(
+  options: CacheEvictOptions<KeyArgs, TagArgs> = {},
+): CachedMethodDecorator<KeyArgs, TagArgs> {
+  // The key and tags functions are checked against the method where the decorator is applied.
+  return createCachedMethodDecorator('@CacheEvict', 'evict', options as CacheEvictOptions);
 }

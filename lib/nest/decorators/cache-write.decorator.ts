@@ -1,4 +1,4 @@
-import type { CacheWriteOptions } from './cached-method.definition';
+import type { CachedMethodDecorator, CacheWriteOptions } from './cached-method.definition';
 import { createCachedMethodDecorator } from './create-cached-method.decorator';
 
 /**
@@ -12,6 +12,9 @@ import { createCachedMethodDecorator } from './create-cached-method.decorator';
  * \@CacheWrite({ key: (id: string) => `product:${id}` })
  * async update(id: string, patch: ProductPatch): Promise<Product> { ... }
  */
-export function CacheWrite(options: CacheWriteOptions = {}): MethodDecorator {
-  return createCachedMethodDecorator('@CacheWrite', 'write', options);
+export function CacheWrite<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]>(
+  options: CacheWriteOptions<KeyArgs, TagArgs> = {},
+): CachedMethodDecorator<KeyArgs, TagArgs> {
+  // The key and tags functions are checked against the method where the decorator is applied.
+  return createCachedMethodDecorator('@CacheWrite', 'write', options as CacheWriteOptions);
 }

@@ -1,4 +1,4 @@
-import type { CacheableOptions } from './cached-method.definition';
+import type { CachedMethodDecorator, CacheableOptions } from './cached-method.definition';
 import { createCachedMethodDecorator } from './create-cached-method.decorator';
 
 /**
@@ -15,6 +15,9 @@ import { createCachedMethodDecorator } from './create-cached-method.decorator';
  * \@Cacheable({ key: (id: string) => `product:${id}`, ttl: 30_000 })
  * async findOne(id: string): Promise<Product> { ... }
  */
-export function Cacheable(options: CacheableOptions = {}): MethodDecorator {
-  return createCachedMethodDecorator('@Cacheable', 'cacheable', options);
+export function Cacheable<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]>(
+  options: CacheableOptions<KeyArgs, TagArgs> = {},
+): CachedMethodDecorator<KeyArgs, TagArgs> {
+  // The key and tags functions are checked against the method where the decorator is applied.
+  return createCachedMethodDecorator('@Cacheable', 'cacheable', options as CacheableOptions);
 }

@@ -4,26 +4,40 @@ import type { SingleFlightOptions } from '../../engine/shared-loads';
 import type { WritePolicy } from '../../policies/write/write-policy.interface';
 
 /**
- * A cache key: a fixed string, or a function of the method's arguments (typed as you like:
- * `(id: string) => \`product:${id}\``).
+ * A cache key: a fixed string, or a function of the method's first arguments (`(id: string) =>
+ * \`product:${id}\``). The decorators check its parameters against the decorated method's: a key function
+ * whose parameters do not fit the method's first parameters does not compile.
  */
-export type CacheKeyOption = string | ((...args: never[]) => string);
+export type CacheKeyOption<Args extends unknown[] = never[]> = string | ((...args: Args) => string);
 
 /**
- * Tags of an entry: a fixed list, or a function of the method's arguments
- * (`(product: Product) => [\`category:${product.categoryId}\`]`).
+ * Tags of an entry: a fixed list, or a function of the method's first arguments
+ * (`(product: Product) => [\`category:${product.categoryId}\`]`), checked against the method's parameters
+ * as a key function is.
  */
-export type CacheTagsOption = readonly string[] | ((...args: never[]) => readonly string[]);
+export type CacheTagsOption<Args extends unknown[] = never[]> = readonly string[] | ((...args: Args) => readonly string[]);
 
-/** Options shared by the decorators that write. */
-export interface CacheStoreOptions {
+/**
+ * What a caching decorator returns: a method decorator that accepts only methods whose first parameters fit
+ * the parameters of its key and tags functions (a method may take more arguments than they read).
+ */
+export type CachedMethodDecorator<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]> = <
+  Method extends ((...args: [...KeyArgs, ...never[]]) => unknown) & ((...args: [...TagArgs, ...never[]]) => unknown),
+>(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: TypedPropertyDescriptor<Method>,
+) => TypedPropertyDescriptor<Method> | void;
+
+/** Options shared by the decorators that write; `KeyArgs` and `TagArgs` are the parameters of the key and tags functions. */
+export interface CacheStoreOptions<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]> {
   /** Tags of the entry: `LayeredCache.invalidateTags` or `@CacheEvict({ tags })` with any of them makes it a miss on every instance. */
-  tags?: CacheTagsOption;
+  tags?: CacheTagsOption<TagArgs>;
   /**
    * Key of the entry. Default: `ClassName.method:` plus a collision-free encoding of the arguments, where
    * `ClassName` is the class of the instance, so a method inherited by two classes caches under two keys.
    */
-  key?: CacheKeyOption;
+  key?: CacheKeyOption<KeyArgs>;
   /**
    * The class of the method's result (`[Class]` for an array of them), so that a hit from any layer is an
    * instance of it, as the method's own result is; a `ClassSerializerInterceptor` then strips the same
@@ -52,7 +66,7 @@ export interface CacheStoreOptions {
 
 
 /** Options of `@Cacheable`. */
-export interface CacheableOptions extends CacheStoreOptions, SingleFlightOptions {
+export interface CacheableOptions<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]> extends CacheStoreOptions<KeyArgs, TagArgs>, SingleFlightOptions {
   /** Read policy for this method instead of the module's. */
   readPolicy?: ReadPolicy;
   /**
@@ -65,14 +79,14 @@ export interface CacheableOptions extends CacheStoreOptions, SingleFlightOptions
 }
 
 /** Options of `@CacheWrite`. */
-export type CacheWriteOptions = CacheStoreOptions;
+export type CacheWriteOptions<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]> = CacheStoreOptions<KeyArgs, TagArgs>;
 
 /** Options of `@CacheEvict`. */
-export interface CacheEvictOptions {
+export interface CacheEvictOptions<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]> {
   /** Key or keys to delete. Default: the default key of this method and arguments. */
-  key?: CacheKeyOption | readonly CacheKeyOption[];
+  key?: CacheKeyOption<KeyArgs> | readonly CacheKeyOption<KeyArgs>[];
   /** Tags to invalidate (see `LayeredCache.invalidateTags`), with the keys or instead of them. */
-  tags?: CacheTagsOption;
+  tags?: CacheTagsOption<TagArgs>;
   /** Delete before calling the method instead of after it succeeded. Default false. */
   beforeInvocation?: boolean;
   /** Longest wait for L2 in the eviction, in milliseconds; default the module's `resilience.timeoutMs`. */

@@ -3,6 +3,7 @@ import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/
 import type { InvalidationBus, InvalidationListener, InvalidationMode } from '../../core/invalidation';
 import {
   INVALIDATION_CONNECTION_LOST,
+  INVALIDATION_DOWN_AT_CLOSE,
   INVALIDATION_PUBLISH_FAILED,
   INVALIDATION_TRACKING_ECHOES,
   INVALIDATION_TRACKING_FAILED,
@@ -148,7 +149,10 @@ export class RedisInvalidationBus implements InvalidationBus {
     if (this.closed) return;
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    this.flush();
+    // With the connection down, what is left to announce cannot go out: said at once, not waited for.
+    const connected = this.commands.isReady;
+    if (connected) this.flush();
+    else this.giveUpAnnouncements();
     this.closed = true;
     this.listening = false;
     clearTimeout(this.retryTimer);
@@ -158,7 +162,14 @@ export class RedisInvalidationBus implements InvalidationBus {
     // Tracking would otherwise stay on, redirected to a connection that is gone, on a client that may be the application's.
     if (this.using === 'tracking' && this.commands.isReady) this.publishing.add(this.stopTracking().catch(() => undefined));
     this.release();
-    await Promise.allSettled([...this.publishing]);
+    if (connected) await Promise.allSettled([...this.publishing]);
+  }
+
+  /** The announcements gathered and not sent, reported as one failure and dropped. */
+  private giveUpAnnouncements(): void {
+    const keys = this.pendingKeys.length + this.pendingClears.length;
+    this.dropUndecided();
+    if (keys > 0 && this.using === 'pubsub') this.listener?.failed(new LayeredCacheError(INVALIDATION_PUBLISH_FAILED(keys, INVALIDATION_DOWN_AT_CLOSE)));
   }
 
   /** Before the first connection, announcements are kept (bounded) in case pub/sub turns out to be used. */
