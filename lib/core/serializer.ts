@@ -347,43 +347,45 @@ function reviveTags(root: unknown, tagKeys: number): unknown {
     const holder = pending.pop() as Holder | unknown[];
     if (Array.isArray(holder)) {
       for (let index = 0; index < holder.length; index++) {
-        const item = holder[index];
-        if (typeof item !== 'object' || item === null) continue;
-        if (Array.isArray(item)) {
-          pending.push(item);
-          continue;
-        }
-        const replacement = revived(item as Holder);
-        if (replacement === item) {
-          pending.push(item);
-          continue;
-        }
+        const replacement = revivedChild(holder[index], pending);
+        if (replacement === UNCHANGED) continue;
         holder[index] = replacement;
         if (--left === 0) return top;
-        if (isPlainObject(replacement)) pending.push(replacement);
       }
       continue;
     }
     for (const key in holder) {
-      const item = holder[key];
-      if (typeof item !== 'object' || item === null) continue;
-      if (Array.isArray(item)) {
-        pending.push(item);
-        continue;
-      }
-      const replacement = revived(item as Holder);
-      if (replacement === item) {
-        pending.push(item);
-        continue;
-      }
+      const replacement = revivedChild(holder[key], pending);
+      if (replacement === UNCHANGED) continue;
       // JSON.parse keeps a `__proto__` key as an own property; assignment would call the setter instead.
       if (key === '__proto__') Object.defineProperty(holder, key, { value: replacement, writable: true, enumerable: true, configurable: true });
       else holder[key] = replacement;
       if (--left === 0) return top;
-      if (isPlainObject(replacement)) pending.push(replacement);
     }
   }
   return top;
+}
+
+/** What {@link revivedChild} returns for a child that stays as it is. */
+const UNCHANGED: unique symbol = Symbol('unchanged');
+
+/**
+ * What a child of a holder becomes: the value its tag stands for, or {@link UNCHANGED}. Whatever may still
+ * hold tags (arrays, objects that are not tags, and the user object an escape kept) is queued on `pending`.
+ */
+function revivedChild(item: unknown, pending: object[]): unknown {
+  if (typeof item !== 'object' || item === null) return UNCHANGED;
+  if (Array.isArray(item)) {
+    pending.push(item);
+    return UNCHANGED;
+  }
+  const replacement = revived(item as Holder);
+  if (replacement === item) {
+    pending.push(item);
+    return UNCHANGED;
+  }
+  if (isPlainObject(replacement)) pending.push(replacement);
+  return replacement;
 }
 
 /** True for what an escape revives to (and what JSON.parse makes): not a Date or binary data, whose insides are not walked. */

@@ -11,8 +11,9 @@ export interface MemoryStoreOptions {
   /**
    * Optional bound on the total size of the entries in bytes: the least recently used are evicted beyond
    * it, and an entry larger than the whole bound is not stored (the key then holds nothing). An entry's
-   * size is the length of its text in L2 ({@link CacheEntry.encodedLength}), which the cache knows for every
-   * value it writes with an L2 and every L2 hit it copies into L1, so measuring costs nothing; an entry
+   * size is the length of its text in L2, which the cache knows for every value it writes with an L2 (the
+   * text it just made) and every L2 hit it copies into L1 ({@link CacheEntry.encodedLength}), so measuring
+   * costs nothing; an entry
    * without one (an L1-only cache) is estimated by a walk of its value (see `estimateValueBytes`), never
    * by serializing it. The objects a value is made of take more heap than its text, commonly 2 to 4 times:
    * size the bound accordingly. Not with `maxSize`.

@@ -168,7 +168,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   /** The announcements gathered and not sent, reported as one failure and dropped. */
   private giveUpAnnouncements(): void {
     const keys = this.pendingKeys.length + this.pendingClears.length;
-    this.dropUndecided();
+    this.dropPendingAnnouncements();
     if (keys > 0 && this.using === 'pubsub') this.listener?.failed(new LayeredCacheError(INVALIDATION_PUBLISH_FAILED(keys, INVALIDATION_DOWN_AT_CLOSE)));
   }
 
@@ -308,7 +308,7 @@ export class RedisInvalidationBus implements InvalidationBus {
     await this.bounded('UNLINK', () => this.commands.del([probe])).catch(() => undefined);
     this.probe = undefined;
     if (!echoes || this.closed) {
-      this.dropUndecided();
+      this.dropPendingAnnouncements();
       return;
     }
     this.using = 'pubsub';
@@ -323,15 +323,15 @@ export class RedisInvalidationBus implements InvalidationBus {
       if (id === undefined) return 'retry';
       await this.bounded('CLIENT TRACKING', () => this.commands.trackKeys(id, this.prefix));
       this.using = 'tracking';
-      if (this.mode !== 'auto' || this.echoChecked) this.dropUndecided();
+      if (this.mode !== 'auto' || this.echoChecked) this.dropPendingAnnouncements();
       return 'on';
     } catch (error) {
       return this.refusedTracking(error) ? 'pubsub' : 'retry';
     }
   }
 
-  /** Tracking is on: announcements kept before it was known are not needed. */
-  private dropUndecided(): void {
+  /** Drops the announcements gathered and not sent: tracking made them needless, or the connection is down at close. */
+  private dropPendingAnnouncements(): void {
     this.pendingKeys = [];
     this.pendingVersions = [];
     this.pendingClears = [];
