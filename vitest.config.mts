@@ -16,8 +16,8 @@ export default defineConfig({
   resolve: nestPackagesDir
     ? {
         alias: [
-          { find: /^@nestjs\/(common|core|testing|platform-express)$/, replacement: `${nestPackagesDir}/@nestjs/$1/index.js` },
-          { find: /^@nestjs\/(common|core|testing|platform-express)\/(.+?)(\.js)?$/, replacement: `${nestPackagesDir}/@nestjs/$1/$2.js` },
+          { find: /^@nestjs\/(common|core|testing|platform-express|platform-fastify|cache-manager|terminus)$/, replacement: `${nestPackagesDir}/@nestjs/$1/index.js` },
+          { find: /^@nestjs\/(common|core|testing|platform-express|platform-fastify|cache-manager|terminus)\/(.+?)(\.js)?$/, replacement: `${nestPackagesDir}/@nestjs/$1/$2.js` },
         ],
       }
     : undefined,
