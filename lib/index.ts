@@ -1,13 +1,13 @@
 // The public names of nestjs-layered-cache (DESIGN section 2) and the types needed to call them. Test helpers
 // such as ChaosStore are in the `nestjs-layered-cache/testing` entry; everything else stays internal.
 
-export { LayeredCacheModule } from './nest/layered-cache.module';
-export type { LayeredCacheModuleExtras } from './nest/layered-cache.module-definition';
-export { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './nest/layered-cache.constants';
-export type { LayeredCacheModuleOptions } from './nest/interfaces';
-export * from './nest/decorators';
+export { LayeredCacheModule } from './nest/layered-cache.module.js';
+export type { LayeredCacheModuleExtras } from './nest/layered-cache.module-definition.js';
+export { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './nest/layered-cache.constants.js';
+export type { LayeredCacheModuleOptions } from './nest/interfaces/index.js';
+export * from './nest/decorators/index.js';
 
-export { LayeredCache } from './engine/layered-cache';
+export { LayeredCache } from './engine/layered-cache.js';
 export type {
   CacheDeleteOptions,
   CacheReadOptions,
@@ -16,14 +16,14 @@ export type {
   GetOrSetOptions,
   LayeredCacheDependencies,
   LayeredCacheStats,
-} from './engine/layered-cache';
-export type { InvalidationOption } from './engine/invalidation-option';
-export type { SingleFlightOptions } from './engine/shared-loads';
-export type { InvalidationBus, InvalidationListener, InvalidationMode } from './core/invalidation';
-export { LayeredStore } from './engine/layered-store';
-export type { LayerCallOptions, LayeredStoreOptions } from './engine/layered-store';
+} from './engine/layered-cache.js';
+export type { InvalidationOption } from './engine/invalidation-option.js';
+export type { SingleFlightOptions } from './engine/shared-loads.js';
+export type { InvalidationBus, InvalidationListener, InvalidationMode } from './core/invalidation.js';
+export { LayeredStore } from './engine/layered-store.js';
+export type { LayerCallOptions, LayeredStoreOptions } from './engine/layered-store.js';
 
-export { CacheEventBus } from './core/cache-events';
+export { CacheEventBus } from './core/cache-events.js';
 export type {
   CacheCircuitEvent,
   CacheCircuitState,
@@ -39,9 +39,9 @@ export type {
   CacheRefillEvent,
   CacheReplayEvent,
   CacheWriteEvent,
-} from './core/cache-events';
-export { createCacheEntry } from './core/cache-entry';
-export type { CacheEntry } from './core/cache-entry';
+} from './core/cache-events.js';
+export { createCacheEntry } from './core/cache-entry.js';
+export type { CacheEntry } from './core/cache-entry.js';
 export {
   BothLayersFailedError,
   CacheLayerError,
@@ -51,17 +51,17 @@ export {
   CircuitOpenError,
   LayeredCacheError,
   RedisCommandError,
-} from './core/errors';
-export type { CacheLayer, CacheOperation } from './core/errors';
-export { DEFAULT_MAX_DEPTH, JsonSerializer } from './core/serializer';
-export type { JsonSerializerOptions, Serializer } from './core/serializer';
-export { DEFAULT_MAX_VALUE_BYTES } from './core/value-size';
-export type { CachedClass, CachedType, CachedTypeFor } from './core/value-codec';
-export type { PromiseOrValue } from './core/promise-or-value';
+} from './core/errors.js';
+export type { CacheLayer, CacheOperation } from './core/errors.js';
+export { DEFAULT_MAX_DEPTH, JsonSerializer } from './core/serializer.js';
+export type { JsonSerializerOptions, Serializer } from './core/serializer.js';
+export { DEFAULT_MAX_VALUE_BYTES } from './core/value-size.js';
+export type { CachedClass, CachedType, CachedTypeFor } from './core/value-codec.js';
+export type { PromiseOrValue } from './core/promise-or-value.js';
 
-export { OffloadService } from './offload/offload.service';
-export type { OffloadCounts, OffloadDrainResult, OffloadEvent, OffloadHooks, OffloadOptions } from './offload/offload.service';
-export type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from './core/offload.interface';
+export { OffloadService } from './offload/offload.service.js';
+export type { OffloadCounts, OffloadDrainResult, OffloadEvent, OffloadHooks, OffloadOptions } from './offload/offload.service.js';
+export type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from './core/offload.interface.js';
 
 export {
   OptimisticParallelWritePolicy,
@@ -72,16 +72,16 @@ export {
   RefillPolicy,
   SequentialReadPolicy,
   SequentialWritePolicy,
-} from './policies';
-export type { LayerRead, LayerWrite, ReadHit, ReadPolicy, WritePolicy } from './policies';
+} from './policies/index.js';
+export type { LayerRead, LayerWrite, ReadHit, ReadPolicy, WritePolicy } from './policies/index.js';
 
-export type { CacheStore, DeleteMark } from './stores/cache-store.interface';
-export { MemoryStore } from './stores/memory.store';
-export type { MemoryStoreOptions } from './stores/memory.store';
-export { CacheManagerStore } from './stores/cache-manager.store';
-export type { CacheManagerStoreOptions } from './stores/cache-manager.store';
-export * from './stores/redis';
+export type { CacheStore, DeleteMark } from './stores/cache-store.interface.js';
+export { MemoryStore } from './stores/memory.store.js';
+export type { MemoryStoreOptions } from './stores/memory.store.js';
+export { CacheManagerStore } from './stores/cache-manager.store.js';
+export type { CacheManagerStoreOptions } from './stores/cache-manager.store.js';
+export * from './stores/redis/index.js';
 
-export type { CircuitBreakerOptions, CircuitBreakerStats, CircuitState } from './resilience/circuit-breaker';
-export type { ReplayOutcome, ReplayQueueOptions, ReplayQueueStats } from './resilience/l2-write-replay-queue';
-export type { L2ReplayOptions, L2ResilienceStats, ReplayShutdownResult, ResilienceLogger, ResilienceOptions } from './resilience/resilient-store';
+export type { CircuitBreakerOptions, CircuitBreakerStats, CircuitState } from './resilience/circuit-breaker.js';
+export type { ReplayOutcome, ReplayQueueOptions, ReplayQueueStats } from './resilience/l2-write-replay-queue.js';
+export type { L2ReplayOptions, L2ResilienceStats, ReplayShutdownResult, ResilienceLogger, ResilienceOptions } from './resilience/resilient-store.js';

@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import type { CacheLayer, CacheOperation } from './errors';
+import type { CacheLayer, CacheOperation } from './errors.js';
 
 /** State of a circuit breaker: see `CircuitBreaker`. */
 export type CacheCircuitState = 'closed' | 'open' | 'half-open';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { INVALID_NAMESPACE, OPAQUE_INSTANCE, UNKEYABLE_ARGUMENT } from './messages';
-import { LayeredCacheError } from './errors';
+import { INVALID_NAMESPACE, OPAQUE_INSTANCE, UNKEYABLE_ARGUMENT } from './messages.js';
+import { LayeredCacheError } from './errors.js';
 
 /** Keys longer than this are shortened to a prefix plus a SHA-256 digest, to stay cheap to store and compare. */
 export const MAX_KEY_LENGTH = 256;

@@ -1,4 +1,4 @@
-import { callEach } from './call-each';
+import { callEach } from './call-each.js';
 
 /** A deadline in a {@link DeadlineQueue}: pass it to `cancel` once the work it bounds has settled. */
 export interface Deadline<T> {

@@ -1,5 +1,5 @@
-import type { CacheEntry } from './cache-entry';
-import { rememberedPayloadLength } from './envelope';
+import type { CacheEntry } from './cache-entry.js';
+import { rememberedPayloadLength } from './envelope.js';
 
 /** Most values {@link estimateValueBytes} looks at; what lies beyond is not counted. */
 export const ESTIMATE_MAX_NODES = 100_000;

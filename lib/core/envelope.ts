@@ -6,10 +6,10 @@ import {
   ENVELOPE_UNKNOWN_VERSION,
   PAYLOAD_UNDECODABLE,
   SERIALIZER_RETURNED_NON_STRING,
-} from './messages';
-import type { CacheEntry } from './cache-entry';
-import { CacheSerializationError, describeCause } from './errors';
-import { JsonSerializer, type Serializer } from './serializer';
+} from './messages.js';
+import type { CacheEntry } from './cache-entry.js';
+import { CacheSerializationError, describeCause } from './errors.js';
+import { JsonSerializer, type Serializer } from './serializer.js';
 
 /**
  * The text a shared layer stores for one entry. Format version 2, for an entry with a version (every entry

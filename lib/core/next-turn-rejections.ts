@@ -1,5 +1,5 @@
-import { callEach } from './call-each';
-import { NextTurn } from './next-turn';
+import { callEach } from './call-each.js';
+import { NextTurn } from './next-turn.js';
 
 /**
  * Rejections settled on the next turn of the event loop, all together, rather than at once. A call that

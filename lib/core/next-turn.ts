@@ -1,4 +1,4 @@
-import { callEach } from './call-each';
+import { callEach } from './call-each.js';
 
 /** Instances with a run requested for the next turn, in request order. */
 let requested: NextTurn[] = [];

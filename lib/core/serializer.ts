@@ -7,9 +7,9 @@ import {
   VALUE_TOO_DEEP_TO_READ,
   VALUE_TOO_DEEP_TO_STORE,
   type UnserializableKind,
-} from './messages';
-import { CacheSerializationError, LayeredCacheError, describeCause } from './errors';
-import { NESTED_TOO_DEEP, scanJson } from './json-scan';
+} from './messages.js';
+import { CacheSerializationError, LayeredCacheError, describeCause } from './errors.js';
+import { NESTED_TOO_DEEP, scanJson } from './json-scan.js';
 
 /**
  * Turns cached values into text for a shared layer and back. `serialize` throws

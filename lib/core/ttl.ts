@@ -1,5 +1,5 @@
-import { INVALID_TTL } from './messages';
-import { LayeredCacheError } from './errors';
+import { INVALID_TTL } from './messages.js';
+import { LayeredCacheError } from './errors.js';
 
 /**
  * The longest time to live accepted, in milliseconds: 100 years (of 365 days). Every layer must keep an

@@ -1,6 +1,6 @@
-import { INVALID_CACHED_TYPE, UNTYPED_INSTANCES_CACHED } from './messages';
-import { LayeredCacheError } from './errors';
-import { classNameOf, JsonSerializer, plainJsonText, type Serializer } from './serializer';
+import { INVALID_CACHED_TYPE, UNTYPED_INSTANCES_CACHED } from './messages.js';
+import { LayeredCacheError } from './errors.js';
+import { classNameOf, JsonSerializer, plainJsonText, type Serializer } from './serializer.js';
 
 /**
  * A class whose instances a cached call returns. Its constructor is never called: a value read back is

@@ -1,7 +1,7 @@
-import type { CacheEntry } from './cache-entry';
-import { MAX_UNTAGGED_HEADER_LENGTH, envelopeHeader } from './envelope';
-import { CacheValueTooLargeError, LayeredCacheError } from './errors';
-import { INVALID_MAX_VALUE_BYTES, VALUE_TOO_LARGE_TO_CACHE, VALUE_TOO_LARGE_TO_READ, VALUE_TOO_LARGE_TO_STORE } from './messages';
+import type { CacheEntry } from './cache-entry.js';
+import { MAX_UNTAGGED_HEADER_LENGTH, envelopeHeader } from './envelope.js';
+import { CacheValueTooLargeError, LayeredCacheError } from './errors.js';
+import { INVALID_MAX_VALUE_BYTES, VALUE_TOO_LARGE_TO_CACHE, VALUE_TOO_LARGE_TO_READ, VALUE_TOO_LARGE_TO_STORE } from './messages.js';
 
 /**
  * Default `maxValueBytes`: 8 MiB of entry text in the shared layer. A value of 1 MB (a large page of

@@ -1,5 +1,5 @@
-import { LayeredCacheError } from './errors';
-import { INVALID_VERSION_CLOCK_ID } from './messages';
+import { LayeredCacheError } from './errors.js';
+import { INVALID_VERSION_CLOCK_ID } from './messages.js';
 
 /** Width of the millisecond part of a version. */
 const MS_DIGITS = 13;

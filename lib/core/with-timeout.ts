@@ -1,4 +1,4 @@
-import { DeadlineQueue } from './deadline-queue';
+import { DeadlineQueue } from './deadline-queue.js';
 
 /** The largest delay `setTimeout` honours; Node clamps larger ones to 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;

@@ -1,7 +1,7 @@
-import { LayeredCacheError } from '../core/errors';
-import { type InvalidationBus, type InvalidationMode, isInvalidationSource } from '../core/invalidation';
-import { INVALID_INVALIDATION_OPTION, INVALIDATION_NEEDS_REDIS } from '../core/messages';
-import type { CacheStore } from '../stores/cache-store.interface';
+import { LayeredCacheError } from '../core/errors.js';
+import { type InvalidationBus, type InvalidationMode, isInvalidationSource } from '../core/invalidation.js';
+import { INVALID_INVALIDATION_OPTION, INVALIDATION_NEEDS_REDIS } from '../core/messages.js';
+import type { CacheStore } from '../stores/cache-store.interface.js';
 
 /**
  * How instances that share an L2 invalidate each other's L1 copies: a mode of the L2 store (`RedisStore`

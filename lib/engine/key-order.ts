@@ -1,4 +1,4 @@
-import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
+import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value.js';
 
 const ignore = (): void => undefined;
 

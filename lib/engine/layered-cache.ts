@@ -6,29 +6,29 @@ import {
   INVALID_SINGLE_FLIGHT,
   MAX_VALUE_BYTES_ABOVE_L2,
   UNDEFINED_NOT_CACHEABLE,
-} from '../core/messages';
-import type { OffloadCounts } from '../offload/offload.service';
-import type { Offload } from '../core/offload.interface';
-import type { ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
-import type { RefillPolicy } from '../policies/refill/refill-policy';
-import type { WritePolicy } from '../policies/write/write-policy.interface';
-import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store';
-import type { CacheStore } from '../stores/cache-store.interface';
-import { type CacheEntry, createCacheEntry } from '../core/cache-entry';
-import { type CacheCounters, type CacheEvent, CacheEventBus } from '../core/cache-events';
-import { NamespacedKeys, validNamespace } from '../core/cache-key';
-import { CacheSerializationError, CacheTimeoutError, LayeredCacheError } from '../core/errors';
-import { rememberPayload } from '../core/envelope';
-import { JsonSerializer, type Serializer } from '../core/serializer';
-import { type CachedType, type PreparedValue, ValueCodec, reviveFromCache } from '../core/value-codec';
-import { LayeredStore } from './layered-store';
-import { type InvalidationOption, invalidationBusFor } from './invalidation-option';
-import { DEFAULT_LEASE_MS, DEFAULT_LEASE_WAIT_MS, SharedLoads, type SingleFlightOptions } from './shared-loads';
-import { isLeaseSource } from '../core/lease';
-import { TagVersions, validTags } from './tag-versions';
-import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
-import { validTtl } from '../core/ttl';
-import { DEFAULT_MAX_VALUE_BYTES, assertEntryFits, validMaxValueBytes } from '../core/value-size';
+} from '../core/messages.js';
+import type { OffloadCounts } from '../offload/offload.service.js';
+import type { Offload } from '../core/offload.interface.js';
+import type { ReadHit, ReadPolicy } from '../policies/read/read-policy.interface.js';
+import type { RefillPolicy } from '../policies/refill/refill-policy.js';
+import type { WritePolicy } from '../policies/write/write-policy.interface.js';
+import { type L2ResilienceStats, type ResilienceLogger, type ResilienceOptions, validTimeout } from '../resilience/resilient-store.js';
+import type { CacheStore } from '../stores/cache-store.interface.js';
+import { type CacheEntry, createCacheEntry } from '../core/cache-entry.js';
+import { type CacheCounters, type CacheEvent, CacheEventBus } from '../core/cache-events.js';
+import { NamespacedKeys, validNamespace } from '../core/cache-key.js';
+import { CacheSerializationError, CacheTimeoutError, LayeredCacheError } from '../core/errors.js';
+import { rememberPayload } from '../core/envelope.js';
+import { JsonSerializer, type Serializer } from '../core/serializer.js';
+import { type CachedType, type PreparedValue, ValueCodec, reviveFromCache } from '../core/value-codec.js';
+import { LayeredStore } from './layered-store.js';
+import { type InvalidationOption, invalidationBusFor } from './invalidation-option.js';
+import { DEFAULT_LEASE_MS, DEFAULT_LEASE_WAIT_MS, SharedLoads, type SingleFlightOptions } from './shared-loads.js';
+import { isLeaseSource } from '../core/lease.js';
+import { TagVersions, validTags } from './tag-versions.js';
+import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value.js';
+import { validTtl } from '../core/ttl.js';
+import { DEFAULT_MAX_VALUE_BYTES, assertEntryFits, validMaxValueBytes } from '../core/value-size.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;

@@ -1,21 +1,21 @@
-import type { Offload } from '../core/offload.interface';
-import type { LayerRead, ReadHit, ReadPolicy } from '../policies/read/read-policy.interface';
-import { SequentialReadPolicy } from '../policies/read/sequential-read.policy';
-import { RefillPolicy } from '../policies/refill/refill-policy';
-import type { LayerWrite, WritePolicy } from '../policies/write/write-policy.interface';
-import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy';
-import type { ReplayDecision } from '../resilience/l2-write-replay-queue';
-import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOptions, ResilientStore } from '../resilience/resilient-store';
-import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
-import { type CacheEntry, isExpired, remainingTtl } from '../core/cache-entry';
-import { CacheEventBus } from '../core/cache-events';
-import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError, LayeredCacheError } from '../core/errors';
-import type { InvalidationBus, InvalidationListener } from '../core/invalidation';
-import { INVALID_L1_MAX_TTL } from '../core/messages';
-import { InFlightReads } from './in-flight-reads';
-import { KeyOrder, type KeySlot } from './key-order';
-import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
-import { VersionClock } from '../core/version-clock';
+import type { Offload } from '../core/offload.interface.js';
+import type { LayerRead, ReadHit, ReadPolicy } from '../policies/read/read-policy.interface.js';
+import { SequentialReadPolicy } from '../policies/read/sequential-read.policy.js';
+import { RefillPolicy } from '../policies/refill/refill-policy.js';
+import type { LayerWrite, WritePolicy } from '../policies/write/write-policy.interface.js';
+import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy.js';
+import type { ReplayDecision } from '../resilience/l2-write-replay-queue.js';
+import { type ReplayShutdownResult, type ResilienceLogger, type ResilienceOptions, ResilientStore } from '../resilience/resilient-store.js';
+import type { CacheStore, DeleteMark } from '../stores/cache-store.interface.js';
+import { type CacheEntry, isExpired, remainingTtl } from '../core/cache-entry.js';
+import { CacheEventBus } from '../core/cache-events.js';
+import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError, LayeredCacheError } from '../core/errors.js';
+import type { InvalidationBus, InvalidationListener } from '../core/invalidation.js';
+import { INVALID_L1_MAX_TTL } from '../core/messages.js';
+import { InFlightReads } from './in-flight-reads.js';
+import { KeyOrder, type KeySlot } from './key-order.js';
+import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value.js';
+import { VersionClock } from '../core/version-clock.js';
 
 /** What a {@link LayeredStore} is made of. */
 export interface LayeredStoreOptions {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheEntry } from '../core/cache-entry';
-import type { LeaseSource } from '../core/lease';
-import { isPromiseLike } from '../core/promise-or-value';
-import type { LayeredStore } from './layered-store';
+import type { CacheEntry } from '../core/cache-entry.js';
+import type { LeaseSource } from '../core/lease.js';
+import { isPromiseLike } from '../core/promise-or-value.js';
+import type { LayeredStore } from './layered-store.js';
 
 /** Options of a load shared between instances (`singleFlight: 'distributed'`). */
 export interface SingleFlightOptions {

@@ -1,8 +1,8 @@
-import { createCacheEntry } from '../core/cache-entry';
-import { LayeredCacheError } from '../core/errors';
-import { INVALID_TAGS } from '../core/messages';
-import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value';
-import type { LayeredStore } from './layered-store';
+import { createCacheEntry } from '../core/cache-entry.js';
+import { LayeredCacheError } from '../core/errors.js';
+import { INVALID_TAGS } from '../core/messages.js';
+import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value.js';
+import type { LayeredStore } from './layered-store.js';
 
 /** Where a tag's version is kept in L2: under the cache's prefix (so invalidation hears of it), where no key a cache builds can be. */
 const TAG_MARK = '\u0000tag:';

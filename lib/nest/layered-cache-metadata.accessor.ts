@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { CachedMethodDefinition } from './decorators/cached-method.definition';
-import { CACHED_METHOD_METADATA } from './layered-cache.constants';
+import type { CachedMethodDefinition } from './decorators/cached-method.definition.js';
+import { CACHED_METHOD_METADATA } from './layered-cache.constants.js';
 
 /** The only class that reads the cache decorators' metadata. */
 @Injectable()

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
-import { CachedMethodRunner, type KeyClass, keyClassOf, usesDefaultKey } from './decorators/cached-method.runner';
-import type { CachedMethodDefinition } from './decorators/cached-method.definition';
-import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor';
-import { CACHED_METHOD_RUNNER } from './layered-cache.constants';
-import { DEFAULT_KEY_CLASS_NAME_CLASH, INSTANCE_SERVED_TWICE, NON_STATIC_PROVIDER, SYNC_CACHEABLE_METHOD, UNKNOWN_RESULT_CACHEABLE_METHOD } from './layered-cache.messages';
+import { CachedMethodRunner, type KeyClass, keyClassOf, usesDefaultKey } from './decorators/cached-method.runner.js';
+import type { CachedMethodDefinition } from './decorators/cached-method.definition.js';
+import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor.js';
+import { CACHED_METHOD_RUNNER } from './layered-cache.constants.js';
+import { DEFAULT_KEY_CLASS_NAME_CLASH, INSTANCE_SERVED_TWICE, NON_STATIC_PROVIDER, SYNC_CACHEABLE_METHOD, UNKNOWN_RESULT_CACHEABLE_METHOD } from './layered-cache.messages.js';
 
 /** A class whose instances cache under default keys, and where the application provides it. */
 interface DefaultKeyUser {

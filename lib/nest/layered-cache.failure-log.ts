@@ -1,7 +1,7 @@
 import type { Observable, Subscription } from 'rxjs';
-import type { CacheErrorEvent } from '../core/cache-events';
-import { CacheLayerError, describeCause } from '../core/errors';
-import { CACHE_FAILURE_LOGGED, CACHE_FAILURES_AT_SHUTDOWN, CACHE_FAILURES_SUMMARY } from './layered-cache.messages';
+import type { CacheErrorEvent } from '../core/cache-events.js';
+import { CacheLayerError, describeCause } from '../core/errors.js';
+import { CACHE_FAILURE_LOGGED, CACHE_FAILURES_AT_SHUTDOWN, CACHE_FAILURES_SUMMARY } from './layered-cache.messages.js';
 
 /** Where a {@link CacheFailureLog} writes; Nest's `Logger` fits. */
 export interface FailureLogger {

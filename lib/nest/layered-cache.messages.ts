@@ -4,7 +4,7 @@
  * in core/messages.ts.
  */
 
-import { TTL_RANGE, shown } from '../core/messages';
+import { TTL_RANGE, shown } from '../core/messages.js';
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
-import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
-import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
+import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface.js';
+import { LAYERED_CACHE_OPTIONS } from './layered-cache.constants.js';
 
 /** Options that shape the module itself rather than the cache. */
 export interface LayeredCacheModuleExtras {

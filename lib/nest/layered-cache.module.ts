@@ -1,14 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { CacheEventBus } from '../core/cache-events';
-import { LayeredCache } from '../engine/layered-cache';
-import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor';
-import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants';
-import { LayeredCacheExplorer } from './layered-cache.explorer';
-import { ConfigurableModuleClass, OPTIONS_TYPE } from './layered-cache.module-definition';
-import { LayeredCacheOrchestrator } from './layered-cache.orchestrator';
-import { createLayeredCacheProviders } from './layered-cache.providers';
-import { OffloadService } from '../offload/offload.service';
+import { CacheEventBus } from '../core/cache-events.js';
+import { LayeredCache } from '../engine/layered-cache.js';
+import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor.js';
+import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants.js';
+import { LayeredCacheExplorer } from './layered-cache.explorer.js';
+import { ConfigurableModuleClass, OPTIONS_TYPE } from './layered-cache.module-definition.js';
+import { LayeredCacheOrchestrator } from './layered-cache.orchestrator.js';
+import { createLayeredCacheProviders } from './layered-cache.providers.js';
+import { OffloadService } from '../offload/offload.service.js';
 
 /**
  * Registers a two-layer cache: L1 and L2 stores, read/write/refill policies, the offload service and

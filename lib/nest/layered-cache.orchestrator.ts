@@ -1,14 +1,14 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { CacheEventBus } from '../core/cache-events';
-import { LayeredCache } from '../engine/layered-cache';
-import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
-import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS } from './layered-cache.constants';
-import { LayeredCacheExplorer } from './layered-cache.explorer';
-import { CacheFailureLog } from './layered-cache.failure-log';
-import { LAYERS_STARTED, SHUTDOWN_LEFT_WORK } from './layered-cache.messages';
-import { MODULE_OWNED_STORES } from './layered-cache.providers';
-import { OffloadService } from '../offload/offload.service';
-import type { CacheStore } from '../stores/cache-store.interface';
+import { CacheEventBus } from '../core/cache-events.js';
+import { LayeredCache } from '../engine/layered-cache.js';
+import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface.js';
+import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS } from './layered-cache.constants.js';
+import { LayeredCacheExplorer } from './layered-cache.explorer.js';
+import { CacheFailureLog } from './layered-cache.failure-log.js';
+import { LAYERS_STARTED, SHUTDOWN_LEFT_WORK } from './layered-cache.messages.js';
+import { MODULE_OWNED_STORES } from './layered-cache.providers.js';
+import { OffloadService } from '../offload/offload.service.js';
+import type { CacheStore } from '../stores/cache-store.interface.js';
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
 

@@ -1,23 +1,23 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { CacheEventBus } from '../core/cache-events';
-import { LayeredCache } from '../engine/layered-cache';
-import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface';
-import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants';
-import { OffloadService } from '../offload/offload.service';
-import type { ReadPolicy } from '../policies/read/read-policy.interface';
-import { SequentialReadPolicy } from '../policies/read/sequential-read.policy';
-import { RefillPolicy } from '../policies/refill/refill-policy';
-import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy';
-import type { WritePolicy } from '../policies/write/write-policy.interface';
-import type { CacheStore } from '../stores/cache-store.interface';
-import { isCacheStore } from '../stores/is-cache-store';
-import { MemoryStore } from '../stores/memory.store';
-import { RedisStore } from '../stores/redis';
-import { DEFAULT_COMMAND_TIMEOUT_MS } from '../stores/redis/redis.store';
-import { CachedMethodRunner } from './decorators/cached-method.runner';
-import { CacheFailureLog } from './layered-cache.failure-log';
-import { MEMORY_STORE_DESCRIPTION } from './layered-cache.messages';
-import { describeRedisTarget } from '../stores/redis/redis-target';
+import { CacheEventBus } from '../core/cache-events.js';
+import { LayeredCache } from '../engine/layered-cache.js';
+import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface.js';
+import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants.js';
+import { OffloadService } from '../offload/offload.service.js';
+import type { ReadPolicy } from '../policies/read/read-policy.interface.js';
+import { SequentialReadPolicy } from '../policies/read/sequential-read.policy.js';
+import { RefillPolicy } from '../policies/refill/refill-policy.js';
+import { OptimisticParallelWritePolicy } from '../policies/write/optimistic-parallel-write.policy.js';
+import type { WritePolicy } from '../policies/write/write-policy.interface.js';
+import type { CacheStore } from '../stores/cache-store.interface.js';
+import { isCacheStore } from '../stores/is-cache-store.js';
+import { MemoryStore } from '../stores/memory.store.js';
+import { RedisStore } from '../stores/redis/index.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../stores/redis/redis.store.js';
+import { CachedMethodRunner } from './decorators/cached-method.runner.js';
+import { CacheFailureLog } from './layered-cache.failure-log.js';
+import { MEMORY_STORE_DESCRIPTION } from './layered-cache.messages.js';
+import { describeRedisTarget } from '../stores/redis/redis-target.js';
 
 /**
  * Stores this module created from options (and so must close), each with how the startup line describes

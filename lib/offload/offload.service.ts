@@ -1,6 +1,6 @@
-import { type Deadline, DeadlineQueue } from '../core/deadline-queue';
-import { NextTurn } from '../core/next-turn';
-import { CacheTimeoutError, describeCause, LayeredCacheError } from '../core/errors';
+import { type Deadline, DeadlineQueue } from '../core/deadline-queue.js';
+import { NextTurn } from '../core/next-turn.js';
+import { CacheTimeoutError, describeCause, LayeredCacheError } from '../core/errors.js';
 import {
   OFFLOAD_ABORTED_BY_SHUTDOWN,
   OFFLOAD_HOOK_FAILED,
@@ -8,9 +8,9 @@ import {
   OFFLOAD_SHUTDOWN_ABANDONED,
   OFFLOAD_TASK_FAILED,
   OFFLOAD_TASK_TIMED_OUT,
-} from '../core/messages';
-import { MAX_TIMER_MS } from '../core/with-timeout';
-import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../core/offload.interface';
+} from '../core/messages.js';
+import { MAX_TIMER_MS } from '../core/with-timeout.js';
+import type { Offload, OffloadRunOptions, OffloadTask, OffloadTaskKind } from '../core/offload.interface.js';
 
 /** The signal of tasks that take none: never aborted, shared by all of them. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;

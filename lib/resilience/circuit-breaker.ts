@@ -1,6 +1,6 @@
-import type { CacheCircuitState } from '../core/cache-events';
-import { LayeredCacheError } from '../core/errors';
-import { INVALID_RESILIENCE_OPTION } from '../core/messages';
+import type { CacheCircuitState } from '../core/cache-events.js';
+import { LayeredCacheError } from '../core/errors.js';
+import { INVALID_RESILIENCE_OPTION } from '../core/messages.js';
 
 /**
  * `closed`: calls pass. `open`: calls are refused until the cool-down ends. `half-open`: the cool-down

@@ -1,7 +1,7 @@
-import { type CacheEntry, isExpired } from '../core/cache-entry';
-import { LayeredCacheError } from '../core/errors';
-import { INVALID_RESILIENCE_OPTION } from '../core/messages';
-import type { DeleteMark } from '../stores/cache-store.interface';
+import { type CacheEntry, isExpired } from '../core/cache-entry.js';
+import { LayeredCacheError } from '../core/errors.js';
+import { INVALID_RESILIENCE_OPTION } from '../core/messages.js';
+import type { DeleteMark } from '../stores/cache-store.interface.js';
 
 /** The L2 operation a kept write replays: store an entry, or delete the key. */
 export type ReplayOperation = { readonly kind: 'set'; readonly entry: CacheEntry } | { readonly kind: 'delete'; readonly mark?: DeleteMark };

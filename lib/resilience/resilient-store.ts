@@ -1,6 +1,6 @@
-import { type CacheEntry, remainingTtl } from '../core/cache-entry';
-import type { CacheEventBus } from '../core/cache-events';
-import { CacheSerializationError, CacheTimeoutError, CircuitOpenError, describeCause, isRefusal, LayeredCacheError } from '../core/errors';
+import { type CacheEntry, remainingTtl } from '../core/cache-entry.js';
+import type { CacheEventBus } from '../core/cache-events.js';
+import { CacheSerializationError, CacheTimeoutError, CircuitOpenError, describeCause, isRefusal, LayeredCacheError } from '../core/errors.js';
 import {
   CIRCUIT_CLOSED,
   CIRCUIT_OPEN_SKIPPED,
@@ -12,10 +12,10 @@ import {
   REPLAY_ABANDONED,
   REPLAY_QUEUE_FULL,
   REPLAY_RUN_FAILED,
-} from '../core/messages';
-import type { PromiseOrValue } from '../core/promise-or-value';
-import type { CacheStore, DeleteMark } from '../stores/cache-store.interface';
-import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitPermit, type CircuitStateChange } from './circuit-breaker';
+} from '../core/messages.js';
+import type { PromiseOrValue } from '../core/promise-or-value.js';
+import type { CacheStore, DeleteMark } from '../stores/cache-store.interface.js';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitPermit, type CircuitStateChange } from './circuit-breaker.js';
 import {
   L2WriteReplayQueue,
   type ReplayDecision,
@@ -23,11 +23,11 @@ import {
   type ReplayOutcome,
   type ReplayQueueOptions,
   type ReplayQueueStats,
-} from './l2-write-replay-queue';
-import { NewestWrites } from './newest-writes';
-import { Backoff } from '../core/backoff';
-import { NextTurnRejections } from '../core/next-turn-rejections';
-import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout';
+} from './l2-write-replay-queue.js';
+import { NewestWrites } from './newest-writes.js';
+import { Backoff } from '../core/backoff.js';
+import { NextTurnRejections } from '../core/next-turn-rejections.js';
+import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout.js';
 
 /** Options of the replay of failed L2 writes. */
 export interface L2ReplayOptions extends ReplayQueueOptions {

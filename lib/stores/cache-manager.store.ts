@@ -1,10 +1,10 @@
 import type { Cache } from 'cache-manager';
-import type { CacheEntry } from '../core/cache-entry';
-import { decodeStoredText, encodeEnvelope } from '../core/envelope';
-import { LayeredCacheError } from '../core/errors';
-import { JsonSerializer, type Serializer } from '../core/serializer';
-import { CACHE_MANAGER_PREFIX_CLEAR } from '../core/messages';
-import type { CacheStore } from './cache-store.interface';
+import type { CacheEntry } from '../core/cache-entry.js';
+import { decodeStoredText, encodeEnvelope } from '../core/envelope.js';
+import { LayeredCacheError } from '../core/errors.js';
+import { JsonSerializer, type Serializer } from '../core/serializer.js';
+import { CACHE_MANAGER_PREFIX_CLEAR } from '../core/messages.js';
+import type { CacheStore } from './cache-store.interface.js';
 
 /** The part of a cache-manager `Cache` this store uses. */
 export type CacheManagerCache = Pick<Cache, 'get' | 'set' | 'del' | 'clear' | 'disconnect'>;

@@ -1,5 +1,5 @@
-import type { CacheEntry } from '../core/cache-entry';
-import type { PromiseOrValue } from '../core/promise-or-value';
+import type { CacheEntry } from '../core/cache-entry.js';
+import type { PromiseOrValue } from '../core/promise-or-value.js';
 
 /**
  * A cache layer. Any object with these methods can be used as L1 or L2 (or as a layer of a nested

@@ -1,4 +1,4 @@
-import type { CacheStore } from './cache-store.interface';
+import type { CacheStore } from './cache-store.interface.js';
 
 /** True for any object with the `CacheStore` methods (so any store, ours or a user's, is accepted). */
 export function isCacheStore(value: unknown): value is CacheStore {

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheEntry } from '../core/cache-entry';
-import { entryBytes } from '../core/entry-size';
-import { INVALID_POSITIVE_INTEGER_OPTION, MEMORY_STORE_SIZE_OF_WITHOUT_MAX_SIZE, MEMORY_STORE_TWO_SIZE_BOUNDS } from '../core/messages';
-import type { CacheStore } from './cache-store.interface';
+import type { CacheEntry } from '../core/cache-entry.js';
+import { entryBytes } from '../core/entry-size.js';
+import { INVALID_POSITIVE_INTEGER_OPTION, MEMORY_STORE_SIZE_OF_WITHOUT_MAX_SIZE, MEMORY_STORE_TWO_SIZE_BOUNDS } from '../core/messages.js';
+import type { CacheStore } from './cache-store.interface.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {

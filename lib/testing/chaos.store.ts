@@ -1,7 +1,7 @@
-import type { CacheEntry } from '../core/cache-entry';
-import { LayeredCacheError } from '../core/errors';
-import { CHAOS_INJECTED_FAILURE, CHAOS_INVALID_OPTION, CHAOS_STORE_CLOSED } from '../core/messages';
-import type { CacheStore } from '../stores/cache-store.interface';
+import type { CacheEntry } from '../core/cache-entry.js';
+import { LayeredCacheError } from '../core/errors.js';
+import { CHAOS_INJECTED_FAILURE, CHAOS_INVALID_OPTION, CHAOS_STORE_CLOSED } from '../core/messages.js';
+import type { CacheStore } from '../stores/cache-store.interface.js';
 
 /** A `CacheStore` operation a {@link ChaosStore} can disturb. */
 export type ChaosOperation = 'get' | 'set' | 'delete' | 'clear';

@@ -1,2 +1,2 @@
-export { ChaosError, ChaosStore } from './chaos.store';
-export type { ChaosOperation, ChaosStoreOptions, ChaosStoreStats } from './chaos.store';
+export { ChaosError, ChaosStore } from './chaos.store.js';
+export type { ChaosOperation, ChaosStoreOptions, ChaosStoreStats } from './chaos.store.js';

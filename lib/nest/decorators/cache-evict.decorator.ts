@@ -1,5 +1,5 @@
-import type { CachedMethodDecorator, CacheEvictOptions } from './cached-method.definition';
-import { createCachedMethodDecorator } from './create-cached-method.decorator';
+import type { CachedMethodDecorator, CacheEvictOptions } from './cached-method.definition.js';
+import { createCachedMethodDecorator } from './create-cached-method.decorator.js';
 
 /**
  * Deletes the key(s) from both layers after the method succeeds (or before it runs, with

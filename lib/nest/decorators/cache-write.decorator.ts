@@ -1,5 +1,5 @@
-import type { CachedMethodDecorator, CacheWriteOptions } from './cached-method.definition';
-import { createCachedMethodDecorator } from './create-cached-method.decorator';
+import type { CachedMethodDecorator, CacheWriteOptions } from './cached-method.definition.js';
+import { createCachedMethodDecorator } from './create-cached-method.decorator.js';
 
 /**
  * Calls the method and writes its result under the key through the write policy, then returns the

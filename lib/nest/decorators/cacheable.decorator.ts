@@ -1,5 +1,5 @@
-import type { CachedMethodDecorator, CacheableOptions } from './cached-method.definition';
-import { createCachedMethodDecorator } from './create-cached-method.decorator';
+import type { CachedMethodDecorator, CacheableOptions } from './cached-method.definition.js';
+import { createCachedMethodDecorator } from './create-cached-method.decorator.js';
 
 /**
  * Serves the method from the cache: reads through the layers, and on a miss calls the method once

@@ -1,7 +1,7 @@
-import type { CachedType } from '../../core/value-codec';
-import type { ReadPolicy } from '../../policies/read/read-policy.interface';
-import type { SingleFlightOptions } from '../../engine/shared-loads';
-import type { WritePolicy } from '../../policies/write/write-policy.interface';
+import type { CachedType } from '../../core/value-codec.js';
+import type { ReadPolicy } from '../../policies/read/read-policy.interface.js';
+import type { SingleFlightOptions } from '../../engine/shared-loads.js';
+import type { WritePolicy } from '../../policies/write/write-policy.interface.js';
 
 /**
  * A cache key: a fixed string, or a function of the method's first arguments (`(id: string) =>

@@ -1,9 +1,9 @@
 import { defer, from, isObservable, Observable, of, ReplaySubject, type Subscription, switchMap } from 'rxjs';
-import type { CacheEventBus } from '../../core/cache-events';
-import { encodeArguments } from '../../core/cache-key';
-import { DEFAULT_HARD_TIMEOUT_MS, type LayeredCache, type PendingLoad } from '../../engine/layered-cache';
-import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
-import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, INVALID_TAGS_RESULT, KEY_FUNCTION_THREW, OBSERVABLE_NOT_COMPLETED, TAGS_FUNCTION_THREW } from '../layered-cache.messages';
+import type { CacheEventBus } from '../../core/cache-events.js';
+import { encodeArguments } from '../../core/cache-key.js';
+import { DEFAULT_HARD_TIMEOUT_MS, type LayeredCache, type PendingLoad } from '../../engine/layered-cache.js';
+import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors.js';
+import { DEFAULT_KEY_FAILED, INVALID_KEY_RESULT, INVALID_TAGS_RESULT, KEY_FUNCTION_THREW, OBSERVABLE_NOT_COMPLETED, TAGS_FUNCTION_THREW } from '../layered-cache.messages.js';
 import {
   type CacheEvictOptions,
   type CacheKeyOption,
@@ -12,7 +12,7 @@ import {
   type CacheStoreOptions,
   type CacheTagsOption,
   type CacheableOptions,
-} from './cached-method.definition';
+} from './cached-method.definition.js';
 
 type Method = (...args: unknown[]) => unknown;
 

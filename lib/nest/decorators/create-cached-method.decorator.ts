@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { CACHED_METHOD_METADATA, CACHED_METHOD_RUNNER } from '../layered-cache.constants';
-import { LayeredCacheError } from '../../core/errors';
-import { validTtl } from '../../core/ttl';
-import { assertCachedType } from '../../core/value-codec';
-import { INVALID_DECORATOR_HARD_TIMEOUT, INVALID_DECORATOR_KEY, INVALID_DECORATOR_TIMEOUT, INVALID_DECORATOR_TTL, METHOD_NOT_BOUND, NOT_A_METHOD } from '../layered-cache.messages';
-import { MAX_TIMER_MS } from '../../core/with-timeout';
-import type { CachedMethodDefinition, CachedMethodReturnKind, CacheKeyOption } from './cached-method.definition';
-import type { CachedMethodRunner } from './cached-method.runner';
+import { CACHED_METHOD_METADATA, CACHED_METHOD_RUNNER } from '../layered-cache.constants.js';
+import { LayeredCacheError } from '../../core/errors.js';
+import { validTtl } from '../../core/ttl.js';
+import { assertCachedType } from '../../core/value-codec.js';
+import { INVALID_DECORATOR_HARD_TIMEOUT, INVALID_DECORATOR_KEY, INVALID_DECORATOR_TIMEOUT, INVALID_DECORATOR_TTL, METHOD_NOT_BOUND, NOT_A_METHOD } from '../layered-cache.messages.js';
+import { MAX_TIMER_MS } from '../../core/with-timeout.js';
+import type { CachedMethodDefinition, CachedMethodReturnKind, CacheKeyOption } from './cached-method.definition.js';
+import type { CachedMethodRunner } from './cached-method.runner.js';
 
 type Method = (...args: unknown[]) => unknown;
 type DefinitionOf<K extends CachedMethodDefinition['kind']> = Extract<CachedMethodDefinition, { kind: K }>;

@@ -1,5 +1,5 @@
-export { Cacheable } from './cacheable.decorator';
-export { CacheEvict } from './cache-evict.decorator';
-export { CacheWrite } from './cache-write.decorator';
-export type { CacheableOptions, CacheEvictOptions, CachedMethodDecorator, CacheKeyOption, CacheStoreOptions, CacheTagsOption, CacheWriteOptions } from './cached-method.definition';
-export { InjectL1Store, InjectL2Store } from './inject-store.decorator';
+export { Cacheable } from './cacheable.decorator.js';
+export { CacheEvict } from './cache-evict.decorator.js';
+export { CacheWrite } from './cache-write.decorator.js';
+export type { CacheableOptions, CacheEvictOptions, CachedMethodDecorator, CacheKeyOption, CacheStoreOptions, CacheTagsOption, CacheWriteOptions } from './cached-method.definition.js';
+export { InjectL1Store, InjectL2Store } from './inject-store.decorator.js';

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { L1_STORE, L2_STORE } from '../layered-cache.constants';
+import { L1_STORE, L2_STORE } from '../layered-cache.constants.js';
 
 /** Injects the module's L1 store. */
 export const InjectL1Store = (): PropertyDecorator & ParameterDecorator => Inject(L1_STORE);

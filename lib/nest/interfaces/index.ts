@@ -1,1 +1,1 @@
-export type { LayeredCacheModuleOptions } from './layered-cache-module-options.interface';
+export type { LayeredCacheModuleOptions } from './layered-cache-module-options.interface.js';

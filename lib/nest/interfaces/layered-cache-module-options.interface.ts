@@ -1,12 +1,12 @@
-import type { OffloadOptions } from '../../offload/offload.service';
-import type { ReadPolicy } from '../../policies/read/read-policy.interface';
-import type { RefillPolicy } from '../../policies/refill/refill-policy';
-import type { WritePolicy } from '../../policies/write/write-policy.interface';
-import type { ResilienceOptions } from '../../resilience/resilient-store';
-import type { CacheStore } from '../../stores/cache-store.interface';
-import type { MemoryStoreOptions } from '../../stores/memory.store';
-import type { InvalidationOption } from '../../engine/invalidation-option';
-import type { RedisStoreOptions } from '../../stores/redis';
+import type { OffloadOptions } from '../../offload/offload.service.js';
+import type { ReadPolicy } from '../../policies/read/read-policy.interface.js';
+import type { RefillPolicy } from '../../policies/refill/refill-policy.js';
+import type { WritePolicy } from '../../policies/write/write-policy.interface.js';
+import type { ResilienceOptions } from '../../resilience/resilient-store.js';
+import type { CacheStore } from '../../stores/cache-store.interface.js';
+import type { MemoryStoreOptions } from '../../stores/memory.store.js';
+import type { InvalidationOption } from '../../engine/invalidation-option.js';
+import type { RedisStoreOptions } from '../../stores/redis/index.js';
 
 /** Options of `LayeredCacheModule.forRoot` (all optional). */
 export interface LayeredCacheModuleOptions {

@@ -1,8 +1,8 @@
-import type { CacheEntry } from '../../core/cache-entry';
-import { BothLayersFailedError } from '../../core/errors';
-import { callSafely } from '../../core/promise-or-value';
-import type { Offload } from '../../core/offload.interface';
-import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
+import type { CacheEntry } from '../../core/cache-entry.js';
+import { BothLayersFailedError } from '../../core/errors.js';
+import { callSafely } from '../../core/promise-or-value.js';
+import type { Offload } from '../../core/offload.interface.js';
+import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface.js';
 
 /**
  * Reads both layers at once and waits for both. When both hit it keeps the entry that lives longer

@@ -1,10 +1,10 @@
-import type { CacheEntry } from '../../core/cache-entry';
-import type { CacheLayer } from '../../core/errors';
-import { BothLayersFailedError } from '../../core/errors';
-import { callSafely } from '../../core/promise-or-value';
-import type { Offload } from '../../core/offload.interface';
-import { RaceLoser } from '../race-loser';
-import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
+import type { CacheEntry } from '../../core/cache-entry.js';
+import type { CacheLayer } from '../../core/errors.js';
+import { BothLayersFailedError } from '../../core/errors.js';
+import { callSafely } from '../../core/promise-or-value.js';
+import type { Offload } from '../../core/offload.interface.js';
+import { RaceLoser } from '../race-loser.js';
+import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface.js';
 
 /**
  * Reads both layers at once; the first hit wins and the slower read (the loser) is handed to the offload

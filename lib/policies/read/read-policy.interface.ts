@@ -1,7 +1,7 @@
-import type { CacheEntry } from '../../core/cache-entry';
-import type { CacheLayer } from '../../core/errors';
-import type { PromiseOrValue } from '../../core/promise-or-value';
-import type { Offload } from '../../core/offload.interface';
+import type { CacheEntry } from '../../core/cache-entry.js';
+import type { CacheLayer } from '../../core/errors.js';
+import type { PromiseOrValue } from '../../core/promise-or-value.js';
+import type { Offload } from '../../core/offload.interface.js';
 
 /**
  * Reads one layer: the entry, or `undefined` on a miss. An in-process layer answers at once, a remote one

@@ -1,7 +1,7 @@
-import type { CacheEntry } from '../../core/cache-entry';
-import { type PromiseOrValue, callSafely, isPromiseLike } from '../../core/promise-or-value';
-import type { Offload } from '../../core/offload.interface';
-import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface';
+import type { CacheEntry } from '../../core/cache-entry.js';
+import { type PromiseOrValue, callSafely, isPromiseLike } from '../../core/promise-or-value.js';
+import type { Offload } from '../../core/offload.interface.js';
+import type { LayerRead, ReadHit, ReadPolicy } from './read-policy.interface.js';
 
 /**
  * The default read policy: L1 first, L2 only when L1 has no answer. An L1 miss or L1 error (which the

@@ -1,7 +1,7 @@
-import { BothLayersFailedError } from '../../core/errors';
-import { type PromiseOrValue, isPromiseLike } from '../../core/promise-or-value';
-import type { Offload } from '../../core/offload.interface';
-import type { LayerWrite, WritePolicy } from './write-policy.interface';
+import { BothLayersFailedError } from '../../core/errors.js';
+import { type PromiseOrValue, isPromiseLike } from '../../core/promise-or-value.js';
+import type { Offload } from '../../core/offload.interface.js';
+import type { LayerWrite, WritePolicy } from './write-policy.interface.js';
 
 /** How one layer's write ended, when it ended at once. */
 type Outcome = { readonly failed: false } | { readonly failed: true; readonly error: unknown };

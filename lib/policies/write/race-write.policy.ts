@@ -1,8 +1,8 @@
-import { BothLayersFailedError } from '../../core/errors';
-import { type PromiseOrValue, isPromiseLike } from '../../core/promise-or-value';
-import type { Offload } from '../../core/offload.interface';
-import { RaceLoser } from '../race-loser';
-import type { LayerWrite, WritePolicy } from './write-policy.interface';
+import { BothLayersFailedError } from '../../core/errors.js';
+import { type PromiseOrValue, isPromiseLike } from '../../core/promise-or-value.js';
+import type { Offload } from '../../core/offload.interface.js';
+import { RaceLoser } from '../race-loser.js';
+import type { LayerWrite, WritePolicy } from './write-policy.interface.js';
 
 /** A layer's write: ended at once (`failed` says how), or still running. */
 type Started = { readonly running: Promise<void> } | { readonly running: undefined; readonly failed: boolean; readonly error?: unknown };

@@ -1,6 +1,6 @@
-import { type PromiseOrValue, callSafely, isPromiseLike } from '../../core/promise-or-value';
-import type { Offload } from '../../core/offload.interface';
-import type { LayerWrite, WritePolicy } from './write-policy.interface';
+import { type PromiseOrValue, callSafely, isPromiseLike } from '../../core/promise-or-value.js';
+import type { Offload } from '../../core/offload.interface.js';
+import type { LayerWrite, WritePolicy } from './write-policy.interface.js';
 
 /**
  * Writes L1, then L2. The caller waits for both, so a resolved write means both layers hold the value.

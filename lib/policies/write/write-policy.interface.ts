@@ -1,5 +1,5 @@
-import type { PromiseOrValue } from '../../core/promise-or-value';
-import type { Offload } from '../../core/offload.interface';
+import type { PromiseOrValue } from '../../core/promise-or-value.js';
+import type { Offload } from '../../core/offload.interface.js';
 
 /**
  * Writes one layer; receives the key so that one closure can serve many calls. An in-process layer is

@@ -1,9 +1,9 @@
 import { createClient, type RedisClientOptions, TimeoutError } from 'redis';
-import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
-import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../core/messages';
-import type { LuaScript } from './lease.script';
-import type { CredentialRedactor } from './redis-credentials';
-import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script';
+import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors.js';
+import { REDIS_CLIENT_CREATION_FAILED, REDIS_OFFLINE_TIMEOUT } from '../../core/messages.js';
+import type { LuaScript } from './lease.script.js';
+import type { CredentialRedactor } from './redis-credentials.js';
+import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script.js';
 import {
   ConnectionErrorTracker,
   type NewerWrite,
@@ -19,7 +19,7 @@ import {
   replyText,
   toPxMilliseconds,
   trackingCommands,
-} from './redis-commands';
+} from './redis-commands.js';
 
 /**
  * The parts of a node-redis client (`createClient()` from `redis`, v5 or v6) that `RedisStore` uses. Any

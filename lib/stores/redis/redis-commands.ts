@@ -1,6 +1,6 @@
-import type { LayeredCacheError } from '../../core/errors';
-import type { LuaScript } from './lease.script';
-import type { CredentialRedactor } from './redis-credentials';
+import type { LayeredCacheError } from '../../core/errors.js';
+import type { LuaScript } from './lease.script.js';
+import type { CredentialRedactor } from './redis-credentials.js';
 /** Which Redis client library a `RedisStore` drives. */
 export type RedisDriver = 'node-redis' | 'ioredis';
 

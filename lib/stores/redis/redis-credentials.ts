@@ -1,5 +1,5 @@
-import { LayeredCacheError, RedisCommandError } from '../../core/errors';
-import { REDACTED, REDIS_ERROR_WITHOUT_MESSAGE } from '../../core/messages';
+import { LayeredCacheError, RedisCommandError } from '../../core/errors.js';
+import { REDACTED, REDIS_ERROR_WITHOUT_MESSAGE } from '../../core/messages.js';
 
 /** Option names under which the client libraries take a username or a password. */
 const CREDENTIAL_OPTIONS = ['username', 'password', 'sentinelUsername', 'sentinelPassword'] as const;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
-import type { InvalidationBus, InvalidationListener, InvalidationMode } from '../../core/invalidation';
+import { CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors.js';
+import type { InvalidationBus, InvalidationListener, InvalidationMode } from '../../core/invalidation.js';
 import {
   INVALIDATION_CONNECTION_LOST,
   INVALIDATION_DOWN_AT_CLOSE,
@@ -9,11 +9,11 @@ import {
   INVALIDATION_TRACKING_FAILED,
   INVALIDATION_TRACKING_REFUSED,
   REDIS_COMMAND_TIMED_OUT,
-} from '../../core/messages';
-import { withTimeout } from '../../core/with-timeout';
-import { Backoff } from '../../core/backoff';
-import { type RedisCommands, type RedisSubscriber, TRACKING_CHANNEL } from './redis-commands';
-import { luaScript } from './lease.script';
+} from '../../core/messages.js';
+import { withTimeout } from '../../core/with-timeout.js';
+import { Backoff } from '../../core/backoff.js';
+import { type RedisCommands, type RedisSubscriber, TRACKING_CHANNEL } from './redis-commands.js';
+import { luaScript } from './lease.script.js';
 
 /** Channels of `pubsub` invalidation: this, then the namespace prefix of the keys. */
 const CHANNEL_PREFIX = 'nestjs-layered-cache:invalidate:';

@@ -1,7 +1,7 @@
-import { LayeredCacheError } from '../../core/errors';
-import { REDIS_URL_MISSING } from '../../core/messages';
-import type { RedisDriver } from './redis-commands';
-import type { RedisStoreOptions } from './redis.store';
+import { LayeredCacheError } from '../../core/errors.js';
+import { REDIS_URL_MISSING } from '../../core/messages.js';
+import type { RedisDriver } from './redis-commands.js';
+import type { RedisStoreOptions } from './redis.store.js';
 
 const DEFAULT_HOST = 'localhost';
 const DEFAULT_PORT = 6379;

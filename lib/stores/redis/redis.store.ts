@@ -1,8 +1,8 @@
-import { type CacheEntry, isExpired, withEncodedLength } from '../../core/cache-entry';
-import { type Deadline, DeadlineQueue } from '../../core/deadline-queue';
-import { decodeStoredText, encodeDeleteMark, encodeEnvelope } from '../../core/envelope';
-import { CacheSerializationError, CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors';
-import { JsonSerializer, type Serializer } from '../../core/serializer';
+import { type CacheEntry, isExpired, withEncodedLength } from '../../core/cache-entry.js';
+import { type Deadline, DeadlineQueue } from '../../core/deadline-queue.js';
+import { decodeStoredText, encodeDeleteMark, encodeEnvelope } from '../../core/envelope.js';
+import { CacheSerializationError, CacheTimeoutError, LayeredCacheError, describeCause } from '../../core/errors.js';
+import { JsonSerializer, type Serializer } from '../../core/serializer.js';
 import {
   INVALID_POSITIVE_INTEGER_OPTION,
   PAYLOAD_UNDECODABLE,
@@ -15,26 +15,26 @@ import {
   REDIS_UNKNOWN_DRIVER,
   REDIS_TRACKING_TAKEN,
   REDIS_UNSUPPORTED_TOPOLOGY,
-} from '../../core/messages';
-import type { InvalidationBus, InvalidationMode, InvalidationSource } from '../../core/invalidation';
-import { RedisInvalidationBus } from './redis-invalidation-bus';
-import type { LeaseSource } from '../../core/lease';
-import { RELEASE_LEASE_SCRIPT, TRY_LEASE_SCRIPT } from './lease.script';
-import type { CacheStore, DeleteMark } from '../cache-store.interface';
-import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands';
+} from '../../core/messages.js';
+import type { InvalidationBus, InvalidationMode, InvalidationSource } from '../../core/invalidation.js';
+import { RedisInvalidationBus } from './redis-invalidation-bus.js';
+import type { LeaseSource } from '../../core/lease.js';
+import { RELEASE_LEASE_SCRIPT, TRY_LEASE_SCRIPT } from './lease.script.js';
+import type { CacheStore, DeleteMark } from '../cache-store.interface.js';
+import { IoRedisCommands, type IoRedisClientLike, type IoRedisClientOptions, createIoRedisClient, looksLikeIoRedis } from './ioredis.commands.js';
 import {
   NodeRedisCommands,
   type NodeRedisClientLike,
   type NodeRedisClientOptions,
   createNodeRedisClient,
   looksLikeNodeRedis,
-} from './node-redis.commands';
-import { type BatchedItem, CommandBatcher } from './command-batcher';
-import { NEWER_WRITE_SCRIPT, NEWER_WRITES_SCRIPT } from './newer-write.script';
-import { type NewerWrite, type RedisCommands, type RedisDriver, escapeGlob, replyText, toPxMilliseconds } from './redis-commands';
-import { assertUrlGivenWhenNamed } from './redis-target';
-import { CredentialRedactor, credentialsOf } from './redis-credentials';
-import { DEFAULT_MAX_VALUE_BYTES, assertReplyFits, assertTextFits, validMaxValueBytes } from '../../core/value-size';
+} from './node-redis.commands.js';
+import { type BatchedItem, CommandBatcher } from './command-batcher.js';
+import { NEWER_WRITE_SCRIPT, NEWER_WRITES_SCRIPT } from './newer-write.script.js';
+import { type NewerWrite, type RedisCommands, type RedisDriver, escapeGlob, replyText, toPxMilliseconds } from './redis-commands.js';
+import { assertUrlGivenWhenNamed } from './redis-target.js';
+import { CredentialRedactor, credentialsOf } from './redis-credentials.js';
+import { DEFAULT_MAX_VALUE_BYTES, assertReplyFits, assertTextFits, validMaxValueBytes } from '../../core/value-size.js';
 
 /** Options every form of {@link RedisStoreOptions} accepts. */
 export interface RedisStoreCommonOptions {
