@@ -3,7 +3,7 @@
 
 export { LayeredCacheModule } from './nest/layered-cache.module.js';
 export type { LayeredCacheModuleExtras } from './nest/layered-cache.module-definition.js';
-export { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './nest/layered-cache.constants.js';
+export { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY, getLayeredCacheToken } from './nest/layered-cache.constants.js';
 export type { LayeredCacheModuleOptions } from './nest/interfaces/index.js';
 export * from './nest/decorators/index.js';
 

@@ -1,3 +1,4 @@
+import { LayeredCache } from '../engine/layered-cache.js';
 /** DI token of the in-process layer (a `CacheStore`); replace it with `{ provide: L1_STORE, useValue: store }`. */
 export const L1_STORE: unique symbol = Symbol('L1_STORE');
 /** DI token of the shared layer (a `CacheStore`, or `null` when the module runs L1 only). */
@@ -21,3 +22,11 @@ export const CACHED_METHOD_METADATA = 'nestjs-layered-cache:cached-method';
  * use their own cache.
  */
 export const CACHED_METHOD_RUNNER: unique symbol = Symbol('nestjs-layered-cache:runner');
+
+/**
+ * The DI token of a named cache's `LayeredCache` (see `forRoot({ name })`); without a name, the `LayeredCache`
+ * class itself, which is the token of the application's default cache.
+ */
+export function getLayeredCacheToken(name?: string): string | typeof LayeredCache {
+  return name === undefined ? LayeredCache : `nestjs-layered-cache:LayeredCache:${name}`;
+}
