@@ -1,4 +1,5 @@
 import { LayeredCache } from '../engine/layered-cache.js';
+
 /** DI token of the in-process layer (a `CacheStore`); replace it with `{ provide: L1_STORE, useValue: store }`. */
 export const L1_STORE: unique symbol = Symbol('L1_STORE');
 /** DI token of the shared layer (a `CacheStore`, or `null` when the module runs L1 only). */
@@ -17,11 +18,18 @@ export const LAYERED_CACHE_OPTIONS: unique symbol = Symbol('LAYERED_CACHE_OPTION
 export const CACHED_METHOD_METADATA = 'nestjs-layered-cache:cached-method';
 
 /**
- * Own property that the module sets on each provider instance whose methods it serves. Keeping the binding
- * on the instance (not in a global registry) is what lets several Nest applications in one process each
- * use their own cache.
+ * Own property that the module sets on each provider instance whose methods it serves: the runner of each
+ * cache that serves the instance, by cache name (`DEFAULT_CACHE_NAME` for the unnamed cache). Keeping the
+ * binding on the instance (not in a global registry) is what lets several Nest applications in one process
+ * each use their own cache.
  */
-export const CACHED_METHOD_RUNNER: unique symbol = Symbol('nestjs-layered-cache:runner');
+export const CACHED_METHOD_RUNNERS: unique symbol = Symbol('nestjs-layered-cache:runners');
+
+/** The name under which the unnamed cache (`forRoot()` without `name`) serves decorated methods. */
+export const DEFAULT_CACHE_NAME = '';
+
+/** DI token of the cache's name (`DEFAULT_CACHE_NAME` without one), provided by each registration. */
+export const LAYERED_CACHE_NAME: unique symbol = Symbol('LAYERED_CACHE_NAME');
 
 /**
  * The DI token of a named cache's `LayeredCache` (see `forRoot({ name })`); without a name, the `LayeredCache`

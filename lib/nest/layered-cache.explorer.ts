@@ -1,11 +1,20 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { CachedMethodRunner, type KeyClass, keyClassOf, usesDefaultKey } from './decorators/cached-method.runner.js';
 import type { CachedMethodDefinition } from './decorators/cached-method.definition.js';
 import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor.js';
-import { CACHED_METHOD_RUNNER } from './layered-cache.constants.js';
-import { DEFAULT_KEY_CLASS_NAME_CLASH, INSTANCE_SERVED_TWICE, NON_STATIC_PROVIDER, SYNC_CACHEABLE_METHOD, UNKNOWN_RESULT_CACHEABLE_METHOD } from './layered-cache.messages.js';
+import { CACHED_METHOD_RUNNERS, DEFAULT_CACHE_NAME, LAYERED_CACHE_NAME } from './layered-cache.constants.js';
+import {
+  CACHE_REGISTERED_TWICE,
+  DEFAULT_KEY_CLASS_NAME_CLASH,
+  INSTANCE_SERVED_TWICE,
+  NO_DEFAULT_CACHE,
+  NON_STATIC_PROVIDER,
+  SYNC_CACHEABLE_METHOD,
+  UNKNOWN_CACHE_NAME,
+  UNKNOWN_RESULT_CACHEABLE_METHOD,
+} from './layered-cache.messages.js';
 
 /** A class whose instances cache under default keys, and where the application provides it. */
 interface DefaultKeyUser {
@@ -13,9 +22,15 @@ interface DefaultKeyUser {
   readonly where: string;
 }
 
+/** Where the module keeps the runners that serve an instance, by cache name. */
+type ServedInstance = { [CACHED_METHOD_RUNNERS]?: Map<string, CachedMethodRunner> };
+
+/** The name of the cache that serves a definition. */
+const cacheNameOf = (definition: CachedMethodDefinition): string => definition.options.cache ?? DEFAULT_CACHE_NAME;
+
 /**
- * Finds the providers and controllers with decorated methods at startup, checks that each can be served,
- * and puts this application's runner on each instance.
+ * Finds the providers and controllers with decorated methods at startup, checks that each can be served
+ * by a cache of the application, and puts this cache's runner on each instance whose methods use it.
  */
 @Injectable()
 export class LayeredCacheExplorer {
@@ -26,19 +41,28 @@ export class LayeredCacheExplorer {
     private readonly scanner: MetadataScanner,
     private readonly metadata: LayeredCacheMetadataAccessor,
     private readonly runner: CachedMethodRunner,
+    @Inject(LAYERED_CACHE_NAME) private readonly name: string,
   ) {}
 
-  /** Binds every decorated instance; throws a clear error for one that cannot be served. */
+  /**
+   * Binds every instance with methods this cache serves; throws a clear error for one that cannot be
+   * served, and for a method that names a cache the application does not register.
+   */
   explore(): number {
+    const providers = this.discovery.getProviders();
+    const registered = providers.filter((wrapper) => wrapper.token === LAYERED_CACHE_NAME).map((wrapper) => wrapper.instance as string);
+    if (registered.filter((name) => name === this.name).length > 1) throw new Error(CACHE_REGISTERED_TWICE(this.name));
     let bound = 0;
     const defaultKeyUsers = new Map<string, DefaultKeyUser>();
-    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
+    for (const wrapper of [...providers, ...this.discovery.getControllers()]) {
       if (!wrapper.isDependencyTreeStatic()) {
         this.rejectNonStatic(wrapper);
         continue;
       }
       for (const instance of this.instancesOf(wrapper)) {
-        const definitions = this.definitionsOf(Object.getPrototypeOf(instance));
+        const all = this.definitionsOf(Object.getPrototypeOf(instance));
+        this.checkCacheNames(all, registered);
+        const definitions = all.filter((definition) => cacheNameOf(definition) === this.name);
         if (definitions.length === 0) continue;
         this.validate(definitions);
         if (definitions.some(usesDefaultKey)) this.claimClassName(defaultKeyUsers, keyClassOf(instance), wrapper);
@@ -47,6 +71,17 @@ export class LayeredCacheExplorer {
       }
     }
     return bound;
+  }
+
+  /** Every cache a decorated method names must be registered, or the method would run uncached. */
+  private checkCacheNames(definitions: readonly CachedMethodDefinition[], registered: readonly string[]): void {
+    for (const definition of definitions) {
+      const name = cacheNameOf(definition);
+      if (registered.includes(name)) continue;
+      const { decorator, className, methodName } = definition.common;
+      const named = registered.filter((known) => known !== DEFAULT_CACHE_NAME);
+      throw new Error(name === DEFAULT_CACHE_NAME ? NO_DEFAULT_CACHE(decorator, className, methodName, named) : UNKNOWN_CACHE_NAME(decorator, className, methodName, name, named));
+    }
   }
 
   /**
@@ -96,11 +131,16 @@ export class LayeredCacheExplorer {
   }
 
   private bind(instance: object, wrapper: InstanceWrapper): void {
-    const target = instance as { [CACHED_METHOD_RUNNER]?: CachedMethodRunner };
-    const current = target[CACHED_METHOD_RUNNER];
+    const target = instance as ServedInstance;
+    let runners = target[CACHED_METHOD_RUNNERS];
+    const current = runners?.get(this.name);
     if (current === this.runner) return;
-    if (current !== undefined) throw new Error(INSTANCE_SERVED_TWICE(String(wrapper.name)));
-    Object.defineProperty(instance, CACHED_METHOD_RUNNER, { value: this.runner, enumerable: false, configurable: true, writable: false });
-    this.logger.debug?.(`Serving cached methods of ${String(wrapper.name)}`);
+    if (current !== undefined) throw new Error(INSTANCE_SERVED_TWICE(String(wrapper.name), this.name));
+    if (runners === undefined) {
+      runners = new Map();
+      Object.defineProperty(instance, CACHED_METHOD_RUNNERS, { value: runners, enumerable: false, configurable: true, writable: false });
+    }
+    runners.set(this.name, this.runner);
+    this.logger.debug?.(`Serving cached methods of ${String(wrapper.name)}${this.name === DEFAULT_CACHE_NAME ? '' : ` with the cache "${this.name}"`}`);
   }
 }

@@ -43,12 +43,18 @@ export const NOT_A_METHOD = (decorator: string, className: string, member: strin
 export const INVALID_DECORATOR_KEY = (decorator: string, key: unknown): string =>
   `${decorator} got key ${JSON.stringify(key) ?? String(key)}: a key must be a non-empty string or a function of the method's arguments that returns one.`;
 
+/** A decorator's cache option is not a cache name. */
+export const INVALID_DECORATOR_CACHE_NAME = (decorator: string, name: unknown): string =>
+  `${decorator} got cache ${JSON.stringify(name) ?? String(name)}: it must be the non-empty name given to LayeredCacheModule.forRoot({ name }), or left out for the unnamed cache.`;
+
 /** A decorator's ttl option is not a number of milliseconds in the range a layer can store. */
 export const INVALID_DECORATOR_TTL = (decorator: string, ttl: unknown): string => `${decorator} got ttl ${shown(ttl)} (${typeof ttl}): ${TTL_RANGE}.`;
 
 /** A decorated method was called on an instance that no LayeredCacheModule serves. */
-export const METHOD_NOT_BOUND = (decorator: string, className: string, methodName: string): string =>
-  `${decorator} on ${className}.${methodName} ran without the cache: this instance is not served by a LayeredCacheModule. Import LayeredCacheModule.forRoot() in the application that provides ${className} (isGlobal: true makes it reach every module), and get ${className} from Nest's container instead of creating it with new.`;
+export const METHOD_NOT_BOUND = (decorator: string, className: string, methodName: string, cacheName: string | undefined): string =>
+  cacheName === undefined
+    ? `${decorator} on ${className}.${methodName} ran without the cache: this instance is not served by a LayeredCacheModule. Import LayeredCacheModule.forRoot() in the application that provides ${className} (isGlobal: true makes it reach every module), and get ${className} from Nest's container instead of creating it with new.`
+    : `${decorator} on ${className}.${methodName} ran without the cache: this instance is not served by the cache named "${cacheName}". Import LayeredCacheModule.forRoot({ name: '${cacheName}' }) in the application that provides ${className}, and get ${className} from Nest's container instead of creating it with new.`;
 
 /** Part of the startup line when no L2 is configured. */
 export const L1_ONLY =
@@ -58,9 +64,13 @@ export const L1_ONLY =
  * Logged once at startup: which layers run. `l2` is `undefined` when there is none. Descriptions never
  * contain credentials (see `describeRedisTarget`).
  */
-export const LAYERS_STARTED = (l1: string, l2: string | undefined, invalidation: string | undefined, l1MaxTtl: number | undefined): string =>
-  (l2 === undefined ? `Cache layers: L1 ${l1}. ${L1_ONLY}` : `Cache layers: L1 ${l1}; L2 ${l2}; L1 invalidation: ${invalidation ?? 'none (other instances\' writes reach this L1 only when its entries expire)'}.`) +
-  (l1MaxTtl === undefined ? '' : ` L1 keeps entries at most ${l1MaxTtl} ms.`);
+export const LAYERS_STARTED = (cacheName: string, l1: string, l2: string | undefined, invalidation: string | undefined, l1MaxTtl: number | undefined): string => {
+  const layers = cacheName === '' ? 'Cache layers' : `Cache layers of "${cacheName}"`;
+  return (
+    (l2 === undefined ? `${layers}: L1 ${l1}. ${L1_ONLY}` : `${layers}: L1 ${l1}; L2 ${l2}; L1 invalidation: ${invalidation ?? 'none (other instances\' writes reach this L1 only when its entries expire)'}.`) +
+    (l1MaxTtl === undefined ? '' : ` L1 keeps entries at most ${l1MaxTtl} ms.`)
+  );
+};
 
 /**
  * How the startup line describes the `MemoryStore` the module created: its bound in entries, and in bytes
@@ -101,8 +111,28 @@ export const NON_STATIC_PROVIDER = (className: string, methodName: string): stri
   `Cache decorators on ${className}.${methodName} cannot be served: ${className} is request-scoped (or depends on a request-scoped provider), so it has no instance at startup. Make it a singleton, or inject LayeredCache and call getOrSet directly.`;
 
 /** Two cache modules tried to serve the same instance. */
-export const INSTANCE_SERVED_TWICE = (name: string): string =>
-  `${name} is served by two LayeredCacheModule registrations in one application, so its cached methods could not know which cache to use. Register LayeredCacheModule.forRoot() once (with isGlobal: true to reach every module).`;
+export const INSTANCE_SERVED_TWICE = (name: string, cacheName: string): string =>
+  `${name} is served by two LayeredCacheModule registrations${cacheName === '' ? '' : ` named "${cacheName}"`} in one application, so its cached methods could not know which cache to use. Register LayeredCacheModule.forRoot(${cacheName === '' ? '' : `{ name: '${cacheName}' }`}) once (with isGlobal: true to reach every module), or give each registration its own name.`;
+
+/** Two registrations of one application have the same name (or none). */
+export const CACHE_REGISTERED_TWICE = (cacheName: string): string =>
+  cacheName === ''
+    ? 'LayeredCacheModule.forRoot() without a name is registered twice in one application. Register it once (isGlobal: true makes it reach every module), or give each extra cache a name: forRoot({ name: \'reports\' }) and inject it with @InjectLayeredCache(\'reports\').'
+    : `LayeredCacheModule.forRoot({ name: '${cacheName}' }) is registered twice in one application. Register each named cache once (isGlobal: true makes it reach every module), or give the second one another name.`;
+
+/** A decorated method names a cache that no registration of the application has. */
+export const UNKNOWN_CACHE_NAME = (decorator: string, className: string, methodName: string, cacheName: string, known: readonly string[]): string =>
+  `${decorator} on ${className}.${methodName} uses the cache "${cacheName}", but this application registers no LayeredCacheModule.forRoot({ name: '${cacheName}' }). ` +
+  (known.length === 0 ? 'It registers no named cache.' : `Its named caches: ${known.map((name) => `"${name}"`).join(', ')}.`) +
+  ' Register that cache, or fix the cache option.';
+
+/** A decorated method uses the unnamed cache, but the application registers only named ones. */
+export const NO_DEFAULT_CACHE = (decorator: string, className: string, methodName: string, known: readonly string[]): string =>
+  `${decorator} on ${className}.${methodName} has no cache option, so it uses the unnamed cache, but this application registers only named caches (${known.map((name) => `"${name}"`).join(', ')}). Pass cache: '<name>' to the decorator, or register LayeredCacheModule.forRoot() without a name too.`;
+
+/** `forRoot({ name })` got a name that cannot be one. */
+export const INVALID_CACHE_NAME = (name: unknown): string =>
+  `LayeredCacheModule got name ${JSON.stringify(name) ?? String(name)}: a cache name must be a non-empty string. Leave it out for the application's unnamed cache.`;
 
 /** Shutdown could not finish background writes in time. */
 export const SHUTDOWN_LEFT_WORK = (pending: number): string =>

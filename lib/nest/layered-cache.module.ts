@@ -1,14 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { CacheEventBus } from '../core/cache-events.js';
-import { LayeredCache } from '../engine/layered-cache.js';
 import { LayeredCacheMetadataAccessor } from './layered-cache-metadata.accessor.js';
-import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants.js';
 import { LayeredCacheExplorer } from './layered-cache.explorer.js';
 import { ConfigurableModuleClass, OPTIONS_TYPE } from './layered-cache.module-definition.js';
 import { LayeredCacheOrchestrator } from './layered-cache.orchestrator.js';
 import { createLayeredCacheProviders } from './layered-cache.providers.js';
-import { OffloadService } from '../offload/offload.service.js';
 
 /**
  * Registers a two-layer cache: L1 and L2 stores, read/write/refill policies, the offload service and
@@ -17,14 +13,17 @@ import { OffloadService } from '../offload/offload.service.js';
  *
  * @example
  * \@Module({
- *   imports: [LayeredCacheModule.forRoot({ isGlobal: true, namespace: 'shop', l2: { url: process.env.REDIS_URL } })],
+ *   imports: [
+ *     LayeredCacheModule.forRoot({ isGlobal: true, namespace: 'shop', l2: { url: process.env.REDIS_URL } }),
+ *     // A second, named cache with its own layers: @InjectLayeredCache('reports'), @Cacheable({ cache: 'reports' }).
+ *     LayeredCacheModule.forRoot({ isGlobal: true, name: 'reports', ttl: 600_000 }),
+ *   ],
  * })
  * export class AppModule {}
  */
 @Module({
   imports: [DiscoveryModule],
   providers: [...createLayeredCacheProviders(), LayeredCacheMetadataAccessor, LayeredCacheExplorer, LayeredCacheOrchestrator],
-  exports: [LAYERED_CACHE_OPTIONS, L1_STORE, L2_STORE, READ_POLICY, WRITE_POLICY, REFILL_POLICY, OffloadService, LayeredCache, CacheEventBus],
 })
 export class LayeredCacheModule extends ConfigurableModuleClass {
   /** Registers the cache; every option is optional, so `forRoot()` gives an L1-only cache with defaults. */

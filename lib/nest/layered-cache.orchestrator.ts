@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { CacheEventBus } from '../core/cache-events.js';
 import { LayeredCache } from '../engine/layered-cache.js';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface.js';
-import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS } from './layered-cache.constants.js';
+import { L1_STORE, L2_STORE, LAYERED_CACHE_NAME, LAYERED_CACHE_OPTIONS } from './layered-cache.constants.js';
 import { LayeredCacheExplorer } from './layered-cache.explorer.js';
 import { CacheFailureLog } from './layered-cache.failure-log.js';
 import { LAYERS_STARTED, SHUTDOWN_LEFT_WORK } from './layered-cache.messages.js';
@@ -32,15 +32,15 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
     @Inject(L2_STORE) private readonly l2: CacheStore | null,
     @Inject(MODULE_OWNED_STORES) private readonly owned: WeakMap<CacheStore, string>,
     private readonly failures: CacheFailureLog,
+    @Inject(LAYERED_CACHE_NAME) private readonly name: string,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.explorer.explore();
     // Bounded: the bus lets the application start when Redis is not reachable yet, and says so.
     await this.cache.invalidationStarted;
-    this.logger.log(
-      LAYERS_STARTED(this.describe(this.l1), this.l2 === null ? undefined : this.describe(this.l2), this.cache.store.invalidation?.description, this.options.l1MaxTtl),
-    );
+    const l2 = this.l2 === null ? undefined : this.describe(this.l2);
+    this.logger.log(LAYERS_STARTED(this.name, this.describe(this.l1), l2, this.cache.store.invalidation?.description, this.options.l1MaxTtl));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -2,7 +2,7 @@ import { Logger, type Provider } from '@nestjs/common';
 import { CacheEventBus } from '../core/cache-events.js';
 import { LayeredCache } from '../engine/layered-cache.js';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface.js';
-import { L1_STORE, L2_STORE, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants.js';
+import { DEFAULT_CACHE_NAME, L1_STORE, L2_STORE, LAYERED_CACHE_NAME, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants.js';
 import { OffloadService } from '../offload/offload.service.js';
 import type { ReadPolicy } from '../policies/read/read-policy.interface.js';
 import { SequentialReadPolicy } from '../policies/read/sequential-read.policy.js';
@@ -98,9 +98,10 @@ export function createLayeredCacheProviders(): Provider[] {
     },
     {
       provide: LayeredCache,
-      inject: [LAYERED_CACHE_OPTIONS, L1_STORE, L2_STORE, READ_POLICY, WRITE_POLICY, REFILL_POLICY, OffloadService, CacheEventBus],
+      inject: [LAYERED_CACHE_OPTIONS, LAYERED_CACHE_NAME, L1_STORE, L2_STORE, READ_POLICY, WRITE_POLICY, REFILL_POLICY, OffloadService, CacheEventBus],
       useFactory: (
         options: LayeredCacheModuleOptions,
+        name: string,
         l1: CacheStore,
         l2: CacheStore | null,
         readPolicy: ReadPolicy,
@@ -117,7 +118,8 @@ export function createLayeredCacheProviders(): Provider[] {
           refillPolicy,
           offload,
           events,
-          namespace: options.namespace,
+          // A named cache keeps its keys apart from the other caches' unless told to share a namespace.
+          namespace: options.namespace ?? (name === DEFAULT_CACHE_NAME ? undefined : name),
           ttl: options.ttl,
           resilience: options.resilience,
           invalidation: options.invalidation,

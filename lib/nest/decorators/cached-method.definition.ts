@@ -31,6 +31,11 @@ export type CachedMethodDecorator<KeyArgs extends unknown[] = never[], TagArgs e
 
 /** Options shared by the decorators that write; `KeyArgs` and `TagArgs` are the parameters of the key and tags functions. */
 export interface CacheStoreOptions<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]> {
+  /**
+   * Name of the cache that serves this method (`LayeredCacheModule.forRoot({ name })`); default the
+   * application's unnamed cache. Checked at startup: a name no registration has fails the application's start.
+   */
+  cache?: string;
   /** Tags of the entry: `LayeredCache.invalidateTags` or `@CacheEvict({ tags })` with any of them makes it a miss on every instance. */
   tags?: CacheTagsOption<TagArgs>;
   /**
@@ -83,6 +88,11 @@ export type CacheWriteOptions<KeyArgs extends unknown[] = never[], TagArgs exten
 
 /** Options of `@CacheEvict`. */
 export interface CacheEvictOptions<KeyArgs extends unknown[] = never[], TagArgs extends unknown[] = never[]> {
+  /**
+   * Name of the cache that serves this method (`LayeredCacheModule.forRoot({ name })`); default the
+   * application's unnamed cache. Checked at startup: a name no registration has fails the application's start.
+   */
+  cache?: string;
   /** Key or keys to delete. Default: the default key of this method and arguments. */
   key?: CacheKeyOption<KeyArgs> | readonly CacheKeyOption<KeyArgs>[];
   /** Tags to invalidate (see `LayeredCache.invalidateTags`), with the keys or instead of them. */
@@ -107,6 +117,8 @@ export type CachedMethodDefinition =
 
 /** Facts about the decorated method itself. */
 export interface CachedMethodCommon {
+  /** How messages name the decorator (`@Cacheable`). */
+  readonly decorator: string;
   /** The class that declares the method (a subclass that inherits it keys by its own name). */
   readonly className: string;
   readonly methodName: string;

@@ -1,15 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { CACHED_METHOD_METADATA, CACHED_METHOD_RUNNER } from '../layered-cache.constants.js';
+import { CACHED_METHOD_METADATA, CACHED_METHOD_RUNNERS, DEFAULT_CACHE_NAME } from '../layered-cache.constants.js';
 import { LayeredCacheError } from '../../core/errors.js';
 import { validTtl } from '../../core/ttl.js';
 import { assertCachedType } from '../../core/value-codec.js';
-import { INVALID_DECORATOR_HARD_TIMEOUT, INVALID_DECORATOR_KEY, INVALID_DECORATOR_TIMEOUT, INVALID_DECORATOR_TTL, METHOD_NOT_BOUND, NOT_A_METHOD } from '../layered-cache.messages.js';
+import { INVALID_DECORATOR_CACHE_NAME, INVALID_DECORATOR_HARD_TIMEOUT, INVALID_DECORATOR_KEY, INVALID_DECORATOR_TIMEOUT, INVALID_DECORATOR_TTL, METHOD_NOT_BOUND, NOT_A_METHOD } from '../layered-cache.messages.js';
 import { MAX_TIMER_MS } from '../../core/with-timeout.js';
 import type { CachedMethodDefinition, CachedMethodReturnKind, CacheKeyOption } from './cached-method.definition.js';
 import type { CachedMethodRunner } from './cached-method.runner.js';
 
 type Method = (...args: unknown[]) => unknown;
+
+/** An instance the module serves: see `CACHED_METHOD_RUNNERS`. */
+type ServedInstance = { readonly [CACHED_METHOD_RUNNERS]?: ReadonlyMap<string, CachedMethodRunner> };
 type DefinitionOf<K extends CachedMethodDefinition['kind']> = Extract<CachedMethodDefinition, { kind: K }>;
 
 const logger = new Logger('LayeredCache');
@@ -35,15 +38,16 @@ export function createCachedMethodDecorator<K extends CachedMethodDefinition['ki
     const definition = {
       kind,
       options: checked,
-      common: { className, methodName, returns: returnKindOf(target, propertyKey, method) },
+      common: { decorator: decoratorName, className, methodName, returns: returnKindOf(target, propertyKey, method) },
     } as DefinitionOf<K>;
+    const cacheName = checked.cache ?? DEFAULT_CACHE_NAME;
     let warned = false;
     const wrapper = function (this: object, ...args: unknown[]): unknown {
-      const runner = (this as { [CACHED_METHOD_RUNNER]?: CachedMethodRunner } | undefined)?.[CACHED_METHOD_RUNNER];
+      const runner = (this as ServedInstance | undefined)?.[CACHED_METHOD_RUNNERS]?.get(cacheName);
       if (runner === undefined) {
         if (!warned) {
           warned = true;
-          logger.warn(METHOD_NOT_BOUND(decoratorName, className, methodName));
+          logger.warn(METHOD_NOT_BOUND(decoratorName, className, methodName, checked.cache));
         }
         return method.apply(this, args);
       }
@@ -79,6 +83,7 @@ function returnKindOf(target: object, propertyKey: string | symbol, method: Meth
 }
 
 interface CheckedOptions {
+  cache?: string;
   key?: CacheKeyOption | readonly CacheKeyOption[];
   type?: unknown;
   ttl?: number;
@@ -88,6 +93,9 @@ interface CheckedOptions {
 
 /** Throws for an option that cannot be used; returns the options with `ttl` in whole milliseconds. */
 function validateOptions<O extends CheckedOptions>(decoratorName: string, options: O): O {
+  if (options.cache !== undefined && !(typeof options.cache === 'string' && options.cache !== '')) {
+    throw new TypeError(INVALID_DECORATOR_CACHE_NAME(decoratorName, options.cache));
+  }
   const keys = Array.isArray(options.key) ? options.key : options.key === undefined ? [] : [options.key];
   for (const key of keys as unknown[]) {
     if (!(typeof key === 'function' || (typeof key === 'string' && key !== ''))) throw new TypeError(INVALID_DECORATOR_KEY(decoratorName, key));

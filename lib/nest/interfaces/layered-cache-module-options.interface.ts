@@ -30,7 +30,8 @@ export interface LayeredCacheModuleOptions {
   ttl?: number;
   /**
    * Prefix of every key (`namespace:key`); lets applications share one Redis without clashing. A non-empty
-   * name without `:` (use `-` or `.` to structure it: `shop-eu`), refused at startup otherwise.
+   * name without `:` (use `-` or `.` to structure it: `shop-eu`), refused at startup otherwise. Default: none
+   * for the unnamed cache, the cache's `name` for a named one.
    */
   namespace?: string;
   /** Bounds of the background task service. */
