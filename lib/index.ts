@@ -58,6 +58,7 @@ export type { JsonSerializerOptions, Serializer } from './core/serializer.js';
 export { DEFAULT_MAX_VALUE_BYTES } from './core/value-size.js';
 export type { CachedClass, CachedType, CachedTypeFor } from './core/value-codec.js';
 export type { PromiseOrValue } from './core/promise-or-value.js';
+export type { Duration, DurationUnit } from './core/ttl.js';
 
 export { OffloadService } from './offload/offload.service.js';
 export type { OffloadCounts, OffloadDrainResult, OffloadEvent, OffloadHooks, OffloadOptions } from './offload/offload.service.js';

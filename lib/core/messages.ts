@@ -62,7 +62,7 @@ export const CLEAR_NEEDS_NAMESPACE =
 
 /** What every TTL message says a TTL must be; 3153600000000 ms is `MAX_TTL_MS` (100 years). */
 export const TTL_RANGE =
-  'ttl is a number of milliseconds from 0 to 3153600000000 (100 years); fractions are rounded up to a whole millisecond, and 0 keeps the entry until it is evicted. Pass a number in that range, or leave ttl out to use the default';
+  "ttl is a number of milliseconds from 0 to 3153600000000 (100 years), or a string with its unit ('500ms', '30s', '5m', '2h', '1d'); fractions are rounded up to a whole millisecond, and 0 keeps the entry until it is evicted. Pass a value in that range, or leave ttl out to use the default";
 
 /** Shows a refused option value; strings are quoted so that "1000" and 1000 look different. */
 export const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value));
@@ -344,7 +344,7 @@ export const INVALID_INVALIDATION_OPTION = (value: string): string =>
 
 /** `l1MaxTtl` was not a positive number of milliseconds. */
 export const INVALID_L1_MAX_TTL = (value: unknown): string =>
-  `l1MaxTtl must be a positive number of milliseconds (the longest an L1 copy is kept), got ${String(value)}. Leave it out for no bound beyond each entry's TTL.`;
+  `l1MaxTtl must be a positive number of milliseconds or a string with its unit ('30s', '5m'): the longest an L1 copy is kept. Got ${shown(value)}. Leave it out for no bound beyond each entry's TTL.`;
 
 /** `singleFlight` was not one of the accepted values. */
 export const INVALID_SINGLE_FLIGHT = (value: unknown): string => `singleFlight must be 'local' or 'distributed', got ${JSON.stringify(value) ?? String(value)}.`;

@@ -27,7 +27,7 @@ import { DEFAULT_LEASE_MS, DEFAULT_LEASE_WAIT_MS, SharedLoads, type SingleFlight
 import { isLeaseSource } from '../core/lease.js';
 import { TagVersions, validTags } from './tag-versions.js';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value.js';
-import { validTtl } from '../core/ttl.js';
+import { type Duration, validTtl } from '../core/ttl.js';
 import { DEFAULT_MAX_VALUE_BYTES, assertEntryFits, validMaxValueBytes } from '../core/value-size.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -65,8 +65,8 @@ export interface LayeredCacheDependencies {
   events?: CacheEventBus;
   /** Prefix of every key this cache touches (`namespace:key`). */
   namespace?: string;
-  /** Default time to live in milliseconds; 0 means entries never expire. Default 60 000. */
-  ttl?: number;
+  /** Default time to live: milliseconds, or a string with its unit (`'10m'`); 0 means entries never expire. Default 60 000 (one minute). */
+  ttl?: Duration;
   /** How L2 is protected (time limit, circuit breaker, replay of failed writes). Default: all on; `false`: off. */
   resilience?: ResilienceOptions | false;
   /** Receives breaker warnings, shutdown errors, and a warning per class cached without a declared type. Default: none. */
@@ -94,9 +94,9 @@ export interface LayeredCacheDependencies {
   /**
    * Longest time L1 keeps any entry, in milliseconds, whatever its TTL: the bound on how long an L1 copy can
    * outlive a change whose invalidation was lost. Default: none (each entry's own TTL, and this cache's TTL
-   * for copies of entries other instances wrote).
+   * for copies of entries other instances wrote). Milliseconds, or a string with its unit (`'30s'`).
    */
-  l1MaxTtl?: number;
+  l1MaxTtl?: Duration;
 }
 
 /** The per-call time limit every cache call accepts. */
@@ -122,8 +122,8 @@ export interface CacheReadOptions extends CacheTimeoutOptions {
 
 /** Per-call options of writes. */
 export interface CacheWriteOptions extends CacheTimeoutOptions {
-  /** Time to live in milliseconds for this entry; 0 means it never expires. */
-  ttl?: number;
+  /** Time to live of this entry: milliseconds, or a string with its unit (`'30s'`); 0 means it never expires. */
+  ttl?: Duration;
   /** Use this write policy for this call instead of the module's. */
   writePolicy?: WritePolicy;
   /** The class of the value written (see {@link CacheReadOptions.type}): L1 may then keep the instance itself. */

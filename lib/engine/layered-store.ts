@@ -12,6 +12,7 @@ import { CacheEventBus } from '../core/cache-events.js';
 import { BothLayersFailedError, type CacheLayer, CacheLayerError, type CacheOperation, CacheSerializationError, CircuitOpenError, LayeredCacheError } from '../core/errors.js';
 import type { InvalidationBus, InvalidationListener } from '../core/invalidation.js';
 import { INVALID_L1_MAX_TTL } from '../core/messages.js';
+import { type Duration, durationMs } from '../core/ttl.js';
 import { InFlightReads } from './in-flight-reads.js';
 import { KeyOrder, type KeySlot } from './key-order.js';
 import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value.js';
@@ -49,9 +50,9 @@ export interface LayeredStoreOptions {
   /**
    * Longest time L1 keeps any entry, in milliseconds, whatever TTL it was written with or the writer's
    * clock gave it: the bound on how long an L1 copy can outlive a change whose invalidation was lost.
-   * Default: no bound beyond each entry's TTL.
+   * Default: no bound beyond each entry's TTL. A number of milliseconds or a {@link Duration} string.
    */
-  l1MaxTtl?: number;
+  l1MaxTtl?: Duration;
   /**
    * The TTL this instance gives the entries it writes, in milliseconds (the cache's default TTL): an L1
    * copy of an L2 hit is kept no longer than that, even when the writer gave the entry longer. Default: none.
@@ -655,8 +656,9 @@ function shorterTtl(a: number | undefined, b: number | undefined): number | unde
 }
 
 function validL1MaxTtl(value: unknown): number {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new LayeredCacheError(INVALID_L1_MAX_TTL(value));
-  return Math.ceil(value);
+  const ms = durationMs(value);
+  if (typeof ms !== 'number' || !(ms > 0) || !Number.isFinite(ms)) throw new LayeredCacheError(INVALID_L1_MAX_TTL(value));
+  return Math.ceil(ms);
 }
 
 function asError(error: unknown): Error {

@@ -64,11 +64,11 @@ export const L1_ONLY =
  * Logged once at startup: which layers run. `l2` is `undefined` when there is none. Descriptions never
  * contain credentials (see `describeRedisTarget`).
  */
-export const LAYERS_STARTED = (cacheName: string, l1: string, l2: string | undefined, invalidation: string | undefined, l1MaxTtl: number | undefined): string => {
+export const LAYERS_STARTED = (cacheName: string, l1: string, l2: string | undefined, invalidation: string | undefined, l1MaxTtl: number | string | undefined): string => {
   const layers = cacheName === '' ? 'Cache layers' : `Cache layers of "${cacheName}"`;
   return (
     (l2 === undefined ? `${layers}: L1 ${l1}. ${L1_ONLY}` : `${layers}: L1 ${l1}; L2 ${l2}; L1 invalidation: ${invalidation ?? 'none (other instances\' writes reach this L1 only when its entries expire)'}.`) +
-    (l1MaxTtl === undefined ? '' : ` L1 keeps entries at most ${l1MaxTtl} ms.`)
+    (l1MaxTtl === undefined ? '' : ` L1 keeps entries at most ${typeof l1MaxTtl === 'number' ? `${l1MaxTtl} ms` : l1MaxTtl}.`)
   );
 };
 

@@ -54,6 +54,9 @@ describe('the line the module logs at startup', () => {
   it('says how long L1 keeps entries at most when l1MaxTtl is set', async () => {
     const lines = await startupLines({ l1: new MemoryStore(), l2: new ChaosStore(new MemoryStore()), l1MaxTtl: 5_000 });
     expect(lines[0]).toMatch(/ L1 keeps entries at most 5000 ms\.$/);
+    await app?.close();
+    const written = await startupLines({ l1: new MemoryStore(), l2: new ChaosStore(new MemoryStore()), l1MaxTtl: '5s' });
+    expect(written[0]).toMatch(/ L1 keeps entries at most 5s\.$/);
   });
 
   it('says how many bytes L1 holds at most, and in what unit a sizeOf of its own counts', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LayeredCache, LayeredCacheError, MemoryStore, OffloadService, RedisStore } from '../../lib';
+import { type Duration, LayeredCache, LayeredCacheError, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { connectRawRedis, deleteKeys, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
 
 let raw: RawRedis;
@@ -16,9 +16,9 @@ afterAll(async () => {
   raw.destroy();
 });
 
-function newCache(namespace: string | undefined) {
+function newCache(namespace: string | undefined, ttl?: Duration) {
   if (namespace !== undefined) namespaces.push(namespace);
-  const cache = new LayeredCache({ l1: new MemoryStore(), l2: new RedisStore({ url: REDIS_URL }), offload: new OffloadService(), namespace });
+  const cache = new LayeredCache({ l1: new MemoryStore(), l2: new RedisStore({ url: REDIS_URL }), offload: new OffloadService(), namespace, ttl });
   caches.push(cache);
   return cache;
 }
@@ -31,6 +31,18 @@ describe('TTLs on a real Redis', () => {
     expect(pttl).toBeGreaterThan(1400);
     expect(pttl).toBeLessThanOrEqual(1501);
     expect(await cache.get('k')).toBe('v');
+  });
+
+  it('takes TTLs written with their unit, for the cache and for one write, as milliseconds in Redis', async () => {
+    const cache = newCache(uniqueNamespace('ttl-units'), '2m');
+    await cache.set('default', 'v');
+    await cache.set('own', 'v', { ttl: '1.5s' });
+    const pttlDefault = await raw.pTTL(cache.fullKey('default'));
+    const pttlOwn = await raw.pTTL(cache.fullKey('own'));
+    expect(pttlDefault).toBeGreaterThan(119_000);
+    expect(pttlDefault).toBeLessThanOrEqual(120_000);
+    expect(pttlOwn).toBeGreaterThan(1_400);
+    expect(pttlOwn).toBeLessThanOrEqual(1_500);
   });
 
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER])('refuses ttl %s before anything runs, getOrSet factory included', async (ttl) => {

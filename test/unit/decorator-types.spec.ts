@@ -3,7 +3,7 @@ import { CacheEvict, CacheWrite, Cacheable } from '../../lib';
 
 /*
  * The key and tags functions of the decorators are checked against the decorated method's parameters at
- * compile time (`npm run typecheck` compiles this file; each `@ts-expect-error` fails it if the mismatch
+ * compile time, as are TTL strings (`npm run typecheck` compiles this file; each `@ts-expect-error` fails it if the mismatch
  * compiled). A key function may read fewer arguments than the method takes, not others.
  */
 
@@ -52,6 +52,12 @@ class Products {
     void id;
   }
 
+  // A TTL names its unit, or is a number of milliseconds.
+  @Cacheable({ key: 'products:top', ttl: '30s' })
+  async top(): Promise<string[]> {
+    return [];
+  }
+
   // Fixed keys and tags fit any method.
   @Cacheable({ key: 'products:count', tags: ['products'] })
   async count(filter: { readonly categoryId?: number }): Promise<number> {
@@ -59,9 +65,33 @@ class Products {
   }
 }
 
+/** TTL strings without a unit the type knows; the decorators refuse them at run time too. */
+const declareUnitlessTtl = () =>
+  class Recent {
+    // @ts-expect-error a TTL string without its unit could be seconds or milliseconds
+    @Cacheable({ key: 'products:recent', ttl: '30' })
+    async recent(): Promise<string[]> {
+      return [];
+    }
+  };
+const declareWordyTtl = () =>
+  class Newest {
+    // @ts-expect-error "seconds" is not a unit: 's' is
+    @Cacheable({ key: 'products:new', ttl: '30 seconds' })
+    async newest(): Promise<string[]> {
+      return [];
+    }
+  };
+
 describe('decorator types', () => {
+  it('refuses TTL strings without a unit at run time as well', () => {
+    expect(declareUnitlessTtl).toThrow('@Cacheable got ttl "30" (string)');
+    expect(declareWordyTtl).toThrow('@Cacheable got ttl "30 seconds" (string)');
+  });
+
   it('decorates methods whose parameters fit their key and tags functions', () => {
     expect(typeof Products.prototype.find).toBe('function');
     expect(typeof Products.prototype.count).toBe('function');
+    expect(typeof Products.prototype.top).toBe('function');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CacheEntry, type CacheStore, type InvalidationBus, type InvalidationListener, LayeredCacheError, MemoryStore } from '../../lib';
+import { type CacheEntry, type Duration, type CacheStore, type InvalidationBus, type InvalidationListener, LayeredCacheError, MemoryStore } from '../../lib';
 import { createCacheEntry } from '../../lib/core/cache-entry';
 import { deferred } from '../support/deferred';
 import { newMemoryCache } from '../support/memory-cache';
@@ -237,8 +237,14 @@ describe('how long L1 keeps an entry', () => {
     expect(l2.get('ns:written')?.expiresAt).toBeGreaterThan(Date.now() + 50_000);
   });
 
+  it('takes l1MaxTtl written with its unit', async () => {
+    const { cache } = newMemoryCache({ ttl: 60_000, l1MaxTtl: '0.1s', invalidation: false });
+    await cache.set('written', 'v');
+    expect(await stillInL1After(cache, () => cache.get('written'), 150)).toBe(false);
+  });
+
   it('refuses an l1MaxTtl that is not a positive number of milliseconds', () => {
-    for (const l1MaxTtl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    for (const l1MaxTtl of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '0s', '10 s', '10'] as unknown as Duration[]) {
       expect(() => newMemoryCache({ l1MaxTtl })).toThrow(/l1MaxTtl must be a positive number of milliseconds/);
     }
   });

@@ -51,7 +51,26 @@ describe('validTtl', () => {
     expect(message).toMatch(/^Invalid ttl /);
     expect(message).toContain('milliseconds');
     expect(message).toContain('from 0 to 3153600000000 (100 years)');
-    expect(message).toContain('Pass a number in that range');
+    expect(message).toContain("or a string with its unit ('500ms', '30s', '5m', '2h', '1d')");
+    expect(message).toContain('Pass a value in that range');
+  });
+
+  it.each([
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['1.5s', 1_500],
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['1d', 86_400_000],
+    ['0s', 0],
+    ['0.0001s', 1],
+  ])('takes the duration %s as %i ms', (text, ms) => {
+    expect(validTtl(text)).toBe(ms);
+  });
+
+  it.each([['30'], ['30 s'], ['30sec'], ['-1s'], ['1e3ms'], [''], ['s'], ['36501d']])('refuses the string %j, which is not a duration in range', (text) => {
+    expect(() => validTtl(text)).toThrow(LayeredCacheError);
+    expect(() => validTtl(text)).toThrow(`Invalid ttl ${JSON.stringify(text)} (string)`);
   });
 
   it('quotes a string TTL so that it does not read like a number', () => {
@@ -74,6 +93,17 @@ describe('decorator ttl option', () => {
     }
     const definition = definitionOf(Service.prototype, 'load');
     expect(definition.kind === 'cacheable' && definition.options.ttl).toBe(1501);
+  });
+
+  it('stores a duration string as milliseconds', () => {
+    class Service {
+      @Cacheable({ key: 'k', ttl: '30s' })
+      async load(): Promise<number> {
+        return 1;
+      }
+    }
+    const definition = definitionOf(Service.prototype, 'load');
+    expect(definition.kind === 'cacheable' && definition.options.ttl).toBe(30_000);
   });
 
   it('refuses an unusable ttl when the class is declared, naming the decorator', () => {

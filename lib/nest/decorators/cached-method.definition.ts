@@ -1,3 +1,4 @@
+import type { Duration } from '../../core/ttl.js';
 import type { CachedType } from '../../core/value-codec.js';
 import type { ReadPolicy } from '../../policies/read/read-policy.interface.js';
 import type { SingleFlightOptions } from '../../engine/shared-loads.js';
@@ -52,8 +53,11 @@ export interface CacheStoreOptions<KeyArgs extends unknown[] = never[], TagArgs 
    * \@Cacheable({ key: (id: string) => `user:${id}`, type: User })
    */
   type?: CachedType;
-  /** Time to live in milliseconds; default the module's `ttl`. 0 keeps the entry until evicted. */
-  ttl?: number;
+  /**
+   * Time to live: milliseconds (`30_000`), or a string with its unit (`'30s'`); default the module's `ttl`.
+   * 0 keeps the entry until evicted.
+   */
+  ttl?: Duration;
   /** Write policy for this method instead of the module's. */
   writePolicy?: WritePolicy;
   /**

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
 import { CACHED_METHOD_METADATA, CACHED_METHOD_RUNNERS, DEFAULT_CACHE_NAME } from '../layered-cache.constants.js';
 import { LayeredCacheError } from '../../core/errors.js';
-import { validTtl } from '../../core/ttl.js';
+import { type Duration, validTtl } from '../../core/ttl.js';
 import { assertCachedType } from '../../core/value-codec.js';
 import { INVALID_DECORATOR_CACHE_NAME, INVALID_DECORATOR_HARD_TIMEOUT, INVALID_DECORATOR_KEY, INVALID_DECORATOR_TIMEOUT, INVALID_DECORATOR_TTL, METHOD_NOT_BOUND, NOT_A_METHOD } from '../layered-cache.messages.js';
 import { MAX_TIMER_MS } from '../../core/with-timeout.js';
@@ -86,7 +86,7 @@ interface CheckedOptions {
   cache?: string;
   key?: CacheKeyOption | readonly CacheKeyOption[];
   type?: unknown;
-  ttl?: number;
+  ttl?: Duration;
   timeoutMs?: number;
   hardTimeoutMs?: number;
 }

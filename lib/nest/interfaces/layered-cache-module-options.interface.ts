@@ -7,6 +7,7 @@ import type { CacheStore } from '../../stores/cache-store.interface.js';
 import type { MemoryStoreOptions } from '../../stores/memory.store.js';
 import type { InvalidationOption } from '../../engine/invalidation-option.js';
 import type { RedisStoreOptions } from '../../stores/redis/index.js';
+import type { Duration } from '../../core/ttl.js';
 
 /** Options of `LayeredCacheModule.forRoot` (all optional). */
 export interface LayeredCacheModuleOptions {
@@ -26,8 +27,11 @@ export interface LayeredCacheModuleOptions {
   writePolicy?: WritePolicy;
   /** Default `RefillPolicy.Always`. */
   refillPolicy?: RefillPolicy;
-  /** Default time to live in milliseconds; default 60 000; 0 keeps entries until evicted. */
-  ttl?: number;
+  /**
+   * Default time to live: a number of **milliseconds** (`60_000`), or a string with its unit (`'1m'`, `'30s'`,
+   * `'2h'`), so that seconds are never taken for milliseconds. Default 60 000; 0 keeps entries until evicted.
+   */
+  ttl?: Duration;
   /**
    * Prefix of every key (`namespace:key`); lets applications share one Redis without clashing. A non-empty
    * name without `:` (use `-` or `.` to structure it: `shop-eu`), refused at startup otherwise. Default: none
@@ -76,7 +80,7 @@ export interface LayeredCacheModuleOptions {
    * Longest time L1 keeps any entry, in milliseconds: the bound on how long an L1 copy can outlive a change
    * whose invalidation was lost (a dropped connection is resynchronised, but a message lost otherwise is not).
    * Default: none beyond each entry's TTL; L1 copies of other instances' entries never outlive this
-   * instance's own `ttl`.
+   * instance's own `ttl`. Milliseconds, or a string with its unit (`'30s'`).
    */
-  l1MaxTtl?: number;
+  l1MaxTtl?: Duration;
 }
