@@ -5,7 +5,7 @@ import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyvLayeredCache, LayeredCache, LayeredCacheError, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { ChaosStore } from '../../lib/testing';
-import { connectRawRedis, deleteKeys, holdsEntry, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
+import { connectRawRedis, deleteKeys, eventually, holdsEntry, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
 import { RELAXED_L2_TIME_LIMIT } from '../support/app';
 
 // The adapter must fit the contract Keyv 5 types its stores with, checked when the tests compile.
@@ -241,6 +241,11 @@ describe('Keyv built with keyvOptions, on the layers', () => {
     expect(() => new KeyvLayeredCache(createCache() as never)).toThrow(LayeredCacheError);
     expect(() => new KeyvLayeredCache(createCache() as never)).toThrow(/inject: \[LayeredCache\]/);
   });
+
+  it.each([-1, Number.NaN, 1.5e13])('refuses keyvOptions with ttl %s before any Keyv is built', (ttl) => {
+    const { cache } = newLayeredCache('keyv-bad-ttl');
+    expect(() => KeyvLayeredCache.keyvOptions(cache, { ttl })).toThrow(LayeredCacheError);
+  });
 });
 
 describe("Keyv namespaces in the cache's key space", () => {
@@ -268,6 +273,18 @@ describe("Keyv namespaces in the cache's key space", () => {
     expect(await cache.get('a:k')).toBe('own');
     const left = await raw.keys(`${namespace}:keyv:a:*`);
     expect(left).toEqual([]);
+  });
+
+  it("clear() on one instance drops the other instances' L1 copies of that Keyv namespace", async () => {
+    const { cache, namespace } = newLayeredCache('keyv-clear-instances');
+    const other = newLayeredCache('keyv-clear-instances', namespace).cache;
+    await Promise.all([cache.invalidationStarted, other.invalidationStarted]);
+    const here = new Keyv(KeyvLayeredCache.keyvOptions(cache, { namespace: 'http' }));
+    const there = new Keyv(KeyvLayeredCache.keyvOptions(other, { namespace: 'http' }));
+    await here.set('/products/1', 'p1');
+    expect(await there.get('/products/1')).toBe('p1');
+    await here.clear();
+    expect(await eventually(async () => (await there.get('/products/1')) === undefined)).toBe(true);
   });
 
   it('keeps a long namespace and its long keys apart and clears them', async () => {

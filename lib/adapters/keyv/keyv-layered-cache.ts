@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { KEYV_NEEDS_LAYERED_CACHE } from '../../core/messages.js';
 import { LayeredCacheError } from '../../core/errors.js';
+import { validTtl } from '../../core/ttl.js';
 import type { LayeredCache } from '../../engine/layered-cache.js';
 import { keyvNamespacePrefix } from './keyv-key-space.js';
 
@@ -22,8 +23,11 @@ export interface KeyvLayeredCacheOptions {
  * it is, and the cache's serializer stores it in L2.
  */
 export interface KeyvOptionsOnLayers {
+  /** A new adapter over the cache, for this Keyv alone. */
   readonly store: KeyvLayeredCache;
+  /** The Keyv namespace: `options.namespace`, else `'keyv'`. */
   readonly namespace: string;
+  /** Milliseconds for writes that name no TTL: `options.ttl`, else the cache's default TTL (0: no expiry). */
   readonly ttl: number;
   /** The adapter puts each namespace's keys under a prefix of its own, so Keyv need not prefix them too. */
   readonly useKeyPrefix: false;
@@ -67,7 +71,8 @@ export class KeyvLayeredCache extends EventEmitter {
   /**
    * Options for `new Keyv(...)` that run it on `cache` with the cache's serializer doing the work: Keyv's
    * own serialization off, the namespace given to the adapter (not prefixed by Keyv as well), and the cache's
-   * default TTL for writes that name none.
+   * default TTL for writes that name none. Throws `LayeredCacheError` for a `ttl` that is not a number of
+   * milliseconds from 0 to 100 years.
    *
    * @example
    * const keyv = new Keyv(KeyvLayeredCache.keyvOptions(cache, { namespace: 'sessions', ttl: 30_000 }));
@@ -76,7 +81,7 @@ export class KeyvLayeredCache extends EventEmitter {
     return {
       store: new KeyvLayeredCache(cache),
       namespace: options.namespace ?? 'keyv',
-      ttl: options.ttl ?? cache.defaultTtl,
+      ttl: options.ttl === undefined ? cache.defaultTtl : validTtl(options.ttl),
       useKeyPrefix: false,
       serialize: undefined,
       deserialize: undefined,
