@@ -45,6 +45,7 @@ function newLayeredCache(label: string, namespace = uniqueNamespace(label), opti
 }
 
 describe('KeyvLayeredCache passes the official @keyv/test-suite (MemoryStore L1, RedisStore L2)', () => {
+  // keyvTestSuite (the default export) is these three; iterator tests do not apply (see KeyvLayeredCache).
   describe('with Keyv serializing values itself (its default)', () => {
     const { cache } = newLayeredCache('keyv-suite');
     const store = () => new KeyvLayeredCache(cache);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SHORTENED_HEAD } from '../../core/cache-key.js';
 
 /** The part of a cache's key space that Keyv data lives in: no key of a Keyv on the cache is outside it. */
-export const KEYV_ROOT = 'keyv:';
+const KEYV_ROOT = 'keyv:';
 
 /**
  * Where the keys of one Keyv namespace live in a `LayeredCache`: `keyv:<namespace>:`, the namespace
