@@ -86,3 +86,8 @@ export * from './stores/redis/index.js';
 export type { CircuitBreakerOptions, CircuitBreakerStats, CircuitState } from './resilience/circuit-breaker.js';
 export type { ReplayOutcome, ReplayQueueOptions, ReplayQueueStats } from './resilience/l2-write-replay-queue.js';
 export type { L2ReplayOptions, L2ResilienceStats, ReplayShutdownResult, ResilienceLogger, ResilienceOptions } from './resilience/resilient-store.js';
+
+// Keyv storage adapter: Keyv, cache-manager and @nestjs/cache-manager (CacheModule, CACHE_MANAGER, CacheInterceptor)
+// on the layers of a LayeredCache.
+export { KeyvLayeredCache } from './adapters/keyv/index.js';
+export type { KeyvLayeredCacheOptions, KeyvOptionsOnLayers } from './adapters/keyv/index.js';

@@ -111,8 +111,11 @@ function encodeInstance(value: object, seen: Set<object>, path: string): string 
 /** Marks a shortened key; keys that contain it are always shortened, so no key can pose as another's digest. */
 const DIGEST_MARK = '…#';
 
-/** How much of a shortened key is kept readable, before the mark and the digest. */
-const SHORTENED_HEAD = 64;
+/**
+ * How much of a shortened key is kept readable, before the mark and the digest: a prefix of a key no longer
+ * than this stays at the front of its stored form, so a clear by that prefix still finds the key.
+ */
+export const SHORTENED_HEAD = 64;
 
 /** Length of a shortened key: its head, the mark and a base64url SHA-256 digest (43 characters). */
 const SHORTENED_LENGTH = SHORTENED_HEAD + DIGEST_MARK.length + 43;

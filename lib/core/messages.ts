@@ -360,3 +360,7 @@ export const INVALID_TAGS = (tags: unknown): string =>
 /** `invalidation: 'auto'` found that Redis reports a connection's own script writes back to it. */
 export const INVALIDATION_TRACKING_ECHOES =
   `This Redis reports the keys a connection's own scripts change back to that connection, whatever CLIENT TRACKING NOLOOP says (Redis 7.0 does), so each write would drop this instance's own L1 copy: L1 invalidation uses Redis pub/sub instead. Pass invalidation: 'tracking' to use tracking anyway (writes by other programs then invalidate too).`;
+
+/** `new KeyvLayeredCache(x)` was given something other than a LayeredCache. */
+export const KEYV_NEEDS_LAYERED_CACHE = (given: string): string =>
+  `KeyvLayeredCache needs a LayeredCache (the cache LayeredCacheModule provides, or one built with new LayeredCache(...)), got ${given}. In Nest, inject LayeredCache into the factory that builds the Keyv: CacheModule.registerAsync({ inject: [LayeredCache], useFactory: (cache: LayeredCache) => ({ stores: [new Keyv(KeyvLayeredCache.keyvOptions(cache))] }) }).`;

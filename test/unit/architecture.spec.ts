@@ -7,7 +7,8 @@ const LIB = join(__dirname, '..', '..', 'lib');
 /**
  * The folders of lib/ and what each may import (DESIGN section 1). The inner ring points one way:
  * primitives (core) ← stores, policies, offload ← resilience (which guards a store) and the test kit ←
- * engine; the Nest ring (nest) wires all of it into DI and is the only folder that imports `@nestjs/*`.
+ * engine ← adapters (other libraries' interfaces over the engine, such as Keyv's); the Nest ring (nest)
+ * wires all of it into DI and is the only folder that imports `@nestjs/*`.
  * index.ts, the public entry, may import anything.
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
@@ -18,6 +19,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   resilience: ['core', 'stores'],
   testing: ['core', 'stores'],
   engine: ['core', 'stores', 'policies', 'offload', 'resilience'],
+  adapters: ['core', 'engine'],
   nest: ['core', 'stores', 'policies', 'offload', 'resilience', 'engine'],
 };
 
