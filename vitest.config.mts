@@ -16,6 +16,8 @@ export default defineConfig({
   resolve: nestPackagesDir
     ? {
         alias: [
+          // Its entry is dist/index.js, not index.js.
+          { find: /^@nestjs\/cache-manager$/, replacement: `${nestPackagesDir}/@nestjs/cache-manager/dist/index.js` },
           { find: /^@nestjs\/(common|core|testing|platform-express|platform-fastify|cache-manager|terminus)$/, replacement: `${nestPackagesDir}/@nestjs/$1/index.js` },
           { find: /^@nestjs\/(common|core|testing|platform-express|platform-fastify|cache-manager|terminus)\/(.+?)(\.js)?$/, replacement: `${nestPackagesDir}/@nestjs/$1/$2.js` },
         ],
