@@ -85,3 +85,7 @@ export * from './stores/redis/index.js';
 export type { CircuitBreakerOptions, CircuitBreakerStats, CircuitState } from './resilience/circuit-breaker.js';
 export type { ReplayOutcome, ReplayQueueOptions, ReplayQueueStats } from './resilience/l2-write-replay-queue.js';
 export type { L2ReplayOptions, L2ResilienceStats, ReplayShutdownResult, ResilienceLogger, ResilienceOptions } from './resilience/resilient-store.js';
+
+// HTTP response caching (LayeredCacheInterceptor) and the @CacheKey/@CacheTTL decorators it shares with @nestjs/cache-manager.
+export { CACHE_KEY_METADATA, CACHE_TTL_METADATA, CacheKey, CacheTTL, LayeredCacheInterceptor } from './nest/http/index.js';
+export type { CacheKeyFactory, CacheTTLFactory } from './nest/http/index.js';
