@@ -158,6 +158,13 @@ describe.each(platforms)('sample/20-cache on L1 + Redis with LayeredCacheInterce
     expect(second.body).toEqual({ calls: 2 });
   });
 
+  it('leaves server-sent events alone: every request gets all the messages of its own stream', async () => {
+    const first = await get('/items/events').expect(200);
+    const second = await get('/items/events').expect(200);
+    expect(first.text).toMatch(/data: first of call 1\n[\s\S]*data: second of call 1\n/);
+    expect(second.text).toMatch(/data: first of call 2\n[\s\S]*data: second of call 2\n/);
+  });
+
   it('does not cache a StreamableFile: every request gets the file', async () => {
     await expectFileEveryTime(get, calls);
   });
