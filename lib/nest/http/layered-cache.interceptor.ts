@@ -67,7 +67,8 @@ export class LayeredCacheInterceptor implements NestInterceptor {
   constructor(
     @Inject(getLayeredCacheToken()) protected readonly cache: LayeredCache,
     @Inject(Reflector) protected readonly reflector: Reflector,
-    @Optional() @Inject(HttpAdapterHost) protected readonly httpAdapterHost?: HttpAdapterHost,
+    // Nest provides it in every application; its adapter is undefined in one without HTTP.
+    @Optional() @Inject(HttpAdapterHost) protected readonly httpAdapterHost: HttpAdapterHost,
   ) {}
 
   /**
@@ -192,7 +193,7 @@ function namedInterceptor(base: typeof LayeredCacheInterceptor, name: string): t
     constructor(
       @Inject(getLayeredCacheToken(name)) cache: LayeredCache,
       @Inject(Reflector) reflector: Reflector,
-      @Optional() @Inject(HttpAdapterHost) httpAdapterHost?: HttpAdapterHost,
+      @Optional() @Inject(HttpAdapterHost) httpAdapterHost: HttpAdapterHost,
     ) {
       super(cache, reflector, httpAdapterHost);
     }
