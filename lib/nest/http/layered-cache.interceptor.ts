@@ -93,6 +93,7 @@ export class LayeredCacheInterceptor implements NestInterceptor {
     return interceptor as T;
   }
 
+  /** Answers a cacheable request from the cache, or runs its handler (once for concurrent misses) and caches what it returns. */
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     if (context.getType() !== 'http' || !this.isRequestCacheable(context) || sendsOwnResponse(context)) return next.handle();
     const key = await this.trackBy(context);
