@@ -91,3 +91,7 @@ export type { L2ReplayOptions, L2ResilienceStats, ReplayShutdownResult, Resilien
 // on the layers of a LayeredCache.
 export { KeyvLayeredCache } from './adapters/keyv/index.js';
 export type { KeyvLayeredCacheOptions, KeyvOptionsOnLayers } from './adapters/keyv/index.js';
+
+// HTTP response caching (LayeredCacheInterceptor) and the @CacheKey/@CacheTTL decorators it shares with @nestjs/cache-manager.
+export { CACHE_KEY_METADATA, CACHE_TTL_METADATA, CacheKey, CacheTTL, LayeredCacheInterceptor } from './nest/http/index.js';
+export type { CacheKeyFactory, CacheTTLFactory } from './nest/http/index.js';

@@ -145,3 +145,7 @@ export const INVALID_DECORATOR_TIMEOUT = (decorator: string, timeoutMs: unknown)
 /** A decorator's hardTimeoutMs option is not a usable number of milliseconds. */
 export const INVALID_DECORATOR_HARD_TIMEOUT = (decorator: string, hardTimeoutMs: unknown): string =>
   `${decorator} got hardTimeoutMs ${String(hardTimeoutMs)}: it bounds how long the cache waits for the method's result, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the default.`;
+
+/** `@CacheTTL` (ours or `@nestjs/cache-manager`'s) of a route gave something that is not a usable TTL. */
+export const INVALID_ROUTE_CACHE_TTL = (route: string, ttl: unknown): string =>
+  `@CacheTTL of ${route} gave ${shown(ttl)} (${typeof ttl}), so LayeredCacheInterceptor could not cache the response and the request failed: ${TTL_RANGE} (the module's "ttl"). @CacheTTL takes milliseconds, like @nestjs/cache-manager 5 and later: @CacheTTL(5_000) is five seconds.`;
