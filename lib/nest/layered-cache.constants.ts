@@ -28,6 +28,13 @@ export const CACHED_METHOD_RUNNERS: unique symbol = Symbol('nestjs-layered-cache
 /** The name under which the unnamed cache (`forRoot()` without `name`) serves decorated methods. */
 export const DEFAULT_CACHE_NAME = '';
 
+/**
+ * DI token of each registration's own `LayeredCache`, inside its module. The registration then provides it
+ * under its public token (`LayeredCache` itself, or `getLayeredCacheToken(name)`), so that a named cache is
+ * never found under `LayeredCache`, not even by `app.get(LayeredCache)`.
+ */
+export const REGISTERED_CACHE: unique symbol = Symbol('REGISTERED_CACHE');
+
 /** DI token of the cache's name (`DEFAULT_CACHE_NAME` without one), provided by each registration. */
 export const LAYERED_CACHE_NAME: unique symbol = Symbol('LAYERED_CACHE_NAME');
 

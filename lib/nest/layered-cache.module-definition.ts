@@ -12,6 +12,7 @@ import {
   LAYERED_CACHE_OPTIONS,
   READ_POLICY,
   REFILL_POLICY,
+  REGISTERED_CACHE,
   WRITE_POLICY,
 } from './layered-cache.constants.js';
 import { INVALID_CACHE_NAME } from './layered-cache.messages.js';
@@ -48,12 +49,12 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new
     const name = validCacheName(extras.name);
     // Each registration is a module of its own: its tokens stay inside it, and only the named token leaves
     // a named one, so two caches imported side by side never shadow each other's `LayeredCache`.
-    const named: Provider[] = name === DEFAULT_CACHE_NAME ? [] : [{ provide: getLayeredCacheToken(name), useExisting: LayeredCache }];
+    const cacheToken = getLayeredCacheToken(name === DEFAULT_CACHE_NAME ? undefined : name);
     return {
       ...definition,
       global: extras.isGlobal,
-      providers: [...(definition.providers ?? []), { provide: LAYERED_CACHE_NAME, useValue: name }, ...named, ...(extras.providers ?? [])],
-      exports: [...(definition.exports ?? []), ...(name === DEFAULT_CACHE_NAME ? UNNAMED_EXPORTS : [getLayeredCacheToken(name)])],
+      providers: [...(definition.providers ?? []), { provide: LAYERED_CACHE_NAME, useValue: name }, { provide: cacheToken, useExisting: REGISTERED_CACHE }, ...(extras.providers ?? [])],
+      exports: [...(definition.exports ?? []), ...(name === DEFAULT_CACHE_NAME ? UNNAMED_EXPORTS : [cacheToken])],
     };
   })
   .build();

@@ -2,7 +2,7 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import { CacheEventBus } from '../core/cache-events.js';
 import { LayeredCache } from '../engine/layered-cache.js';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface.js';
-import { L1_STORE, L2_STORE, LAYERED_CACHE_NAME, LAYERED_CACHE_OPTIONS } from './layered-cache.constants.js';
+import { L1_STORE, L2_STORE, LAYERED_CACHE_NAME, LAYERED_CACHE_OPTIONS, REGISTERED_CACHE } from './layered-cache.constants.js';
 import { LayeredCacheExplorer } from './layered-cache.explorer.js';
 import { CacheFailureLog } from './layered-cache.failure-log.js';
 import { LAYERS_STARTED, SHUTDOWN_LEFT_WORK } from './layered-cache.messages.js';
@@ -26,7 +26,7 @@ export class LayeredCacheOrchestrator implements OnModuleInit, BeforeApplication
     private readonly explorer: LayeredCacheExplorer,
     private readonly offload: OffloadService,
     private readonly events: CacheEventBus,
-    private readonly cache: LayeredCache,
+    @Inject(REGISTERED_CACHE) private readonly cache: LayeredCache,
     @Inject(LAYERED_CACHE_OPTIONS) private readonly options: LayeredCacheModuleOptions,
     @Inject(L1_STORE) private readonly l1: CacheStore,
     @Inject(L2_STORE) private readonly l2: CacheStore | null,

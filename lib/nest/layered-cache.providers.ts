@@ -2,7 +2,7 @@ import { Logger, type Provider } from '@nestjs/common';
 import { CacheEventBus } from '../core/cache-events.js';
 import { LayeredCache } from '../engine/layered-cache.js';
 import type { LayeredCacheModuleOptions } from './interfaces/layered-cache-module-options.interface.js';
-import { DEFAULT_CACHE_NAME, L1_STORE, L2_STORE, LAYERED_CACHE_NAME, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, WRITE_POLICY } from './layered-cache.constants.js';
+import { DEFAULT_CACHE_NAME, L1_STORE, L2_STORE, LAYERED_CACHE_NAME, LAYERED_CACHE_OPTIONS, READ_POLICY, REFILL_POLICY, REGISTERED_CACHE, WRITE_POLICY } from './layered-cache.constants.js';
 import { OffloadService } from '../offload/offload.service.js';
 import type { ReadPolicy } from '../policies/read/read-policy.interface.js';
 import { SequentialReadPolicy } from '../policies/read/sequential-read.policy.js';
@@ -97,7 +97,7 @@ export function createLayeredCacheProviders(): Provider[] {
         }),
     },
     {
-      provide: LayeredCache,
+      provide: REGISTERED_CACHE,
       inject: [LAYERED_CACHE_OPTIONS, LAYERED_CACHE_NAME, L1_STORE, L2_STORE, READ_POLICY, WRITE_POLICY, REFILL_POLICY, OffloadService, CacheEventBus],
       useFactory: (
         options: LayeredCacheModuleOptions,
@@ -130,7 +130,7 @@ export function createLayeredCacheProviders(): Provider[] {
     },
     {
       provide: CachedMethodRunner,
-      inject: [LayeredCache, CacheEventBus],
+      inject: [REGISTERED_CACHE, CacheEventBus],
       useFactory: (cache: LayeredCache, events: CacheEventBus) => new CachedMethodRunner(cache, events),
     },
   ];

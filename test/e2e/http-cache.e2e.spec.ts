@@ -1,12 +1,12 @@
 import { CacheKey as NestCacheKey, CacheTTL as NestCacheTTL } from '@nestjs/cache-manager';
-import { Controller, Get, type INestApplication, Injectable, Module, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Module, UseInterceptors } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA, SSE_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModule } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CacheKey, CacheTTL, LayeredCache, LayeredCacheInterceptor, LayeredCacheModule, MemoryStore, OffloadService, getLayeredCacheToken } from '../../lib';
+import { CacheKey, CacheTTL, LayeredCache, LayeredCacheInterceptor, LayeredCacheModule, getLayeredCacheToken } from '../../lib';
 import { NEST_NEXT_PARAM, NEST_RESPONSE_PARAM, NEST_ROUTE_ARGS_METADATA, NEST_SSE_METADATA } from '../../lib/nest/http/own-response';
 import { AppModule } from '../fixtures/cache-sample/app.module';
 import { HandlerCalls, SlowSource } from '../fixtures/cache-sample/handler-calls';
@@ -238,18 +238,9 @@ describe('LayeredCacheInterceptor on a named cache', () => {
     }
   }
 
-  /** Stands in for forRoot({ name: 'reports' }): the named cache is whatever is provided under its token. */
-  @Injectable()
-  class ReportsCache extends LayeredCache {
-    constructor() {
-      super({ l1: new MemoryStore(), offload: new OffloadService(), namespace: 'reports' });
-    }
-  }
-
   @Module({
-    imports: [LayeredCacheModule.forRoot({ namespace: 'default' })],
+    imports: [LayeredCacheModule.forRoot({ namespace: 'default' }), LayeredCacheModule.forRoot({ name: 'reports', namespace: 'reports' })],
     controllers: [ReportsController, TrackedReportsController],
-    providers: [{ provide: getLayeredCacheToken('reports'), useClass: ReportsCache }],
   })
   class ReportsModule {}
 
@@ -261,7 +252,7 @@ describe('LayeredCacheInterceptor on a named cache', () => {
   });
   afterAll(() => app?.close());
 
-  it('caches in the cache injected under getLayeredCacheToken(name), not in the default one', async () => {
+  it('caches in the cache registered with forRoot({ name }), not in the default one', async () => {
     expect((await request(app.getHttpServer()).get('/reports').expect(200)).body).toEqual({ calls: 1 });
     expect((await request(app.getHttpServer()).get('/reports').expect(200)).body).toEqual({ calls: 1 });
     expect(await app.get<LayeredCache>(getLayeredCacheToken('reports')).get('/reports')).toEqual({ calls: 1 });

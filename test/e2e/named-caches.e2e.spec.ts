@@ -104,6 +104,8 @@ describe('named caches', () => {
     expect(user.alsoUnnamed).toBe(user.unnamed);
     expect(user.reports).not.toBe(user.unnamed);
     expect(moduleRef.get(getLayeredCacheToken(REPORTS))).toBe(user.reports);
+    // Not even a lookup across all modules finds a named cache under LayeredCache.
+    expect(moduleRef.get(LayeredCache, { strict: false })).toBe(user.unnamed);
     expect(user.reports.namespace).toBe(ns.reports);
 
     await user.reports.set('k', 'in reports');
