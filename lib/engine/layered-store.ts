@@ -414,12 +414,18 @@ export class LayeredStore implements CacheStore {
     );
   }
 
-  /** Deletes every key under `prefix` (every key without one) from both layers at once. */
+  /**
+   * Deletes every key under `prefix` (every key without one) from both layers at once. L2 is cleared through
+   * its guard, which cancels the writes it kept for replay under `prefix`: a replay must not bring back what
+   * the clear deleted.
+   */
   clear(prefix?: string): PromiseOrValue<void> {
     this.inFlight.invalidatePrefix();
-    return this.onBothLayers('clear', prefix ?? CLEAR_ALL, (store, layer) =>
-      (layer === 'l1' ? this.l1Order : this.l2Order).clear(prefix, () => (store.clear === undefined ? undefined : store.clear(prefix))),
-    );
+    return this.onBothLayers('clear', prefix ?? CLEAR_ALL, (store, layer) => {
+      if (layer === 'l1') return this.l1Order.clear(prefix, () => store.clear?.(prefix));
+      const guarded = this.l2Resilience ?? store;
+      return this.l2Order.clear(prefix, () => guarded.clear?.(prefix));
+    });
   }
 
   /**

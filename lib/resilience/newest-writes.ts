@@ -1,6 +1,9 @@
 /** Most keys remembered while writes are in flight before each finishing write forgets its own key. */
 export const MAX_REMEMBERED_KEYS = 4_096;
 
+/** The number of no write (they start at 1): a key's newest write once a clear covered it. */
+const SUPERSEDED = 0;
+
 /**
  * Numbers the L2 writes of each key and tells, when one finishes, whether it is still the newest write of
  * its key: only the newest may be kept for replay, or an older value would come back after a newer one.
@@ -32,6 +35,14 @@ export class NewestWrites {
       this.newest.clear();
     } else if (newest && this.newest.size > MAX_REMEMBERED_KEYS) this.newest.delete(key);
     return newest;
+  }
+
+  /**
+   * A clear of the keys under `prefix` (every key without one) was issued: no write in flight under it is
+   * the newest of its key any more, so none of them is kept for replay when it fails.
+   */
+  supersedePrefix(prefix: string | undefined): void {
+    for (const key of this.newest.keys()) if (prefix === undefined || key.startsWith(prefix)) this.newest.set(key, SUPERSEDED);
   }
 
   /** Writes started and not yet finished. */

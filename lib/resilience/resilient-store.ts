@@ -238,6 +238,8 @@ export class ResilientStore implements CacheStore {
    */
   clear(prefix?: string): PromiseOrValue<void> {
     this.replayQueue?.supersedePrefix(prefix);
+    // A write still in flight may fail after the clear; it is then older than the clear, and not kept.
+    this.writes.supersedePrefix(prefix);
     return this.inner.clear?.(prefix);
   }
 
