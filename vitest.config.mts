@@ -16,6 +16,8 @@ export default defineConfig({
   resolve: nestPackagesDir
     ? {
         alias: [
+          // Terminus keeps its entry in dist/, not at the package root.
+          { find: /^@nestjs\/terminus$/, replacement: `${nestPackagesDir}/@nestjs/terminus/dist/index.js` },
           { find: /^@nestjs\/(common|core|testing|platform-express|platform-fastify|cache-manager|terminus)$/, replacement: `${nestPackagesDir}/@nestjs/$1/index.js` },
           { find: /^@nestjs\/(common|core|testing|platform-express|platform-fastify|cache-manager|terminus)\/(.+?)(\.js)?$/, replacement: `${nestPackagesDir}/@nestjs/$1/$2.js` },
         ],

@@ -85,3 +85,7 @@ export * from './stores/redis/index.js';
 export type { CircuitBreakerOptions, CircuitBreakerStats, CircuitState } from './resilience/circuit-breaker.js';
 export type { ReplayOutcome, ReplayQueueOptions, ReplayQueueStats } from './resilience/l2-write-replay-queue.js';
 export type { L2ReplayOptions, L2ResilienceStats, ReplayShutdownResult, ResilienceLogger, ResilienceOptions } from './resilience/resilient-store.js';
+
+// Health of a cache (the Terminus indicator built on it is in the `nestjs-layered-cache/terminus` entry).
+export { DEFAULT_HEALTH_PING_TIMEOUT_MS, inspectCacheHealth } from './engine/cache-health.js';
+export type { CacheHealthReport, CacheHealthThresholds, L1Health, L2Health } from './engine/cache-health.js';

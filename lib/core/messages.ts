@@ -360,3 +360,26 @@ export const INVALID_TAGS = (tags: unknown): string =>
 /** `invalidation: 'auto'` found that Redis reports a connection's own script writes back to it. */
 export const INVALIDATION_TRACKING_ECHOES =
   `This Redis reports the keys a connection's own scripts change back to that connection, whatever CLIENT TRACKING NOLOOP says (Redis 7.0 does), so each write would drop this instance's own L1 copy: L1 invalidation uses Redis pub/sub instead. Pass invalidation: 'tracking' to use tracking anyway (writes by other programs then invalidate too).`;
+
+/** The health check's ping of L2 failed or went unanswered. */
+export const HEALTH_L2_NOT_ANSWERING = (detail: string): string =>
+  `L2 did not answer the health check's ping (${detail}). The cache keeps serving from L1 and the application's own sources, but instances no longer share entries; check that Redis is up and reachable from this instance.`;
+
+/** How a ping that was not answered in time is described in {@link HEALTH_L2_NOT_ANSWERING}. */
+export const HEALTH_PING_TIMED_OUT = (timeoutMs: number): string => `no answer within ${timeoutMs} ms`;
+
+/** The health check found the L2 circuit breaker open. */
+export const HEALTH_BREAKER_OPEN = (retryInMs: number | undefined): string =>
+  `The L2 circuit breaker is open after repeated L2 failures, so the cache does not call L2${retryInMs === undefined ? '' : `; it lets one call probe L2 in ${retryInMs} ms`}. Look for the failures in the log ("Cache failure (l2 ...)").`;
+
+/** More L2 writes wait for replay than the health check allows. */
+export const HEALTH_REPLAY_BACKLOG = (pending: number, max: number): string =>
+  `${pending} L2 write(s) wait to be replayed, more than maxReplayBacklog (${max}): L2 failed them and other instances read older values from L2 until they are replayed. Check L2, or raise maxReplayBacklog.`;
+
+/** More background tasks are running or queued than the health check allows. */
+export const HEALTH_OFFLOAD_BACKLOG = (backlog: number, max: number): string =>
+  `${backlog} background cache task(s) are running or queued, more than maxOffloadBacklog (${max}): L2 answers more slowly than background writes arrive. Check L2's latency, or raise maxOffloadBacklog.`;
+
+/** A health check threshold is not a usable count. */
+export const HEALTH_INVALID_THRESHOLD = (option: string, value: unknown): string =>
+  `The cache health check got ${option} ${String(value)}: it is the largest count that is still healthy, a whole number of 0 or more. Leave it out for no limit.`;

@@ -115,3 +115,9 @@ export const INVALID_DECORATOR_TIMEOUT = (decorator: string, timeoutMs: unknown)
 /** A decorator's hardTimeoutMs option is not a usable number of milliseconds. */
 export const INVALID_DECORATOR_HARD_TIMEOUT = (decorator: string, hardTimeoutMs: unknown): string =>
   `${decorator} got hardTimeoutMs ${String(hardTimeoutMs)}: it bounds how long the cache waits for the method's result, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out to use the default.`;
+
+/** The health check was asked about a cache the application does not have. */
+export const HEALTH_CACHE_NOT_FOUND = (name: string | undefined): string =>
+  name === undefined
+    ? `LayeredCacheHealthIndicator found no LayeredCache in the application. Import LayeredCacheModule.forRoot(), or pass the cache to check: isHealthy('cache', { cache: 'name' }) for a named cache, or a LayeredCache instance.`
+    : `LayeredCacheHealthIndicator found no cache named "${name}". Register it with LayeredCacheModule.forRoot({ name: '${name}' }), or pass the name of a registered cache in "cache".`;
