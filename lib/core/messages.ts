@@ -383,3 +383,7 @@ export const HEALTH_OFFLOAD_BACKLOG = (backlog: number, max: number): string =>
 /** A health check threshold is not a usable count. */
 export const HEALTH_INVALID_THRESHOLD = (option: string, value: unknown): string =>
   `The cache health check got ${option} ${String(value)}: it is the largest count that is still healthy, a whole number of 0 or more. Leave it out for no limit.`;
+
+/** `instrumentLayeredCache` was called for a cache that reports metrics already. */
+export const METRICS_ALREADY_ON = (namespace: string): string =>
+  `The cache${namespace === '' ? '' : ` of namespace "${namespace}"`} reports OpenTelemetry metrics already, and instrumenting it again would count every call twice. Call stop() on the LayeredCacheMetrics instrumentLayeredCache returned first, or keep using that one.`;

@@ -7,7 +7,7 @@ const LIB = join(__dirname, '..', '..', 'lib');
 /**
  * The folders of lib/ and what each may import (DESIGN section 1). The inner ring points one way:
  * primitives (core) ← stores, policies, offload ← resilience (which guards a store) and the test kit ←
- * engine; the Nest ring (nest) wires all of it into DI and is the only folder that imports `@nestjs/*`.
+ * engine ← telemetry (metrics read from the engine); the Nest ring (nest) wires all of it into DI and is the only folder that imports `@nestjs/*`.
  * index.ts, the public entry, may import anything.
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
@@ -18,6 +18,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   resilience: ['core', 'stores'],
   testing: ['core', 'stores'],
   engine: ['core', 'stores', 'policies', 'offload', 'resilience'],
+  // OpenTelemetry metrics of a cache (the ./opentelemetry subpath), read from the engine's stats.
+  telemetry: ['core', 'engine'],
   nest: ['core', 'stores', 'policies', 'offload', 'resilience', 'engine'],
 };
 

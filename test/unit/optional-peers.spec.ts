@@ -40,5 +40,6 @@ describe('optional peer dependencies', () => {
 
   it('loads each optional peer from its own subpath entry only', () => {
     expect([...packagesLoadedBy(join(LIB, 'nest', 'health', 'index.ts'))]).toContain('@nestjs/terminus');
+    expect([...packagesLoadedBy(join(LIB, 'telemetry', 'index.ts'))]).toContain('@opentelemetry/api');
   });
 });
