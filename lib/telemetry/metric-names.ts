@@ -1,6 +1,6 @@
 /**
  * The names of the metrics `instrumentLayeredCache` reports (OpenTelemetry names; a Prometheus exporter
- * writes `layered_cache_hits_total`, `layered_cache_operation_duration_seconds_bucket` and so on). Every
+ * writes `layered_cache_hits_total`, `layered_cache_operation_duration_bucket` and so on). Every
  * measurement carries `cache.namespace` and the `attributes` given to `instrumentLayeredCache`.
  */
 export const LAYERED_CACHE_METRICS = {
@@ -18,9 +18,13 @@ export const LAYERED_CACHE_METRICS = {
   refills: 'layered_cache.refills',
   /** Counter: L1 keys dropped, and L1 prefixes cleared, because of changes made by other instances. */
   invalidations: 'layered_cache.invalidations',
-  /** Histogram, seconds: calls of the cache; attributes `cache.operation` (`get`, `set`, `put`, `getOrSet`, `delete`) and `cache.outcome` (`ok`, `error`). */
+  /**
+   * Histogram, seconds: calls of the cache, except a `get` or `getOrSet` that L1 answered at once (counted in
+   * `hits`); attribute `cache.operation` (`get`, `getOrSet`, `set`, `put`, `delete`), and `error.type` (the
+   * error's class) on a call that rejected.
+   */
   operationDuration: 'layered_cache.operation.duration',
-  /** Histogram, seconds: calls of the L2 store itself; attributes `cache.operation` (`get`, `set`, `delete`) and `cache.outcome`. */
+  /** Histogram, seconds: calls of the L2 store itself; attribute `cache.operation` (`get`, `set`, `delete`), and `error.type` on a failed call. */
   l2Duration: 'layered_cache.l2.duration',
   /** Gauge: 1 for the L2 circuit breaker's state, 0 for the others; attribute `cache.breaker.state` (`closed`, `open`, `half-open`). */
   breakerState: 'layered_cache.l2.breaker.state',
