@@ -370,7 +370,7 @@ export const HEALTH_PING_TIMED_OUT = (timeoutMs: number): string => `no answer w
 
 /** The health check found the L2 circuit breaker open. */
 export const HEALTH_BREAKER_OPEN = (retryInMs: number | undefined): string =>
-  `The L2 circuit breaker is open after repeated L2 failures, so the cache does not call L2${retryInMs === undefined ? '' : `; it lets one call probe L2 in ${retryInMs} ms`}. Look for the failures in the log ("Cache failure (l2 ...)").`;
+  `The L2 circuit breaker is open after repeated L2 failures, so the cache does not call L2${retryInMs === undefined ? '' : `; it lets one call probe L2 in ${retryInMs} ms`}. Check that L2 (Redis) is reachable; the log has the failures that opened the breaker ("L2 failed ... time(s) in a row").`;
 
 /** More L2 writes wait for replay than the health check allows. */
 export const HEALTH_REPLAY_BACKLOG = (pending: number, max: number): string =>
