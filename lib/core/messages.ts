@@ -387,3 +387,7 @@ export const HEALTH_INVALID_THRESHOLD = (option: string, value: unknown): string
 /** `instrumentLayeredCache` was called for a cache that reports metrics already. */
 export const METRICS_ALREADY_ON = (namespace: string): string =>
   `The cache${namespace === '' ? '' : ` of namespace "${namespace}"`} reports OpenTelemetry metrics already, and instrumenting it again would count every call twice. Call stop() on the LayeredCacheMetrics instrumentLayeredCache returned first, or keep using that one.`;
+
+/** The health check's `timeoutMs` is not a usable number of milliseconds. */
+export const HEALTH_INVALID_TIMEOUT = (timeoutMs: unknown): string =>
+  `The cache health check got timeoutMs ${String(timeoutMs)}: it bounds how long the check waits for L2's answer, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out for 1000.`;

@@ -1,12 +1,12 @@
 import { CacheSerializationError, LayeredCacheError, describeCause } from '../core/errors.js';
-import { withTimeout } from '../core/with-timeout.js';
+import { MAX_TIMER_MS, withTimeout } from '../core/with-timeout.js';
 import type { LayeredCache } from './layered-cache.js';
-import { validTimeout } from '../resilience/resilient-store.js';
 import type { CircuitState } from '../resilience/circuit-breaker.js';
 import type { PromiseOrValue } from '../core/promise-or-value.js';
 import {
   HEALTH_BREAKER_OPEN,
   HEALTH_INVALID_THRESHOLD,
+  HEALTH_INVALID_TIMEOUT,
   HEALTH_L2_NOT_ANSWERING,
   HEALTH_OFFLOAD_BACKLOG,
   HEALTH_PING_TIMED_OUT,
@@ -71,7 +71,7 @@ export interface CacheHealthReport {
  * if (report.problems.length > 0) logger.warn(report.problems.join(' '));
  */
 export async function inspectCacheHealth(cache: LayeredCache, thresholds: CacheHealthThresholds = {}): Promise<CacheHealthReport> {
-  const timeoutMs = thresholds.timeoutMs === undefined ? DEFAULT_HEALTH_PING_TIMEOUT_MS : validTimeout(thresholds.timeoutMs);
+  const timeoutMs = validPingTimeout(thresholds.timeoutMs);
   const maxReplayBacklog = validThreshold('maxReplayBacklog', thresholds.maxReplayBacklog);
   const maxOffloadBacklog = validThreshold('maxOffloadBacklog', thresholds.maxOffloadBacklog);
   const l2 = await pingL2(cache, timeoutMs);
@@ -118,6 +118,12 @@ function l1Health(cache: LayeredCache): L1Health {
     ...(typeof l1.size === 'number' ? { entries: l1.size } : {}),
     ...(typeof l1.bytes === 'number' ? { bytes: l1.bytes } : {}),
   };
+}
+
+function validPingTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_HEALTH_PING_TIMEOUT_MS;
+  if (typeof value !== 'number' || !(value > 0) || value > MAX_TIMER_MS) throw new LayeredCacheError(HEALTH_INVALID_TIMEOUT(value));
+  return value;
 }
 
 function validThreshold(option: string, value: unknown): number | undefined {

@@ -18,9 +18,10 @@ export interface LayeredCacheMetricsOptions {
    */
   attributes?: Attributes;
   /**
-   * Time the cache's calls (`get`, `set`, `put`, `getOrSet`, `delete`) and the L2 store's into histograms.
-   * Default `true`. With `false`, only counters and gauges are reported, read from `stats()` when the meter
-   * collects: then nothing at all runs on a cache call.
+   * Time the cache's calls (`get`, `getOrSet`, `set`, `put`, `delete`) and the L2 store's (`get`, `set`,
+   * `delete`) into histograms; a `get` or `getOrSet` that L1 answers at once is counted but not timed. Default
+   * `true`. With `false`, only counters and gauges are reported, read from `stats()` when the meter collects:
+   * then nothing at all runs on a cache call.
    */
   durations?: boolean;
 }

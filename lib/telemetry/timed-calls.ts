@@ -33,9 +33,9 @@ interface Shadowed {
  * Times the calls of `cache` (`get`, `getOrSet`, `set`, `put`, `delete`) and of its L2 store (`get`, `set`,
  * `delete`) into two histograms. Each method is replaced on that one object by one that calls it and records
  * how long it took, so that nothing changes for a cache that is not instrumented; a subclass's override is
- * what the replacement calls. A `get` or `getOrSet` that L1 answers at once is not recorded: it takes well
- * under a microsecond, a few times less than the OpenTelemetry SDK takes to record it, and `layered_cache.hits`
- * counts it. An L2 store shared with a cache that is timed already is left as it is. Returns the function that
+ * what the replacement calls. A `get` or `getOrSet` that L1 answers at once (without asking L2) is not
+ * recorded: it takes well under a microsecond, less than the OpenTelemetry SDK takes to record it, and
+ * `layered_cache.hits` counts it; L1's get and L2's guard are replaced too, to tell. An L2 store shared with a cache that is timed already is left as it is. Returns the function that
  * puts the methods back.
  */
 export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: Attributes): () => void {
@@ -47,9 +47,11 @@ export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: At
     unit: 's',
     advice: { explicitBucketBoundaries: OPERATION_BOUNDARIES },
   });
-  // Set by L1's get when it answers with an entry at once, during the cache call that asked.
+  // During a get or getOrSet: whether L1's get answered with an entry at once, and whether L2 was asked
+  // (a parallel read waits for it even after an L1 hit; a tagged hit may read its tags' versions from it).
   let l1Answered = false;
-  const answeredByL1 = (): boolean => l1Answered;
+  let l2Asked = false;
+  const answeredByL1 = (): boolean => l1Answered && !l2Asked;
   shadowMethod(cache.store.l1, 'get', isLive, shadowed, (method) =>
     function (this: unknown, key) {
       const entry = method.call(this, key, undefined, undefined);
@@ -57,14 +59,26 @@ export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: At
       return entry;
     },
   );
+  // The object the cache reads L2 through: its guard, or the store itself with resilience off.
+  const l2Reads = cache.store.l2Resilience ?? cache.store.l2;
+  if (l2Reads !== null) {
+    shadowMethod(l2Reads, 'get', isLive, shadowed, (method) =>
+      function (this: unknown, a, b, c) {
+        l2Asked = true;
+        return method.call(this, a, b, c);
+      },
+    );
+  }
   for (const operation of READ_OPERATIONS) {
     const record = recorder(operations, attributes, operation);
     shadowMethod(cache, operation, isLive, shadowed, (method) =>
       function (this: unknown, a, b, c) {
         l1Answered = false;
+        l2Asked = false;
         const started = performance.now();
         const result = callTimed(this, method, a, b, c, record, started, answeredByL1);
         l1Answered = false;
+        l2Asked = false;
         return result;
       },
     );
@@ -103,30 +117,31 @@ export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: At
 
 const untimedNever = (): boolean => false;
 
-/** Records one call that started at `started` (`performance.now()`): its outcome is `undefined` on success, else the error. */
-type Recorder = (started: number, error: unknown) => void;
+/** Records one call that started at `started` (`performance.now()`), with the error it failed with. */
+type Recorder = (started: number, failed: boolean, error?: unknown) => void;
 
 function recorder(histogram: Histogram, attributes: Attributes, operation: string): Recorder {
   // Made once (per kind of error): a call only looks its attributes up. Fewer attributes also make the SDK's record cheaper.
   const ok = { ...attributes, 'cache.operation': operation };
-  const failed = new Map<string, Attributes>();
-  return (started, error) => {
+  const byErrorType = new Map<string, Attributes>();
+  return (started, failed, error) => {
     const seconds = (performance.now() - started) / 1_000;
-    if (error === undefined) {
+    if (!failed) {
       histogram.record(seconds, ok);
       return;
     }
     const type = errorType(error);
-    let withError = failed.get(type);
-    if (withError === undefined) failed.set(type, (withError = { ...ok, 'error.type': type }));
+    let withError = byErrorType.get(type);
+    if (withError === undefined) byErrorType.set(type, (withError = { ...ok, 'error.type': type }));
     histogram.record(seconds, withError);
   };
 }
 
-/** The class name of an error (`CacheTimeoutError`), as OpenTelemetry's `error.type` attribute wants it. */
+/** The class name of an error (`CacheTimeoutError`), as OpenTelemetry's `error.type` wants it; `_OTHER` for a rejection that is no object. */
 function errorType(error: unknown): string {
-  const name = (error as { constructor?: { name?: unknown } } | null | undefined)?.constructor?.name;
-  return typeof name === 'string' && name !== '' ? name : 'Error';
+  if (typeof error !== 'object' || error === null) return '_OTHER';
+  const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? name : '_OTHER';
 }
 
 /**
@@ -138,23 +153,23 @@ function callTimed(self: unknown, method: Method, a: unknown, b: unknown, c: unk
   try {
     result = method.call(self, a, b, c);
   } catch (error) {
-    record(started, error ?? true);
+    record(started, true, error);
     throw error;
   }
   if (untimed()) return result;
   if (!isPromiseLike(result)) {
-    record(started, undefined);
+    record(started, false);
     return result;
   }
   // The caller gets the promise that settles after the record, so that a rejection it leaves unhandled is
   // still reported as unhandled, as it would be without metrics.
   return result.then(
     (value) => {
-      record(started, undefined);
+      record(started, false);
       return value;
     },
     (error: unknown) => {
-      record(started, error ?? true);
+      record(started, true, error);
       throw error;
     },
   );

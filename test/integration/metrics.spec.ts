@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CacheStore, LayeredCache, type LayeredCacheDependencies, MemoryStore, OffloadService, RedisStore } from '../../lib';
+import { type CacheStore, LayeredCache, type LayeredCacheDependencies, MemoryStore, OffloadService, ParallelReadPolicy, RedisStore } from '../../lib';
 import { ChaosStore } from '../../lib/testing';
 import { LAYERED_CACHE_METRICS as METRICS, LayeredCacheMetrics, instrumentLayeredCache } from '../../lib/telemetry';
 import { MetricsProbe } from '../support/metrics';
@@ -86,6 +86,18 @@ describe('OpenTelemetry metrics of a LayeredCache over Redis', () => {
     expect(l2Calls('delete')?.count).toBe(1);
   });
 
+  it('times a parallel read, which waits for L2 even when L1 holds the entry', async () => {
+    const { cache, probe } = setUp({ readPolicy: new ParallelReadPolicy() });
+    const metrics = instrumentLayeredCache(cache, { meter: probe.meter() });
+    closers.push(async () => metrics.stop());
+    await cache.set('a', 1);
+    expect(await cache.get('a')).toBe(1);
+
+    const collected = await probe.collect();
+    expect(collected.value(METRICS.hits, { 'cache.layer': 'l1' })).toBe(1);
+    expect(collected.histogram(METRICS.operationDuration, { 'cache.operation': 'get' })?.count).toBe(1);
+  });
+
   it('reports the breaker state and the replay backlog as gauges while L2 fails writes', async () => {
     const chaos = new ChaosStore(new RedisStore({ url: REDIS_URL }), { failureRate: 1, operations: ['set'] });
     const { cache, probe } = setUp({ l2: chaos, resilience: { timeoutMs: 2_000, breaker: { failureThreshold: 2, cooldownMs: 60_000 } } });
@@ -155,6 +167,7 @@ describe('OpenTelemetry metrics of a LayeredCache over Redis', () => {
     expect(cache.get).toBe(LayeredCache.prototype.get);
     expect(l2.get).toBe(RedisStore.prototype.get);
     expect(cache.store.l1.get).toBe(MemoryStore.prototype.get);
+    expect(Object.hasOwn(cache.store.l2Resilience as object, 'get')).toBe(false);
     await cache.get('missing');
     const after = await probe.collect();
     // No counter is read any more, and the get after stop() was not timed.
