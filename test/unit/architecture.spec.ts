@@ -7,7 +7,8 @@ const LIB = join(__dirname, '..', '..', 'lib');
 /**
  * The folders of lib/ and what each may import (DESIGN section 1). The inner ring points one way:
  * primitives (core) ← stores, policies, offload ← resilience (which guards a store) and the test kit ←
- * engine ← telemetry (metrics read from the engine); the Nest ring (nest) wires all of it into DI and is the only folder that imports `@nestjs/*`.
+ * engine ← telemetry (metrics read from the engine); the Nest ring (nest) wires all of it into DI and is
+ * the only folder that imports `@nestjs/*`.
  * index.ts, the public entry, may import anything.
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
