@@ -95,3 +95,7 @@ export type { KeyvLayeredCacheOptions, KeyvOptionsOnLayers } from './adapters/ke
 // HTTP response caching (LayeredCacheInterceptor) and the @CacheKey/@CacheTTL decorators it shares with @nestjs/cache-manager.
 export { CACHE_KEY_METADATA, CACHE_TTL_METADATA, CacheKey, CacheTTL, LayeredCacheInterceptor } from './nest/http/index.js';
 export type { CacheKeyFactory, CacheTTLFactory } from './nest/http/index.js';
+
+// Health of a cache (the Terminus indicator built on it is in the `nestjs-layered-cache/terminus` entry).
+export { DEFAULT_HEALTH_PING_TIMEOUT_MS, inspectCacheHealth } from './engine/cache-health.js';
+export type { CacheHealthReport, CacheHealthThresholds, L1Health, L2Health } from './engine/cache-health.js';

@@ -7,6 +7,7 @@ import { runHeapScenario } from './heap.scenario';
 import { runInvalidationScenario } from './invalidation.scenario';
 import { runL1HitScenario } from './l1-hit.scenario';
 import { runL2HitScenario } from './l2-hit.scenario';
+import { runMetricsScenario } from './metrics.scenario';
 import { runStampedeScenario } from './stampede.scenario';
 import { runSustainedWriteScenario } from './sustained-writes.scenario';
 import { runWriteScenario } from './writes.scenario';
@@ -29,4 +30,5 @@ export const SCENARIOS: readonly Scenario[] = [
   { id: 'distributed-stampede', run: runDistributedStampedeScenario },
   { id: 'invalidation', run: runInvalidationScenario },
   { id: 'heap', run: runHeapScenario },
+  { id: 'metrics', run: runMetricsScenario },
 ];

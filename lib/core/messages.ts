@@ -364,3 +364,34 @@ export const INVALIDATION_TRACKING_ECHOES =
 /** `new KeyvLayeredCache(x)` was given something other than a LayeredCache. */
 export const KEYV_NEEDS_LAYERED_CACHE = (given: string): string =>
   `KeyvLayeredCache needs a LayeredCache (the cache LayeredCacheModule provides, or one built with new LayeredCache(...)), got ${given}. In Nest, inject LayeredCache into the factory that builds the Keyv: CacheModule.registerAsync({ inject: [LayeredCache], useFactory: (cache: LayeredCache) => ({ stores: [new Keyv(KeyvLayeredCache.keyvOptions(cache))] }) }).`;
+
+/** The health check's ping of L2 failed or went unanswered. */
+export const HEALTH_L2_NOT_ANSWERING = (detail: string): string =>
+  `L2 did not answer the health check's ping (${detail}). The cache keeps serving from L1 and the application's own sources, but instances no longer share entries; check that Redis is up and reachable from this instance.`;
+
+/** How a ping that was not answered in time is described in {@link HEALTH_L2_NOT_ANSWERING}. */
+export const HEALTH_PING_TIMED_OUT = (timeoutMs: number): string => `no answer within ${timeoutMs} ms`;
+
+/** The health check found the L2 circuit breaker open. */
+export const HEALTH_BREAKER_OPEN = (retryInMs: number | undefined): string =>
+  `The L2 circuit breaker is open after repeated L2 failures, so the cache does not call L2${retryInMs === undefined ? '' : `; it lets one call probe L2 in ${retryInMs} ms`}. Check that L2 (Redis) is reachable; the log has the failures that opened the breaker ("L2 failed ... time(s) in a row").`;
+
+/** More L2 writes wait for replay than the health check allows. */
+export const HEALTH_REPLAY_BACKLOG = (pending: number, max: number): string =>
+  `${pending} L2 write(s) wait to be replayed, more than maxReplayBacklog (${max}): L2 failed them and other instances read older values from L2 until they are replayed. Check L2, or raise maxReplayBacklog.`;
+
+/** More background tasks are running or queued than the health check allows. */
+export const HEALTH_OFFLOAD_BACKLOG = (backlog: number, max: number): string =>
+  `${backlog} background cache task(s) are running or queued, more than maxOffloadBacklog (${max}): L2 answers more slowly than background writes arrive. Check L2's latency, or raise maxOffloadBacklog.`;
+
+/** A health check threshold is not a usable count. */
+export const HEALTH_INVALID_THRESHOLD = (option: string, value: unknown): string =>
+  `The cache health check got ${option} ${String(value)}: it is the largest count that is still healthy, a whole number of 0 or more. Leave it out for no limit.`;
+
+/** `instrumentLayeredCache` was called for a cache that reports metrics already. */
+export const METRICS_ALREADY_ON = (namespace: string): string =>
+  `The cache${namespace === '' ? '' : ` of namespace "${namespace}"`} reports OpenTelemetry metrics already, and instrumenting it again would count every call twice. Call stop() on the LayeredCacheMetrics instrumentLayeredCache returned first, or keep using that one.`;
+
+/** The health check's `timeoutMs` is not a usable number of milliseconds. */
+export const HEALTH_INVALID_TIMEOUT = (timeoutMs: unknown): string =>
+  `The cache health check got timeoutMs ${String(timeoutMs)}: it bounds how long the check waits for L2's answer, in milliseconds, and must be a number greater than 0 and at most 2147483647. Leave it out for 1000.`;

@@ -149,3 +149,9 @@ export const INVALID_DECORATOR_HARD_TIMEOUT = (decorator: string, hardTimeoutMs:
 /** `@CacheTTL` (ours or `@nestjs/cache-manager`'s) of a route gave something that is not a usable TTL. */
 export const INVALID_ROUTE_CACHE_TTL = (route: string, ttl: unknown): string =>
   `@CacheTTL of ${route} gave ${shown(ttl)} (${typeof ttl}), so LayeredCacheInterceptor could not cache the response and the request failed: ${TTL_RANGE} (the module's "ttl"). @CacheTTL takes milliseconds, like @nestjs/cache-manager 5 and later: @CacheTTL(5_000) is five seconds.`;
+
+/** The health check was asked about a cache the application does not have. */
+export const HEALTH_CACHE_NOT_FOUND = (name: string | undefined): string =>
+  name === undefined
+    ? `LayeredCacheHealthIndicator found no LayeredCache in the application. Import LayeredCacheModule.forRoot(), or pass the cache to check: isHealthy('cache', { cache: 'name' }) for a named cache, or a LayeredCache instance.`
+    : `LayeredCacheHealthIndicator found no cache named "${name}". Register it with LayeredCacheModule.forRoot({ name: '${name}' }), or pass the name of a registered cache in "cache".`;

@@ -32,6 +32,12 @@ export interface CacheStore {
    * breaker's cool-down, and replays what it kept. Returns a function that stops the calls.
    */
   onReconnected?(listener: () => void): () => void;
+  /**
+   * One round trip to the store that reads and writes nothing (Redis `PING`), bounded like the store's other
+   * calls; rejects when the store does not answer in time. Left out by in-process stores. Health checks
+   * call it on the store itself, past the cache's circuit breaker, to tell whether the layer answers now.
+   */
+  ping?(): PromiseOrValue<void>;
 }
 
 /** The version of a delete, and how long a store that checks versions keeps it in place of the key. */

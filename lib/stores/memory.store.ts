@@ -43,6 +43,8 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements CacheStore {
   private readonly lru: LRUCache<string, CacheEntry>;
   private readonly clone: boolean;
+  /** True when the entries are measured in bytes (`maxBytes`, or `maxSize` without `sizeOf`). */
+  private readonly measuresBytes: boolean;
 
   constructor(options: MemoryStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000;
@@ -54,6 +56,7 @@ export class MemoryStore implements CacheStore {
     this.clone = options.clone ?? false;
     const maxSize = options.maxBytes ?? options.maxSize;
     const sizeOf = options.sizeOf;
+    this.measuresBytes = maxSize !== undefined && sizeOf === undefined;
     this.lru = new LRUCache<string, CacheEntry>({
       max: maxEntries,
       ...(maxSize !== undefined
@@ -66,9 +69,17 @@ export class MemoryStore implements CacheStore {
     });
   }
 
-/** Number of entries held now. */
+  /** Number of entries held now. */
   get size(): number {
     return this.lru.size;
+  }
+
+  /**
+   * Total size of the entries held now, in bytes as `maxBytes` counts them; `undefined` without a bound in
+   * bytes: entries are then not measured, and measuring them only to report it would cost a walk of each value.
+   */
+  get bytes(): number | undefined {
+    return this.measuresBytes ? this.lru.calculatedSize : undefined;
   }
 
   /** The entry (a copy with `clone`), or `undefined` when absent or expired; answered at once. */

@@ -7,8 +7,8 @@ const LIB = join(__dirname, '..', '..', 'lib');
 /**
  * The folders of lib/ and what each may import (DESIGN section 1). The inner ring points one way:
  * primitives (core) ← stores, policies, offload ← resilience (which guards a store) and the test kit ←
- * engine ← adapters (other libraries' interfaces over the engine, such as Keyv's); the Nest ring (nest)
- * wires all of it into DI and is the only folder that imports `@nestjs/*`.
+ * engine ← adapters (other libraries' interfaces over the engine, such as Keyv's) and telemetry (metrics read
+ * from the engine); the Nest ring (nest) wires all of it into DI and is the only folder that imports `@nestjs/*`.
  * index.ts, the public entry, may import anything.
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
@@ -20,6 +20,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   testing: ['core', 'stores'],
   engine: ['core', 'stores', 'policies', 'offload', 'resilience'],
   adapters: ['core', 'engine'],
+  // OpenTelemetry metrics of a cache (the ./opentelemetry subpath), read from the engine's stats.
+  telemetry: ['core', 'engine'],
   nest: ['core', 'stores', 'policies', 'offload', 'resilience', 'engine'],
 };
 

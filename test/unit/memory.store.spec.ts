@@ -163,6 +163,18 @@ describe('MemoryStore bounded by bytes', () => {
     expect(store.get('a')).toBeUndefined();
   });
 
+  it('reports the entries it holds and their bytes, and no bytes without a bound in bytes', () => {
+    const store = new MemoryStore({ maxBytes: 1000 });
+    store.set('a', sized('a', 400), undefined);
+    store.set('b', sized('b', 300), undefined);
+    expect({ entries: store.size, bytes: store.bytes }).toEqual({ entries: 2, bytes: 700 });
+    store.delete('a');
+    expect(store.bytes).toBe(300);
+    expect(new MemoryStore({ maxSize: 1000 }).bytes).toBe(0);
+    expect(new MemoryStore().bytes).toBeUndefined();
+    expect(new MemoryStore({ maxSize: 10, sizeOf: () => 1 }).bytes).toBeUndefined();
+  });
+
   it('refuses two size bounds, and sizeOf without maxSize', () => {
     expect(() => new MemoryStore({ maxBytes: 1000, maxSize: 1000 })).toThrow(/both "maxBytes" and "maxSize"/);
     expect(() => new MemoryStore({ sizeOf: () => 1 })).toThrow(/"sizeOf" without "maxSize"/);

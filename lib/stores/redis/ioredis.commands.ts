@@ -180,6 +180,10 @@ export class IoRedisCommands implements RedisCommands {
     });
   }
 
+  ping(): Promise<unknown> {
+    return this.client.call('PING');
+  }
+
   publish(channel: string, message: string): Promise<unknown> {
     return this.client.publish(channel, message);
   }

@@ -171,6 +171,10 @@ export class NodeRedisCommands implements RedisCommands {
     });
   }
 
+  ping(): Promise<unknown> {
+    return this.send(['PING']);
+  }
+
   publish(channel: string, message: string): Promise<unknown> {
     return this.send(['PUBLISH', channel, message]);
   }

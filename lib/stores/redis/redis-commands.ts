@@ -86,6 +86,8 @@ export interface RedisCommands {
   scan(cursor: string, match: string, count: number): Promise<ScanPage>;
   /** Runs `script` with `EVALSHA`, loading it with `EVAL` when Redis does not hold it yet; resolves with its answer. */
   runScript(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /** PING: resolves with the client's reply once Redis answered. */
+  ping(): Promise<unknown>;
   /** PUBLISH `message` on `channel`. */
   publish(channel: string, message: string): Promise<unknown>;
   /**

@@ -270,6 +270,14 @@ export class RedisStore implements CacheStore, InvalidationSource, LeaseSource {
     });
   }
 
+  /**
+   * Sends `PING` and resolves once Redis answered; rejects with `CacheTimeoutError` after `commandTimeoutMs`
+   * (while Redis hangs or cannot be reached), or with the error Redis answered with.
+   */
+  ping(): Promise<void> {
+    return this.run('PING', () => this.commands.ping(), true);
+  }
+
   /** Calls `listener` each time the client is ready again (after a reconnect, and on its first connection). */
   onReconnected(listener: () => void): () => void {
     return this.commands.onReady(listener);
