@@ -3,7 +3,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LayeredCache, LayeredCacheModule, type LayeredCacheModuleOptions, MemoryStore, OffloadService, RedisStore } from '../../lib';
+import { getLayeredCacheToken, LayeredCache, LayeredCacheModule, type LayeredCacheModuleOptions, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { LayeredCacheHealthIndicator, type LayeredCacheHealthOptions } from '../../lib/nest/health';
 import { ChaosStore } from '../../lib/testing';
 import { eventually, REDIS_URL, uniqueNamespace } from '../support/redis';
@@ -204,5 +204,21 @@ describe('LayeredCacheHealthIndicator behind a Terminus /health route', () => {
     await expect(indicator.isHealthy('cache', { cache: 'sessions' })).rejects.toThrow(/found no cache named "sessions"/);
     await expect(indicator.isHealthy('cache', { maxReplayBacklog: -1 })).rejects.toThrow(/maxReplayBacklog -1/);
     await offload.shutdown(100);
+  });
+
+  it('checks a named cache by its name', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [LayeredCacheModule.forRoot({ isGlobal: true }), LayeredCacheModule.forRoot({ isGlobal: true, name: 'sessions' }), TerminusModule.forRoot({ logger: false })],
+      providers: [LayeredCacheHealthIndicator],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    apps.push(app);
+    await app.get<LayeredCache>(getLayeredCacheToken('sessions')).set('s1', 'session');
+    const indicator = app.get(LayeredCacheHealthIndicator);
+    expect(await indicator.isHealthy('sessions', { cache: 'sessions' })).toEqual({
+      sessions: { status: 'up', l1: { entries: 1 }, l2: { status: 'none' }, replayBacklog: 0, offloadBacklog: 0 },
+    });
+    expect((await indicator.isHealthy('cache')).cache.l1).toEqual({ entries: 0 });
   });
 });
