@@ -18,7 +18,8 @@ const L2_BOUNDARIES = [2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.0
 /** L2 stores whose calls are timed already (by the metrics of another cache that shares the store). */
 const timedStores = new WeakSet<object>();
 
-type Method = (this: unknown, a: unknown, b: unknown, c: unknown) => unknown;
+// Rest parameters, so that a store or cache method with more parameters than today's gets every argument.
+type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 /** A method replaced on one object by a timed one, and how to put it back. */
 interface Shadowed {
@@ -35,8 +36,8 @@ interface Shadowed {
  * how long it took, so that nothing changes for a cache that is not instrumented; a subclass's override is
  * what the replacement calls. A `get` or `getOrSet` that L1 answers at once (without asking L2) is not
  * recorded: it takes well under a microsecond, less than the OpenTelemetry SDK takes to record it, and
- * `layered_cache.hits` counts it; L1's get and L2's guard are replaced too, to tell. An L2 store shared with a cache that is timed already is left as it is. Returns the function that
- * puts the methods back.
+ * `layered_cache.hits` counts it; L1's get and L2's guard are replaced too, to tell. An L2 store shared with a
+ * cache that is timed already is left as it is. Returns the function that puts the methods back.
  */
 export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: Attributes): () => void {
   let live = true;
@@ -53,8 +54,8 @@ export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: At
   let l2Asked = false;
   const answeredByL1 = (): boolean => l1Answered && !l2Asked;
   shadowMethod(cache.store.l1, 'get', isLive, shadowed, (method) =>
-    function (this: unknown, key) {
-      const entry = method.call(this, key, undefined, undefined);
+    function (this: unknown, ...args) {
+      const entry = method.apply(this, args);
       if (entry !== undefined && !isPromiseLike(entry)) l1Answered = true;
       return entry;
     },
@@ -63,20 +64,20 @@ export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: At
   const l2Reads = cache.store.l2Resilience ?? cache.store.l2;
   if (l2Reads !== null) {
     shadowMethod(l2Reads, 'get', isLive, shadowed, (method) =>
-      function (this: unknown, a, b, c) {
+      function (this: unknown, ...args) {
         l2Asked = true;
-        return method.call(this, a, b, c);
+        return method.apply(this, args);
       },
     );
   }
   for (const operation of READ_OPERATIONS) {
     const record = recorder(operations, attributes, operation);
     shadowMethod(cache, operation, isLive, shadowed, (method) =>
-      function (this: unknown, a, b, c) {
+      function (this: unknown, ...args) {
         l1Answered = false;
         l2Asked = false;
         const started = performance.now();
-        const result = callTimed(this, method, a, b, c, record, started, answeredByL1);
+        const result = callTimed(this, method, args, record, started, answeredByL1);
         l1Answered = false;
         l2Asked = false;
         return result;
@@ -86,8 +87,8 @@ export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: At
   for (const operation of WRITE_OPERATIONS) {
     const record = recorder(operations, attributes, operation);
     shadowMethod(cache, operation, isLive, shadowed, (method) =>
-      function (this: unknown, a, b, c) {
-        return callTimed(this, method, a, b, c, record, performance.now(), untimedNever);
+      function (this: unknown, ...args) {
+        return callTimed(this, method, args, record, performance.now(), untimedNever);
       },
     );
   }
@@ -102,8 +103,8 @@ export function timeCacheCalls(cache: LayeredCache, meter: Meter, attributes: At
     for (const operation of L2_OPERATIONS) {
       const record = recorder(l2Calls, attributes, operation);
       shadowMethod(l2, operation, isLive, shadowed, (method) =>
-        function (this: unknown, a, b, c) {
-          return callTimed(this, method, a, b, c, record, performance.now(), untimedNever);
+        function (this: unknown, ...args) {
+          return callTimed(this, method, args, record, performance.now(), untimedNever);
         },
       );
     }
@@ -148,10 +149,10 @@ function errorType(error: unknown): string {
  * Calls `method` and records how long it took, until the promise it returns settles; not recorded when
  * `untimed()` says so right after the call returned (L1 answered it).
  */
-function callTimed(self: unknown, method: Method, a: unknown, b: unknown, c: unknown, record: Recorder, started: number, untimed: () => boolean): unknown {
+function callTimed(self: unknown, method: Method, args: unknown[], record: Recorder, started: number, untimed: () => boolean): unknown {
   let result: unknown;
   try {
-    result = method.call(self, a, b, c);
+    result = method.apply(self, args);
   } catch (error) {
     record(started, true, error);
     throw error;
@@ -184,8 +185,8 @@ function shadowMethod(target: object, name: string, isLive: () => boolean, shado
   if (typeof original !== 'function') return;
   const method = original as Method;
   const timed = wrap(method);
-  const wrapper: Method = function (this: unknown, a, b, c) {
-    return isLive() ? timed.call(this, a, b, c) : method.call(this, a, b, c);
+  const wrapper: Method = function (this: unknown, ...args) {
+    return isLive() ? timed.apply(this, args) : method.apply(this, args);
   };
   const before = Object.getOwnPropertyDescriptor(target, name);
   try {
