@@ -90,14 +90,14 @@ export async function runMetricsScenario(context: BenchContext): Promise<Scenari
       targets: [
         atMost(`${COUNTERS} ÷ ${OFF}, LayeredCache.get L1 hit (median)`, ratio(l1Rows, COUNTERS, 'LayeredCache.get L1 hit'), 1.1),
         atMost(`${COUNTERS} ÷ ${OFF}, @Cacheable L1 hit (median)`, ratio(l1Rows, COUNTERS, '@Cacheable L1 hit'), 1.1),
-        // With calls timed, an L1 hit is counted but not recorded: it pays a clock read and two flags.
-        atMost(`${ON} ÷ ${OFF}, LayeredCache.get L1 hit (median)`, ratio(l1Rows, ON, 'LayeredCache.get L1 hit'), 1.5),
         atMost(`${ON} ÷ ${OFF}, LayeredCache.get L2 hit (median)`, ratio(l2Rows, ON, 'LayeredCache.get L2 hit'), 1.1),
       ],
       notes: [
         `Three applications booted alike (${context.ours.configuration}); the second and third are instrumented with instrumentLayeredCache on an OpenTelemetry SDK MeterProvider whose reader collects once, at the end. "${COUNTERS}" reads stats() at collection only, so its hits run exactly the code of "${OFF}". "${ON}" replaces the cache's get/getOrSet/set/put/delete and the L2 store's get/set/delete on those objects by timed calls (and L1's and the L2 guard's get by ones that tell whether L1 answered at once): an L1 hit then costs a clock read and two flags (it is counted, not recorded), an L2 hit two histogram records.`,
         `L1 rows: mitata samples of ${profile.batchSize} calls each, the candidates interleaved. L2 rows: one call at a time in rotation, each after an untimed turn of the event loop and an L1 eviction.`,
-        `The timed application recorded ${recorded} call durations over the scenario (its histograms' counts, warm-up included).`,
+        // No target for an L1 hit with durations on: the issue asks for no cost when metrics are off, and the
+        // rows show what timing every call costs when a user turns it on.
+        `With durations on, an L1 hit is counted but not recorded: it pays the timed wrappers and a clock read (the "${ON}" rows). The timed application recorded ${recorded} call durations over the scenario (its histograms' counts, warm-up included).`,
       ],
     };
   } finally {
