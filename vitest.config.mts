@@ -22,5 +22,6 @@ export default defineConfig({
       }
     : undefined,
   // SWC emits decorator metadata, which esbuild (vitest's default transform) does not; Nest DI needs it.
-  plugins: [swc.vite({ module: { type: 'es6' } })],
+  // unplugin-swc reads only .ts/.mts as TypeScript by default; lib/ also has .cts files (CommonJS in both builds).
+  plugins: [swc.vite({ include: /\.[cm]?tsx?$/, jsc: { parser: { syntax: 'typescript' } }, module: { type: 'es6' } })],
 });
