@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -65,28 +66,35 @@ function load(folder: string): PackedPackage {
 /**
  * Builds the package with `scripts/build.mjs --out` (the repository's dist/ is left alone) and packs it, once
  * per content of its sources: the result is kept under .build/packed, so the specs that inspect or install
- * the package share one build, and a run after a change of lib/ builds afresh.
+ * the package share one build (a spec that finds another one building waits for it), and a run after a
+ * change of lib/ builds afresh.
  */
 export async function packedPackage(): Promise<PackedPackage> {
   const cache = join(ROOT, '.build', 'packed');
   const folder = join(cache, inputsHash());
-  if (existsSync(join(folder, 'pack.json'))) return load(folder);
-
+  const lock = `${folder}.building`;
   mkdirSync(cache, { recursive: true });
-  removeOldBuilds(cache);
-  const scratch = mkdtempSync(join(cache, 'building-'));
+  for (;;) {
+    if (existsSync(join(folder, 'pack.json'))) return load(folder);
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Another spec is building these sources; a lock older than a build can take was left by a killed run.
+      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      if (since !== undefined && Date.now() - since > 300_000) rmSync(lock, { recursive: true, force: true });
+      await sleep(500);
+    }
+  }
   try {
+    removeOldBuilds(cache);
+    const scratch = join(lock, 'out');
     await run(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--out', join(scratch, 'package')], { cwd: ROOT });
     const { stdout } = await run('npm', ['pack', join(scratch, 'package'), '--pack-destination', scratch, '--json', '--ignore-scripts', '--offline'], { cwd: scratch });
     writeFileSync(join(scratch, 'pack.json'), stdout);
-    try {
-      renameSync(scratch, folder);
-    } catch (error) {
-      // Another spec built the same sources at the same time: keep its copy.
-      if (!existsSync(join(folder, 'pack.json'))) throw error;
-    }
+    renameSync(scratch, folder);
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    rmSync(lock, { recursive: true, force: true });
   }
   return load(folder);
 }
