@@ -3,7 +3,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
-import { Cacheable, LayeredCache, LayeredCacheError, LayeredCacheModule, MemoryStore } from 'nestjs-layered-cache';
+import { Cacheable, LayeredCache, LayeredCacheError, LayeredCacheModule, MemoryStore, RedisStore } from 'nestjs-layered-cache';
 import { ChaosError, ChaosStore } from 'nestjs-layered-cache/testing';
 
 /*
@@ -55,21 +55,30 @@ async function loadEntries(): Promise<Record<string, { exports: string[]; requir
 
 async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-  const prices = app.get(PriceService);
-  const cache = app.get(LayeredCache);
-  const results = [await prices.price('sku-1'), await prices.price('sku-1')];
-  const report = {
-    format: typeof require === 'function' ? 'commonjs' : 'module',
-    nest: (requireFromApp('@nestjs/core/package.json') as { version: string }).version,
-    results,
-    methodCalls: prices.calls,
-    l1Calls: l1.stats().calls,
-    fullKey: cache.fullKey('price:sku-1'),
-    testingErrorsAreLayeredCacheErrors: new ChaosError('get', 'k') instanceof LayeredCacheError,
-    entries: await loadEntries(),
-  };
-  await app.close();
-  process.stdout.write(JSON.stringify(report));
+  try {
+    const prices = app.get(PriceService);
+    const cache = app.get(LayeredCache);
+    const results = [await prices.price('sku-1'), await prices.price('sku-1')];
+    // ioredis, an optional peer, is loaded only when a store asks for it, from whichever build is running.
+    const ioredis = new RedisStore({ url: process.env.REDIS_URL, driver: 'ioredis' });
+    const ioredisAnswered = (await ioredis.get(cache.fullKey('absent'))) === undefined;
+    await ioredis.close();
+    const report = {
+      format: typeof require === 'function' ? 'commonjs' : 'module',
+      nest: (requireFromApp('@nestjs/core/package.json') as { version: string }).version,
+      results,
+      methodCalls: prices.calls,
+      l1Calls: l1.stats().calls,
+      fullKey: cache.fullKey('price:sku-1'),
+      ioredisAnswered,
+      testingErrorsAreLayeredCacheErrors: new ChaosError('get', 'k') instanceof LayeredCacheError,
+      entries: await loadEntries(),
+    };
+    process.stdout.write(JSON.stringify(report));
+  } finally {
+    // Closing also on failure lets the process end (the Redis connections would keep it running).
+    await app.close();
+  }
 }
 
 main().catch((error: unknown) => {
