@@ -166,6 +166,7 @@ describe('the packed package in Nest applications', () => {
 
   it('runs its CommonJS build where require() cannot load ES modules, and import() then gets a second copy', async () => {
     const { report, stderr, namespace } = await runApp('commonjs', ['--no-experimental-require-module']);
+    expect(report.format).toBe('commonjs');
     expect(majorOf(report.nest)).toBe(11);
     await expectCachingApp(report, namespace);
     for (const entry of Object.values(report.entries)) {
