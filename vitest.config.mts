@@ -1,24 +1,29 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-// NEST_PACKAGES_DIR points at another node_modules (e.g. one holding Nest 12) to run the suite against
-// that Nest major: the peer range promises both 11 and 12.
-const nestPackagesDir = process.env.NEST_PACKAGES_DIR;
-
-/** The @nestjs packages the tests import, aliased to NEST_PACKAGES_DIR. */
+// NEST_PACKAGES_DIR points at another node_modules to run the suite against that Nest major: the dev
+// dependencies hold Nest 12, and .ci/run runs the e2e suite again on the Nest 11 set that
+// `node scripts/install-nest.mjs 11` installs into .build/nest11/node_modules. The peer range promises both.
+const nestPackagesDir = process.env.NEST_PACKAGES_DIR ? resolve(process.env.NEST_PACKAGES_DIR) : undefined;
 const NEST_PACKAGES = ['common', 'core', 'testing', 'platform-express', 'platform-fastify', 'cache-manager', 'terminus'];
 
-/**
- * The file `@nestjs/<name>` loads from `dir`: the `main` of its package.json. Most Nest packages keep
- * their entry at the root (`./index.js`), but @nestjs/cache-manager 12 and @nestjs/terminus ship it as
- * `./dist/index.js`; a package that is not there keeps the root `index.js`, so the import fails naming it.
- */
-function nestEntry(dir: string, name: string): string {
-  const manifest = join(dir, '@nestjs', name, 'package.json');
-  const main = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { main?: unknown }).main : undefined;
-  return join(dir, '@nestjs', name, typeof main === 'string' ? main : 'index.js');
+/** Sends every import of a Nest package to its copy in `dir`, entry points resolved as Node resolves them. */
+function nestAliases(dir: string) {
+  const resolveFrom = createRequire(join(dir, '..', 'package.json'));
+  const entry = (name: string) => {
+    try {
+      return resolveFrom.resolve(`@nestjs/${name}`);
+    } catch {
+      throw new Error(`NEST_PACKAGES_DIR=${dir} holds no @nestjs/${name}: install the whole set (node scripts/install-nest.mjs <major>), or the suite would mix two Nest majors.`);
+    }
+  };
+  return [
+    ...NEST_PACKAGES.map((name) => ({ find: new RegExp(`^@nestjs/${name}$`), replacement: entry(name) })),
+    { find: new RegExp(`^@nestjs/(${NEST_PACKAGES.join('|')})/(.+\\.json)$`), replacement: `${dir}/@nestjs/$1/$2` },
+    { find: new RegExp(`^@nestjs/(${NEST_PACKAGES.join('|')})/(.+?)(\\.js)?$`), replacement: `${dir}/@nestjs/$1/$2.js` },
+  ];
 }
 
 export default defineConfig({
@@ -29,15 +34,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
   },
-  resolve: nestPackagesDir
-    ? {
-        alias: [
-          ...NEST_PACKAGES.map((name) => ({ find: new RegExp(`^@nestjs/${name}$`), replacement: nestEntry(nestPackagesDir, name) })),
-          // Deep imports (`@nestjs/common/utils/shared.utils`) name files under the package root.
-          { find: new RegExp(`^@nestjs/(${NEST_PACKAGES.join('|')})/(.+?)(\\.js)?$`), replacement: `${nestPackagesDir}/@nestjs/$1/$2.js` },
-        ],
-      }
-    : undefined,
+  resolve: nestPackagesDir ? { alias: nestAliases(nestPackagesDir) } : undefined,
   // SWC emits decorator metadata, which esbuild (vitest's default transform) does not; Nest DI needs it.
-  plugins: [swc.vite({ module: { type: 'es6' } })],
+  // unplugin-swc reads only .ts/.mts as TypeScript by default; lib/ also has .cts files (CommonJS in both builds).
+  plugins: [swc.vite({ include: /\.[cm]?tsx?$/, jsc: { parser: { syntax: 'typescript' } }, module: { type: 'es6' } })],
 });

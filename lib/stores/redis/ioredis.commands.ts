@@ -1,5 +1,6 @@
 import { LayeredCacheError, describeCause } from '../../core/errors.js';
 import { REDIS_CLIENT_CREATION_FAILED, REDIS_IOREDIS_MISSING } from '../../core/messages.js';
+import { requirePeer } from '../../core/require-peer.cjs';
 import type { LuaScript } from './lease.script.js';
 import type { CredentialRedactor } from './redis-credentials.js';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA, NEWER_WRITES_SCRIPT, NEWER_WRITES_SHA, isNoScriptError } from './newer-write.script.js';
@@ -87,8 +88,8 @@ export function createIoRedisClient(url: string | undefined, options: IoRedisCli
 function loadIoRedis(): IoRedisConstructor {
   let exported: { default?: IoRedisConstructor } & IoRedisConstructor;
   try {
-    // A runtime require keeps ioredis optional; `import` at the top would make every user install it.
-    exported = require('ioredis') as typeof exported;
+    // A runtime load keeps ioredis optional; `import` at the top would make every user install it.
+    exported = requirePeer('ioredis') as typeof exported;
   } catch (error) {
     throw new LayeredCacheError(REDIS_IOREDIS_MISSING(describeCause(error)), { cause: error });
   }
