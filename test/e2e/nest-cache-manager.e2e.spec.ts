@@ -1,4 +1,4 @@
-import { CACHE_MANAGER, CacheInterceptor, CacheKey, CacheModule, CacheTTL } from '@nestjs/cache-manager';
+import { CACHE_MANAGER, CacheInterceptor, CacheKey, type CacheManagerOptions, CacheModule, CacheTTL } from '@nestjs/cache-manager';
 import { Controller, Get, Injectable, type INestApplication, Param, UseInterceptors } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Cache } from 'cache-manager';
@@ -39,6 +39,12 @@ describe('@nestjs/cache-manager on the layers (CacheModule, CACHE_MANAGER, Cache
     await Promise.all(apps.splice(0).map((app) => app.close()));
   });
 
+  /**
+   * keyv ships CommonJS and ES declarations of one class. @nestjs/cache-manager 12, an ES module, names the
+   * ES one, and this spec is type-checked as CommonJS, so its Keyv is the other declaration of the same class.
+   */
+  const keyvStores = (...stores: Keyv[]): CacheManagerOptions['stores'] => stores as unknown as CacheManagerOptions['stores'];
+
   /** An HTTP app with LayeredCacheModule (L1 + Redis in `namespace`) and CacheModule running on it. */
   async function boot(namespace: string) {
     if (!redis.namespaces.includes(namespace)) redis.namespaces.push(namespace);
@@ -47,7 +53,7 @@ describe('@nestjs/cache-manager on the layers (CacheModule, CACHE_MANAGER, Cache
         LayeredCacheModule.forRoot({ isGlobal: true, namespace, l2: { url: REDIS_URL }, resilience: RELAXED_L2_TIME_LIMIT }),
         CacheModule.registerAsync({
           inject: [LayeredCache],
-          useFactory: (cache: LayeredCache) => ({ stores: [new Keyv(KeyvLayeredCache.keyvOptions(cache, { namespace: 'http' }))] }),
+          useFactory: (cache: LayeredCache) => ({ stores: keyvStores(new Keyv(KeyvLayeredCache.keyvOptions(cache, { namespace: 'http' }))) }),
         }),
       ],
       controllers: [ProductsController],
