@@ -17,7 +17,8 @@ export const NEST_SETS = {
     '@nestjs/platform-express': '^11.0.0',
     '@nestjs/platform-fastify': '^11.0.0',
     '@nestjs/cache-manager': '^3.0.0',
-    '@nestjs/terminus': '^12.0.0',
+    // Terminus 11 is CommonJS, as Nest 11 is; 12 (ES modules only) supports Nest 11 too.
+    '@nestjs/terminus': '^11.0.0',
     'reflect-metadata': '^0.2.0',
     rxjs: '^7.8.0',
   },

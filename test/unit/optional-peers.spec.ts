@@ -23,8 +23,10 @@ function packagesLoadedBy(entry: string): Set<string> {
         packages.add(spec);
         continue;
       }
-      const target = resolve(dirname(file), spec).replace(/\.js$/, '');
-      visit(existsSync(`${target}.ts`) ? `${target}.ts` : join(target, 'index.ts'));
+      const target = resolve(dirname(file), spec);
+      // `./x.js` is x.ts, `./x.cjs` is x.cts (CommonJS in both builds), `./folder/index.js` a folder's index.
+      const source = target.endsWith('.cjs') ? target.replace(/\.cjs$/, '.cts') : target.replace(/\.js$/, '.ts');
+      visit(existsSync(source) ? source : join(target, 'index.ts'));
     }
   };
   visit(entry);
