@@ -20,6 +20,10 @@ function nestAliases(dir: string) {
     }
   };
   return [
+    // One rxjs for the tests, lib and that Nest, as an application has one: with two copies, an @Sse route
+    // behind an interceptor sends events without their data on Nest 11.
+    { find: /^rxjs$/, replacement: resolveFrom.resolve('rxjs') },
+    { find: /^rxjs\/operators$/, replacement: resolveFrom.resolve('rxjs/operators') },
     ...NEST_PACKAGES.map((name) => ({ find: new RegExp(`^@nestjs/${name}$`), replacement: entry(name) })),
     { find: new RegExp(`^@nestjs/(${NEST_PACKAGES.join('|')})/(.+\\.json)$`), replacement: `${dir}/@nestjs/$1/$2` },
     { find: new RegExp(`^@nestjs/(${NEST_PACKAGES.join('|')})/(.+?)(\\.js)?$`), replacement: `${dir}/@nestjs/$1/$2.js` },
