@@ -112,7 +112,7 @@ async function pingL2(cache: LayeredCache, timeoutMs: number): Promise<L2Health>
 }
 
 /** What the L1 store says of its size (a `MemoryStore` has `size` and, with a bound in bytes, `bytes`). */
-function l1Health(cache: LayeredCache): L1Health {
+export function l1Health(cache: LayeredCache): L1Health {
   const l1 = cache.store.l1 as { readonly size?: unknown; readonly bytes?: unknown };
   return {
     ...(typeof l1.size === 'number' ? { entries: l1.size } : {}),

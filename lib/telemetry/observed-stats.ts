@@ -1,4 +1,5 @@
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import { l1Health } from '../engine/cache-health.js';
 import type { LayeredCache, LayeredCacheStats } from '../engine/layered-cache.js';
 import { LAYERED_CACHE_METRICS as NAMES } from './metric-names.js';
 
@@ -68,7 +69,6 @@ export function observeCacheStats(cache: LayeredCache, meter: Meter, attributes:
   const byBreakerState = BREAKER_STATES.map((state) => [state, { ...attributes, 'cache.breaker.state': state }] as const);
   const byReplayOutcome = REPLAY_OUTCOMES.map((outcome) => [outcome, { ...attributes, 'cache.replay.outcome': outcome }] as const);
   const byOffloadOutcome = OFFLOAD_OUTCOMES.map(([field, outcome]) => [field, { ...attributes, 'cache.offload.outcome': outcome }] as const);
-  const l1 = cache.store.l1 as { readonly size?: unknown; readonly bytes?: unknown };
 
   const collect = (result: BatchObservableResult): void => {
     const stats = cache.stats();
@@ -107,8 +107,9 @@ export function observeCacheStats(cache: LayeredCache, meter: Meter, attributes:
       result.observe(offloadQueued, offload.queued, attributes);
       for (const [field, outcomeAttributes] of byOffloadOutcome) result.observe(offloadOutcomes, offload[field], outcomeAttributes);
     }
-    if (typeof l1.size === 'number') result.observe(l1Entries, l1.size, attributes);
-    if (typeof l1.bytes === 'number') result.observe(l1Bytes, l1.bytes, attributes);
+    const l1 = l1Health(cache);
+    if (l1.entries !== undefined) result.observe(l1Entries, l1.entries, attributes);
+    if (l1.bytes !== undefined) result.observe(l1Bytes, l1.bytes, attributes);
   };
   meter.addBatchObservableCallback(collect, observables);
   return () => meter.removeBatchObservableCallback(collect, observables);

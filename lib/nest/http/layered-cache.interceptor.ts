@@ -159,8 +159,7 @@ export class LayeredCacheInterceptor implements NestInterceptor {
     const ttl =
       this.reflector.get<number | CacheTTLFactory | null | undefined>(CACHE_TTL_METADATA, context.getHandler()) ??
       this.reflector.get<number | CacheTTLFactory | null | undefined>(CACHE_TTL_METADATA, context.getClass());
-    if (ttl === undefined || ttl === null) return {};
-    if (typeof ttl !== 'function') return { ttl: routeTtl(context, ttl) };
+    if (typeof ttl !== 'function') return ttlOption(context, ttl);
     const computed = ttl(context);
     return isPromiseLike(computed) ? Promise.resolve(computed).then((value) => ttlOption(context, value)) : ttlOption(context, computed);
   }
@@ -173,7 +172,7 @@ export class LayeredCacheInterceptor implements NestInterceptor {
   }
 }
 
-/** `{ ttl }` for a TTL a `@CacheTTL` factory computed; none (the cache's own) when it gave `undefined` or `null`. */
+/** `{ ttl }` for a route's TTL (declared, or computed by a `@CacheTTL` factory); none (the cache's own) for `undefined` or `null`. */
 function ttlOption(context: ExecutionContext, ttl: number | null | undefined): GetOrSetOptions {
   return ttl === undefined || ttl === null ? {} : { ttl: routeTtl(context, ttl) };
 }
