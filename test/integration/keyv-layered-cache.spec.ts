@@ -2,10 +2,10 @@ import { keyvApiTests, keyvNamespaceTest, keyvValueTests } from '@keyv/test-suit
 import { createCache } from 'cache-manager';
 import { Keyv, type KeyvOptions, type KeyvStoreAdapter } from 'keyv';
 import * as vitest from 'vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { KeyvLayeredCache, LayeredCache, LayeredCacheError, MemoryStore, OffloadService, RedisStore } from '../../lib';
 import { ChaosStore } from '../../lib/testing';
-import { connectRawRedis, deleteKeys, eventually, holdsEntry, type RawRedis, REDIS_URL, uniqueNamespace } from '../support/redis';
+import { eventually, holdsEntry, rawRedisForFile, REDIS_URL, uniqueNamespace } from '../support/redis';
 import { RELAXED_L2_TIME_LIMIT } from '../support/app';
 
 // The adapter must fit the contract Keyv 5 types its stores with, checked when the tests compile.
@@ -14,18 +14,13 @@ const fitsKeyvOptions: (options: ReturnType<typeof KeyvLayeredCache.keyvOptions>
 void fitsKeyv;
 void fitsKeyvOptions;
 
-let raw: RawRedis;
-const namespaces: string[] = [];
+const redis = rawRedisForFile();
+const namespaces = redis.namespaces;
 const caches: LayeredCache[] = [];
 
-beforeAll(async () => {
-  raw = await connectRawRedis();
-});
-
+// Runs before the hook of rawRedisForFile that deletes the namespaces' keys (after hooks run in reverse).
 afterAll(async () => {
   for (const cache of caches) await cache.store.close();
-  for (const namespace of namespaces) await deleteKeys(raw, `${namespace}:`);
-  raw.destroy();
 });
 
 /** A LayeredCache with a MemoryStore L1 and a RedisStore L2 on the shared Redis, in a namespace of its own. */
@@ -93,7 +88,7 @@ describe('Keyv built with keyvOptions, on the layers', () => {
     const { cache } = newLayeredCache('keyv-ttl');
     const keyv = new Keyv(KeyvLayeredCache.keyvOptions(cache, { namespace: 'app' }));
     await keyv.set('k', 'v', 5_000);
-    const pttl = await raw.pTTL(redisKey(cache, 'app', 'k'));
+    const pttl = await redis.client().pTTL(redisKey(cache, 'app', 'k'));
     expect(pttl).toBeGreaterThan(4_000);
     expect(pttl).toBeLessThanOrEqual(5_000);
     expect(await keyv.get('k')).toBe('v');
@@ -103,10 +98,10 @@ describe('Keyv built with keyvOptions, on the layers', () => {
     const { cache } = newLayeredCache('keyv-default-ttl');
     await new Keyv(KeyvLayeredCache.keyvOptions(cache, { namespace: 'a' })).set('k', 'v');
     await new Keyv(KeyvLayeredCache.keyvOptions(cache, { namespace: 'b', ttl: 2_000 })).set('k', 'v');
-    const defaultPttl = await raw.pTTL(redisKey(cache, 'a', 'k'));
+    const defaultPttl = await redis.client().pTTL(redisKey(cache, 'a', 'k'));
     expect(defaultPttl).toBeGreaterThan(cache.defaultTtl - 1_000);
     expect(defaultPttl).toBeLessThanOrEqual(cache.defaultTtl);
-    const ownPttl = await raw.pTTL(redisKey(cache, 'b', 'k'));
+    const ownPttl = await redis.client().pTTL(redisKey(cache, 'b', 'k'));
     expect(ownPttl).toBeGreaterThan(1_000);
     expect(ownPttl).toBeLessThanOrEqual(2_000);
   });
@@ -115,7 +110,7 @@ describe('Keyv built with keyvOptions, on the layers', () => {
     const { cache } = newLayeredCache('keyv-no-ttl');
     const keyv = new Keyv({ store: new KeyvLayeredCache(cache), namespace: 'plain' });
     await keyv.set('k', 'v');
-    expect(await raw.pTTL(redisKey(cache, 'plain', 'plain:k'))).toBe(-1);
+    expect(await redis.client().pTTL(redisKey(cache, 'plain', 'plain:k'))).toBe(-1);
   });
 
   it('deletes the key for a negative TTL, whose value has expired already', async () => {
@@ -124,7 +119,7 @@ describe('Keyv built with keyvOptions, on the layers', () => {
     await adapter.set('k', 'old', 5_000);
     expect(await adapter.set('k', 'new', -1)).toBe(true);
     expect(await adapter.get('k')).toBeUndefined();
-    expect(holdsEntry(await raw.get(cache.fullKey('keyv::k')))).toBe(false);
+    expect(holdsEntry(await redis.client().get(cache.fullKey('keyv::k')))).toBe(false);
   });
 
   it('round-trips every kind of value the cache promises, from L1, from L2 and on another instance', async () => {
@@ -253,7 +248,7 @@ describe("Keyv namespaces in the cache's key space", () => {
   it("stores the keys of a Keyv namespace under keyv:<namespace>: in the cache's namespace", async () => {
     const { cache, namespace } = newLayeredCache('keyv-keys');
     await new Keyv(KeyvLayeredCache.keyvOptions(cache, { namespace: 'http' })).set('/products/1', 'p1');
-    expect(await raw.exists(`${namespace}:keyv:http:/products/1`)).toBe(1);
+    expect(await redis.client().exists(`${namespace}:keyv:http:/products/1`)).toBe(1);
   });
 
   it("clear() deletes one Keyv namespace and nothing else: not a namespace that starts alike, not the cache's own keys", async () => {
@@ -272,7 +267,7 @@ describe("Keyv namespaces in the cache's key space", () => {
     for (const other of others) expect(await other.get('k')).toBe('other');
     expect(await cache.get('keyv-like')).toBe('own');
     expect(await cache.get('a:k')).toBe('own');
-    const left = await raw.keys(`${namespace}:keyv:a:*`);
+    const left = await redis.client().keys(`${namespace}:keyv:a:*`);
     expect(left).toEqual([]);
   });
 
@@ -300,7 +295,7 @@ describe("Keyv namespaces in the cache's key space", () => {
     await keyv.clear();
     expect(await keyv.get(longKey)).toBeUndefined();
     expect(await similar.get(longKey)).toBe('similar');
-    expect(await raw.keys(`${namespace}:keyv:*`)).toHaveLength(1);
+    expect(await redis.client().keys(`${namespace}:keyv:*`)).toHaveLength(1);
   });
 });
 
@@ -317,10 +312,10 @@ describe('cache-manager on the layers', () => {
     const load = async () => ({ n: ++loads });
     expect(await cacheManager.wrap('w', load, 1_000)).toEqual({ n: 1 });
     expect(await cacheManager.wrap('w', load, 1_000)).toEqual({ n: 1 });
-    const pttl = await raw.pTTL(redisKey(cache, 'keyv', 'w'));
+    const pttl = await redis.client().pTTL(redisKey(cache, 'keyv', 'w'));
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(1_000);
     expect(await cacheManager.del('k')).toBe(true);
-    expect(holdsEntry(await raw.get(redisKey(cache, 'keyv', 'k')))).toBe(false);
+    expect(holdsEntry(await redis.client().get(redisKey(cache, 'keyv', 'k')))).toBe(false);
   });
 });
