@@ -25,6 +25,8 @@ const ID = /^\d{6}$/;
  */
 export class VersionClock {
   private ms = 0;
+  /** `ms` as the 13 digits versions start with, made once per millisecond rather than once per version. */
+  private msDigits = '0'.repeat(MS_DIGITS);
   private counter = 0;
   /** The greatest version made or observed so far: what most observed versions are compared with, as text. */
   private latest = '';
@@ -39,14 +41,9 @@ export class VersionClock {
 
   /** A version greater than every one this clock made or observed before. */
   next(now: number = Date.now()): string {
-    if (now > this.ms) {
-      this.ms = now;
-      this.counter = 0;
-    } else if (++this.counter >= COUNTER_LIMIT) {
-      this.ms++;
-      this.counter = 0;
-    }
-    this.latest = format(this.ms, this.counter) + this.id;
+    if (now > this.ms) this.moveTo(now, 0);
+    else if (++this.counter >= COUNTER_LIMIT) this.moveTo(this.ms + 1, 0);
+    this.latest = this.msDigits + String(this.counter).padStart(COUNTER_DIGITS, '0') + this.id;
     return this.latest;
   }
 
@@ -60,15 +57,16 @@ export class VersionClock {
     const ms = Number(msText);
     const counter = Number(counterText);
     if (ms > this.ms || (ms === this.ms && counter > this.counter)) {
-      this.ms = ms;
-      this.counter = counter;
+      this.moveTo(ms, counter);
       this.latest = version;
     }
   }
-}
 
-function format(ms: number, counter: number): string {
-  return String(ms).padStart(MS_DIGITS, '0') + String(counter).padStart(COUNTER_DIGITS, '0');
+  private moveTo(ms: number, counter: number): void {
+    if (ms !== this.ms) this.msDigits = String(ms).padStart(MS_DIGITS, '0');
+    this.ms = ms;
+    this.counter = counter;
+  }
 }
 
 function randomId(): string {
