@@ -11,6 +11,14 @@ describe('VersionClock', () => {
     expect(new Set(versions).size).toBe(versions.length);
   });
 
+  it('moves to the next millisecond once one millisecond has had 10 000 versions', () => {
+    const clock = new VersionClock('000042');
+    const versions = Array.from({ length: 10_001 }, () => clock.next(1_000));
+    expect([...versions].sort()).toEqual(versions);
+    expect(versions[9_999]).toBe('00000000010009999000042');
+    expect(versions[10_000]).toBe('00000000010010000000042');
+  });
+
   it('moves past a version read from another writer, so that the next write is newer than it', () => {
     const mine = new VersionClock('000001');
     const theirs = new VersionClock('000002');
