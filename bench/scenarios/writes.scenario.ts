@@ -7,6 +7,7 @@ import { compareRounds } from '../harness/compare';
 import { measureInterleaved } from '../harness/interleave';
 import { measureInRotation } from '../harness/rotation';
 import { type ResultRow, type ScenarioResult, type TargetResult, atMost, fastestOf, ratioToFloor, rowNamed } from '../harness/results';
+import { redisMicrosPerCall } from '../harness/redis-time';
 import { describeOffload } from './offload-counts';
 
 const LRU_FLOOR = 'lru.set';
@@ -28,6 +29,8 @@ const RACING: Readonly<Record<string, WritePolicy>> = {
   'set, RaceWritePolicy(drop)': new RaceWritePolicy(RaceLoser.Drop),
 };
 const OFFLOADED = 'put, background (offloaded)';
+/** Calls of the plain SET and of our versioned write whose time Redis itself spent is read from INFO commandstats. */
+const SERVER_TIMED_CALLS = 2_000;
 
 /**
  * What a write costs the caller, through each write policy and as an offloaded write, against raw
@@ -124,6 +127,12 @@ export async function runWriteScenario(context: BenchContext): Promise<ScenarioR
     ...(await measureInterleaved(quick, blocks.profile, blocks)),
     ...(await measureInRotation(waiting, measurement)),
   ].sort((a, b) => candidates.indexOf(a.candidate) - candidates.indexOf(b.candidate));
+  const errors = cache.stats().errors - errorsBefore;
+  const offload = describeOffload(offloadBefore, cache.stats().offload);
+  // What the version check costs Redis, apart from the round trip: its own time per call, plain SET against
+  // our versioned write (one EVALSHA per awaited set), each sent alone.
+  const serverSet = await redisMicrosPerCall(context.ioRedis, 'set', setEncoded, SERVER_TIMED_CALLS);
+  const serverVersioned = await redisMicrosPerCall(context.ioRedis, 'evalsha', () => cache.set('write', SAMPLE_ITEM), SERVER_TIMED_CALLS);
   const rows = compareRounds(measured, 'latency');
   const fireAndForget = fastestOf(rows, [NODE_REDIS_FIRE_AND_FORGET, IOREDIS_FIRE_AND_FORGET], 'latency');
   const awaited = fastestOf(rows, [NODE_REDIS_AWAITED, IOREDIS_AWAITED], 'latency');
@@ -151,7 +160,8 @@ export async function runWriteScenario(context: BenchContext): Promise<ScenarioR
     notes: [
       'Every call is timed on its own, so p99 is a per-call figure. Calls that return before Redis answers (the lru floor, the fire-and-forget floors, race and background writes) are timed by mitata in interleaved blocks; calls that wait for Redis are timed in rotation, one call of each candidate in turn. Ratios between the two groups compare rounds measured at different moments. Only the faster client of each raw floor is shown.',
       `The ordering mechanism: each write carries a version, and our store writes it with a one-key Lua script (EVALSHA) that stores it only over an older one, in the same step; the engine also keeps each key's issue order per layer (a map look-up per call). Its target compares "${DEFAULT_SET}" (awaited; optimistic parallel writes to the MemoryStore L1 and the Redis L2, behind the L2 guard, with pub/sub invalidation announcing the write) with "${ENCODED_SET}": the text our store writes for the item (envelope header + JSON.stringify, serialized on every call), sent with a plain SET by the client library our store uses here, to a key of the same length. The ratio bounds everything the engine adds to that one SET, the L1 write and the envelope included, so it is an upper bound on what the ordering costs.`,
-      `Cache errors during the measurement: ${cache.stats().errors - errorsBefore}; ${describeOffload(offloadBefore, cache.stats().offload)}.`,
+      `Redis's own time per call (INFO commandstats over ${SERVER_TIMED_CALLS} awaited calls each, after the measurement): "${ENCODED_SET}" ${serverSet.toFixed(2)} µs; "${DEFAULT_SET}" (its EVALSHA, the commands the script calls included) ${serverVersioned.toFixed(2)} µs, ${(serverVersioned / serverSet).toFixed(1)} times as long.`,
+      `Cache errors during the measurement: ${errors}; ${offload}.`,
     ],
   };
 }
