@@ -148,19 +148,13 @@ describe('the packed package in Nest applications', () => {
     }
   }
 
-  it('runs in a CommonJS Nest 11 app that requires it, which gets the same single copy as import()', async () => {
-    const { report, stderr, namespace } = await runApp('commonjs');
-    expect(report.format).toBe('commonjs');
-    expect(majorOf(report.nest)).toBe(11);
-    await expectCachingApp(report, namespace);
-    expectOneCopy(report);
-    expect(stderr).toBe('');
-  }, 60_000);
-
-  it('runs in an ES module Nest 12 app that imports it, which gets the same single copy as require()', async () => {
-    const { report, stderr, namespace } = await runApp('module');
-    expect(report.format).toBe('module');
-    expect(majorOf(report.nest)).toBe(12);
+  it.each([
+    { format: 'commonjs', nest: 11, title: 'runs in a CommonJS Nest 11 app that requires it, which gets the same single copy as import()' },
+    { format: 'module', nest: 12, title: 'runs in an ES module Nest 12 app that imports it, which gets the same single copy as require()' },
+  ] as const)('$title', async ({ format, nest }) => {
+    const { report, stderr, namespace } = await runApp(format);
+    expect(report.format).toBe(format);
+    expect(majorOf(report.nest)).toBe(nest);
     await expectCachingApp(report, namespace);
     expectOneCopy(report);
     expect(stderr).toBe('');
