@@ -267,9 +267,9 @@ export const INVALID_TIMEOUT = (timeoutMs: unknown): string =>
 export const L2_CALL_TIMED_OUT = (operation: string, timeoutMs: number): string =>
   `L2 ${operation} did not answer within ${timeoutMs} ms, so the cache went on without it. If L2 is healthy but slow, raise resilience.timeoutMs (or the call's timeoutMs); otherwise check that it is reachable.`;
 
-/** An L2 write was not sent because the call had already used its whole L2 time budget on its read. */
+/** An L2 call was not sent because its call had used its whole L2 time budget before its turn came. */
 export const L2_BUDGET_EXHAUSTED = (operation: string): string =>
-  `L2 ${operation} was not attempted: this call had already used its whole L2 time budget (timeoutMs) on its read. The write is kept for replay when the policy allows it; raise timeoutMs if L2 is healthy but slow.`;
+  `L2 ${operation} was not attempted: this call had used its whole L2 time budget (timeoutMs) before its turn came, on its read or waiting for earlier calls on the same key. A write is kept for replay when the policy allows it; raise timeoutMs if L2 is healthy but slow.`;
 
 /** Message of the error a skipped L2 call rejects with while the circuit breaker is open. */
 export const CIRCUIT_OPEN_SKIPPED = (failures: number, cooldownMs: number): string =>

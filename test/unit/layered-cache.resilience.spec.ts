@@ -42,6 +42,18 @@ describe('LayeredCache when L2 hangs', () => {
     chaos.recover();
   });
 
+  it('a write queued behind a hung write of the same key is not sent once its time limit has passed, and says it waited', async () => {
+    const { cache, chaos, l2Memory, seen } = setup();
+    chaos.hang();
+    await Promise.all([cache.set('k', 1), cache.set('k', 2)]);
+    expect(await eventually(() => seen.filter((e) => e.type === 'error').length === 2)).toBe(true);
+    expect(chaos.stats().calls).toBe(1); // the second write's turn came after its time limit
+    const waited = seen.find((e) => e.type === 'error' && /not attempted/.test(e.error.message));
+    expect(waited?.type === 'error' && waited.error.message).toMatch(/waiting for earlier calls on the same key/);
+    chaos.recover();
+    expect(await eventually(async () => (await l2Memory.get('ns:k'))?.value === 2 && cache.stats().resilience?.replay?.pending === 0)).toBe(true); // the newer write is replayed
+  });
+
   it('a per-call timeoutMs replaces the module default', async () => {
     const { cache, chaos } = setup({ resilience: { timeoutMs: 5_000 } });
     chaos.hang();
