@@ -491,7 +491,9 @@ export class LayeredCache {
         // Another instance may be loading the key: wait for its value rather than load it again. Not when L2
         // just failed the read, or is skipped by its breaker: its lease could not be asked either.
         if (options?.singleFlight === 'distributed' && readFailed === undefined && this.sharedLoads !== undefined && !this.l2Skipped()) {
-          const turn = await this.sharedLoads.turn<T>(fullKey, options.leaseMs ?? DEFAULT_LEASE_MS, options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS);
+          const turn = await this.sharedLoads.turn<T>(fullKey, options.leaseMs ?? DEFAULT_LEASE_MS, options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS, (entry) =>
+            entry.tags === undefined ? true : this.tags.isFresh(entry.tags),
+          );
           if (!turn.load) return options.type === undefined ? turn.entry.value : (reviveFromCache(turn.entry.value, options.type) as T);
           giveLeaseBack = turn.release;
         }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CacheEntry } from '../core/cache-entry.js';
 import type { LeaseSource } from '../core/lease.js';
-import { isPromiseLike } from '../core/promise-or-value.js';
+import { type PromiseOrValue, isPromiseLike } from '../core/promise-or-value.js';
 import type { LayeredStore } from './layered-store.js';
 
 /** Options of a load shared between instances (`singleFlight: 'distributed'`). */
@@ -35,8 +35,9 @@ export type SharedLoadTurn<T> = { readonly load: true; release(): void } | { rea
 const keepNothing = (): void => undefined;
 
 /**
- * Loads shared between instances through leases in L2. A caller that takes the lease loads and writes the
- * value, then gives the lease back; the others wait for a change of the key or of its lease (heard through
+ * Loads shared between instances through leases in L2. A caller that takes the lease reads L2 once more (the
+ * last holder may have written the value after this caller's miss), else loads and writes the value, then
+ * gives the lease back; the others wait for a change of the key or of its lease (heard through
  * the invalidation bus) or for the lease to run out, then read L2: a value ends the wait, a lease given
  * back or run out without one is taken in turn. Waits end at timers or messages, never by polling. When L2
  * cannot be asked, the caller loads on its own: the cache never fails for want of a lease.
@@ -48,7 +49,11 @@ export class SharedLoads {
     private readonly store: LayeredStore,
   ) {}
 
-  async turn<T>(fullKey: string, leaseMs: number, waitMs: number): Promise<SharedLoadTurn<T>> {
+  /**
+   * Waits for this caller's turn to load `fullKey`, or for a value another instance loaded. `usable` says
+   * whether an entry found in the layers counts as a hit (a tagged entry whose tag was invalidated does not).
+   */
+  async turn<T>(fullKey: string, leaseMs: number, waitMs: number, usable: (entry: CacheEntry<T>) => PromiseOrValue<boolean>): Promise<SharedLoadTurn<T>> {
     const lease = leaseKeyOf(fullKey);
     const token = randomUUID();
     const deadline = Date.now() + waitMs;
@@ -59,19 +64,26 @@ export class SharedLoads {
       } catch {
         return { load: true, release: keepNothing };
       }
-      if (left === 0) return { load: true, release: () => this.release(lease, token) };
+      if (left === 0) {
+        // The last holder may have written the value and given the lease back after this caller's miss: use it.
+        const written = await this.readShared(fullKey, usable);
+        if (written === undefined) return { load: true, release: () => this.release(lease, token) };
+        this.release(lease, token);
+        return { load: false, entry: written };
+      }
       const now = Date.now();
       if (now >= deadline) return { load: true, release: keepNothing };
       await this.store.waitForChange([fullKey, lease], Math.min(left, deadline - now));
-      const found = await this.readShared<T>(fullKey);
+      const found = await this.readShared(fullKey, usable);
       if (found !== undefined) return { load: false, entry: found };
     }
   }
 
-  private async readShared<T>(fullKey: string): Promise<CacheEntry<T> | undefined> {
+  private async readShared<T>(fullKey: string, usable: (entry: CacheEntry<T>) => PromiseOrValue<boolean>): Promise<CacheEntry<T> | undefined> {
     try {
       const hit = this.store.read<T>(fullKey);
-      return (isPromiseLike(hit) ? await hit : hit)?.entry;
+      const entry = (isPromiseLike(hit) ? await hit : hit)?.entry;
+      return entry !== undefined && (await usable(entry)) ? entry : undefined;
     } catch {
       return undefined; // reported by the layer that failed; the wait goes on
     }

@@ -51,6 +51,45 @@ describe.each(['tracking', 'pubsub'] as const)("singleFlight: 'distributed' (inv
     expect(elapsed).toBeLessThan(1_000);
   });
 
+  it('an instance that missed before another loaded the key, and asks for the lease after that load ended, uses its value', async () => {
+    const namespace = uniqueNamespace('late-lease');
+    const [first] = await instances(1, namespace, invalidation);
+    // The second instance's lease requests wait for a signal: its miss comes before the first one's load, its
+    // request for the lease after that load has written the value and given the lease back.
+    let reached!: () => void;
+    const atLease = new Promise<void>((resolve) => (reached = resolve));
+    let go!: () => void;
+    const gate = new Promise<void>((resolve) => (go = resolve));
+    class GatedLeaseStore extends RedisStore {
+      override async tryLease(lease: string, token: string, ttlMs: number): Promise<number> {
+        reached();
+        await gate;
+        return super.tryLease(lease, token, ttlMs);
+      }
+    }
+    const second = new LayeredCache({ l1: new MemoryStore(), l2: new GatedLeaseStore({ url: own.server.url }), offload: new OffloadService(), namespace, invalidation });
+    own.closeAfterAll(() => second.store.close());
+    await second.invalidationStarted;
+    const late = slowFactory('loaded again');
+    const waiting = second.getOrSet('k', late.factory, { singleFlight: 'distributed' });
+    await atLease;
+    const counter = slowFactory('loaded once');
+    expect(await first.getOrSet('k', counter.factory, { singleFlight: 'distributed' })).toBe('loaded once');
+    go();
+    expect(await waiting).toBe('loaded once');
+    expect(counter.calls + late.calls).toBe(1);
+  });
+
+  it('loads again after a tag invalidation, instead of taking the invalidated entry for a value another instance wrote', async () => {
+    const [cache] = await instances(1, uniqueNamespace('tag-invalidated'), invalidation);
+    const first = slowFactory('price 300');
+    expect(await cache.getOrSet('k', first.factory, { singleFlight: 'distributed', tags: ['products'] })).toBe('price 300');
+    await cache.invalidateTags(['products']);
+    const second = slowFactory('price 600');
+    expect(await cache.getOrSet('k', second.factory, { singleFlight: 'distributed', tags: ['products'] })).toBe('price 600');
+    expect(second.calls).toBe(1);
+  });
+
   it('when the holder of the lease fails, another instance loads in its place', async () => {
     const [holder, waiter] = await instances(2, uniqueNamespace('holder-fails'), invalidation);
     let calls = 0;
