@@ -60,7 +60,13 @@ function worstOf(targets: readonly TargetResult[]): TargetResult {
 }
 
 function withoutFloorNames(description: string): string {
-  return description.replace(/\([^()]*\)/g, '()');
+  // A floor's name may hold parentheses of its own (`ioredis (auto-pipelining) GET`): strip from the innermost out.
+  let stripped = description;
+  for (let before = ''; stripped !== before; ) {
+    before = stripped;
+    stripped = stripped.replace(/\([^()]*\)/g, '');
+  }
+  return stripped;
 }
 
 function formatMeasured(target: TargetResult): string {
