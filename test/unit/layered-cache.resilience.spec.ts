@@ -45,7 +45,8 @@ describe('LayeredCache when L2 hangs', () => {
   it('a write queued behind a hung write of the same key is not sent once its time limit has passed, and says it waited', async () => {
     const { cache, chaos, l2Memory, seen } = setup();
     chaos.hang();
-    await Promise.all([cache.set('k', 1), cache.set('k', 2)]);
+    // The first write hangs for its whole time limit (50 ms); the second, with 20 ms, waits behind it.
+    await Promise.all([cache.set('k', 1), cache.set('k', 2, { timeoutMs: 20 })]);
     expect(await eventually(() => seen.filter((e) => e.type === 'error').length === 2)).toBe(true);
     expect(chaos.stats().calls).toBe(1); // the second write's turn came after its time limit
     const waited = seen.find((e) => e.type === 'error' && /not attempted/.test(e.error.message));
