@@ -206,9 +206,9 @@ export class LayeredCache {
     });
     this.invalidationStarted = this.store.startInvalidation(this.keys.prefix);
     const l2 = dependencies.l2;
-    this.sharedLoads = isLeaseSource(l2) ? new SharedLoads(l2, this.store) : undefined;
     // Tag versions read from L2 stay trusted while invalidation can tell of their changes.
     this.tags = new TagVersions(this.store, this.keys.prefix, this.store.invalidation !== null);
+    this.sharedLoads = isLeaseSource(l2) ? new SharedLoads(l2, this.store, (entry) => entry.tags === undefined || this.tags.isFresh(entry.tags)) : undefined;
     this.store.watchChangesElsewhere((changed) => this.tags.changedElsewhere(changed));
     // With L1 alone no layer can disagree with another, so values are kept by reference and never checked.
     this.codec =
@@ -491,9 +491,7 @@ export class LayeredCache {
         // Another instance may be loading the key: wait for its value rather than load it again. Not when L2
         // just failed the read, or is skipped by its breaker: its lease could not be asked either.
         if (options?.singleFlight === 'distributed' && readFailed === undefined && this.sharedLoads !== undefined && !this.l2Skipped()) {
-          const turn = await this.sharedLoads.turn<T>(fullKey, options.leaseMs ?? DEFAULT_LEASE_MS, options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS, (entry) =>
-            entry.tags === undefined ? true : this.tags.isFresh(entry.tags),
-          );
+          const turn = await this.sharedLoads.turn<T>(fullKey, options.leaseMs ?? DEFAULT_LEASE_MS, options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS);
           if (!turn.load) return options.type === undefined ? turn.entry.value : (reviveFromCache(turn.entry.value, options.type) as T);
           giveLeaseBack = turn.release;
         }

@@ -44,16 +44,18 @@ const keepNothing = (): void => undefined;
  * @internal
  */
 export class SharedLoads {
+  /**
+   * @param usable Whether an entry found in the layers counts as a hit (a tagged entry whose tag was
+   * invalidated does not).
+   */
   constructor(
     private readonly leases: LeaseSource,
     private readonly store: LayeredStore,
+    private readonly usable: (entry: CacheEntry) => PromiseOrValue<boolean>,
   ) {}
 
-  /**
-   * Waits for this caller's turn to load `fullKey`, or for a value another instance loaded. `usable` says
-   * whether an entry found in the layers counts as a hit (a tagged entry whose tag was invalidated does not).
-   */
-  async turn<T>(fullKey: string, leaseMs: number, waitMs: number, usable: (entry: CacheEntry<T>) => PromiseOrValue<boolean>): Promise<SharedLoadTurn<T>> {
+  /** Waits for this caller's turn to load `fullKey`, or for a value another instance loaded. */
+  async turn<T>(fullKey: string, leaseMs: number, waitMs: number): Promise<SharedLoadTurn<T>> {
     const lease = leaseKeyOf(fullKey);
     const token = randomUUID();
     const deadline = Date.now() + waitMs;
@@ -66,7 +68,7 @@ export class SharedLoads {
       }
       if (left === 0) {
         // The last holder may have written the value and given the lease back after this caller's miss: use it.
-        const written = await this.readShared(fullKey, usable);
+        const written = await this.readShared<T>(fullKey);
         if (written === undefined) return { load: true, release: () => this.release(lease, token) };
         this.release(lease, token);
         return { load: false, entry: written };
@@ -74,16 +76,16 @@ export class SharedLoads {
       const now = Date.now();
       if (now >= deadline) return { load: true, release: keepNothing };
       await this.store.waitForChange([fullKey, lease], Math.min(left, deadline - now));
-      const found = await this.readShared(fullKey, usable);
+      const found = await this.readShared<T>(fullKey);
       if (found !== undefined) return { load: false, entry: found };
     }
   }
 
-  private async readShared<T>(fullKey: string, usable: (entry: CacheEntry<T>) => PromiseOrValue<boolean>): Promise<CacheEntry<T> | undefined> {
+  private async readShared<T>(fullKey: string): Promise<CacheEntry<T> | undefined> {
     try {
       const hit = this.store.read<T>(fullKey);
       const entry = (isPromiseLike(hit) ? await hit : hit)?.entry;
-      return entry !== undefined && (await usable(entry)) ? entry : undefined;
+      return entry !== undefined && (await this.usable(entry)) ? entry : undefined;
     } catch {
       return undefined; // reported by the layer that failed; the wait goes on
     }
