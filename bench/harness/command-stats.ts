@@ -1,15 +1,16 @@
 import type IoRedis from 'ioredis';
 
 /** Calls of one command Redis counted, and the microseconds it spent on them, from `INFO commandstats`. */
-interface CommandStats {
+export interface CommandStats {
   readonly calls: number;
   readonly usec: number;
 }
 
-async function commandStats(client: IoRedis, command: string): Promise<CommandStats> {
-  const info = await client.info('commandstats');
-  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+),usec=(\\d+)`, 'm').exec(info);
-  return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
+/** Every command's figures in the text of `INFO commandstats`, by Redis's name for it (`evalsha`, `client|tracking`). */
+export function parseCommandStats(info: string): Map<string, CommandStats> {
+  const stats = new Map<string, CommandStats>();
+  for (const [, command, calls, usec] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) stats.set(command, { calls: Number(calls), usec: Number(usec) });
+  return stats;
 }
 
 /**
@@ -18,9 +19,10 @@ async function commandStats(client: IoRedis, command: string): Promise<CommandSt
  * clients. A script's time includes the commands it calls. Nothing else may send `command` meanwhile.
  */
 export async function redisMicrosPerCall(client: IoRedis, command: string, run: () => Promise<unknown>, calls: number): Promise<number> {
-  const before = await commandStats(client, command);
+  const statsOf = async (): Promise<CommandStats> => parseCommandStats(await client.info('commandstats')).get(command) ?? { calls: 0, usec: 0 };
+  const before = await statsOf();
   for (let call = 0; call < calls; call++) await run();
-  const after = await commandStats(client, command);
+  const after = await statsOf();
   const counted = after.calls - before.calls;
   if (counted < calls) throw new Error(`Redis counted ${counted} ${command} calls for ${calls} calls of the candidate: the candidate does not send one ${command} per call`);
   return (after.usec - before.usec) / counted;

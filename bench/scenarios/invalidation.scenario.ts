@@ -5,6 +5,7 @@ import type { Candidate } from '../harness/candidate';
 import { compareRounds } from '../harness/compare';
 import { measureInRotation } from '../harness/rotation';
 import { type ScenarioResult, type TargetResult, atMost, exactly, rowNamed } from '../harness/results';
+import { parseCommandStats } from '../harness/command-stats';
 
 const MODES: readonly Exclude<InvalidationMode, 'auto'>[] = ['tracking', 'pubsub'];
 const FLOOR = 'a PUBLISH, from its reply until a subscriber on another connection has it';
@@ -132,9 +133,9 @@ export async function runInvalidationScenario(context: BenchContext): Promise<Sc
 /** Counts the commands Redis ran (script internals included) while `cache` made writes in bursts, and the PUBLISHes among them. */
 async function commandsOfWrites(client: NodeRedisClient, cache: LayeredCache): Promise<{ total: number; publishes: number; bursts: number }> {
   const stats = async (): Promise<{ total: number; publishes: number }> => {
-    const info = String(await client.sendCommand(['INFO', 'commandstats']));
-    const total = [...info.matchAll(/cmdstat_[a-z|]+:calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
-    return { total, publishes: Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0) };
+    const commands = parseCommandStats(String(await client.sendCommand(['INFO', 'commandstats'])));
+    const total = [...commands.values()].reduce((sum, command) => sum + command.calls, 0);
+    return { total, publishes: commands.get('publish')?.calls ?? 0 };
   };
   await new Promise((resolve) => setTimeout(resolve, 50));
   const before = await stats();

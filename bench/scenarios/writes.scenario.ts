@@ -7,7 +7,7 @@ import { compareRounds } from '../harness/compare';
 import { measureInterleaved } from '../harness/interleave';
 import { measureInRotation } from '../harness/rotation';
 import { type ResultRow, type ScenarioResult, type TargetResult, atMost, fastestOf, ratioToFloor, rowNamed } from '../harness/results';
-import { redisMicrosPerCall } from '../harness/redis-time';
+import { redisMicrosPerCall } from '../harness/command-stats';
 import { NEWER_WRITE_SCRIPT, NEWER_WRITE_SHA } from '../../lib/stores/redis/newer-write.script';
 import { describeOffload } from './offload-counts';
 
